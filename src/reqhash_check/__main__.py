@@ -1,0 +1,3 @@
+from reqhash_check.cli import main
+
+raise SystemExit(main())

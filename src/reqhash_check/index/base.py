@@ -1,0 +1,83 @@
+"""The Index protocol and the data it answers with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class DistFile:
+    """One file an index publishes for a release."""
+
+    filename: str
+    version: str
+    url: str
+    hashes: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """algorithm → lowercase hex digest, as the index states them (usually only sha256)."""
+    requires_python: str | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+    @property
+    def sha256(self) -> str | None:
+        return self.hashes.get("sha256")
+
+
+@dataclass(frozen=True)
+class ReleaseFiles:
+    """The files of one (project, version), from one or several indexes."""
+
+    project: str
+    version: str
+    files: tuple[DistFile, ...]
+    requires_dist: tuple[str, ...] | None = None
+    """Dependencies from the release's metadata; None when the index could not say."""
+    index_url: str = ""
+
+    @property
+    def yanked(self) -> bool:
+        return bool(self.files) and all(f.yanked for f in self.files)
+
+
+class IndexQueryError(Exception):
+    """The index could not be asked, or answered badly. The message is safe to print."""
+
+
+class IndexUnavailable(IndexQueryError):
+    """Timeout, refused connection, 5xx or 429 after retries, or an answer we cannot read."""
+
+
+class ProjectNotFound(IndexQueryError):
+    pass
+
+
+class VersionNotFound(IndexQueryError):
+    pass
+
+
+class Index(Protocol):
+    """What the checker needs from a package index."""
+
+    @property
+    def display_url(self) -> str:
+        """The index URL with any credentials redacted."""
+        ...
+
+    async def release(self, project: str, version: str) -> ReleaseFiles:
+        """Files (and dependencies) of one pinned version.
+
+        Raises ProjectNotFound, VersionNotFound or IndexUnavailable.
+        """
+        ...
+
+    async def project_files(self, project: str) -> tuple[DistFile, ...]:
+        """Every file of every release: used to say which version a stale hash belongs to."""
+        ...
+
+    async def aclose(self) -> None: ...

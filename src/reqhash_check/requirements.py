@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import codecs
 import enum
+import os
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from pip_requirements_parser import (  # type: ignore[import-untyped]
+    CommentRequirementLine,
+    IncorrectRequirementLine,
+    InvalidRequirementLine,
+    OptionLine,
+    RequirementsFile,
+)
 
 from reqhash_check.findings import Location
 
@@ -69,3 +85,304 @@ class RequirementSet:
     options: list[FileOption] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     """Every file read for this set, the top-level one first."""
+
+
+class RequirementsFileError(Exception):
+    """A top-level input that cannot be read at all (exit code 2). One clear line."""
+
+
+@dataclass(frozen=True)
+class ParseProblem:
+    """A line pip would refuse, or an include pip could not follow."""
+
+    rule: str  # "parse-error" or "include-error"
+    location: Location
+    message: str
+    suppressed: frozenset[str] = frozenset()
+
+
+# pip expands only this form, and only from the environment (pip's expand_env_variables).
+_ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
+# pip's COMMENT_RE: a comment starts at a '#' at the line start or after whitespace.
+_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+_SUPPRESS_RE = re.compile(r"#\s*reqhash:\s*ignore\[([^\]]*)\]")
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
+_ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".zip", ".tar")
+
+
+def read_text(data: bytes, path: str) -> str:
+    """Decode a requirements file as pip does: BOM, then a PEP 263 coding line, then UTF-8."""
+    if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise RequirementsFileError(f"{path}: not a text file (it contains NUL bytes)")
+    try:
+        return auto_decode(data)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise RequirementsFileError(f"{path}: cannot decode the file: {exc}") from None
+
+
+def auto_decode(data: bytes) -> str:
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding)
+    for line in data.split(b"\n")[:2]:
+        match = _CODING_RE.search(line)
+        if line[:1] == b"#" and match:
+            return data.decode(match.group(1).decode("ascii"))
+    # pip falls back to the locale's encoding; UTF-8 is what every real file uses and
+    # what a UTF-8 locale gives, so decoding as UTF-8 keeps results machine-independent.
+    return data.decode("utf-8")
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_CODING_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def expand_env_vars(text: str, environ: Mapping[str, str]) -> str:
+    """`${NAME}` → its value when set; left as written otherwise (as pip does)."""
+    return _ENV_VAR_RE.sub(lambda m: environ.get(m.group("name"), m.group("var")), text)
+
+
+def entry_end(lines: Sequence[str], start: int) -> int:
+    """0-based index of the last physical line of the logical line starting at `start`.
+
+    pip's join_lines: a line ending in a backslash continues, unless it is a comment.
+    """
+    index = start
+    while index < len(lines) - 1:
+        line = lines[index]
+        if not line.endswith("\\") or _COMMENT_RE.match(line):
+            break
+        index += 1
+    return index
+
+
+def suppressions(raw: str) -> frozenset[str]:
+    found: set[str] = set()
+    for match in _SUPPRESS_RE.finditer(raw):
+        found.update(item.strip() for item in match.group(1).split(",") if item.strip())
+    return frozenset(found)
+
+
+def _pin(specifier: SpecifierSet) -> str | None:
+    specs = list(specifier)
+    if len(specs) != 1:
+        return None
+    spec = specs[0]
+    if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*")):
+        return spec.version
+    return None
+
+
+def _kind(req: Any) -> tuple[Kind, str | None]:
+    if req.is_editable:
+        return Kind.EDITABLE, str(req.link.url) if req.link else None
+    if req.link is None:
+        return Kind.NAMED, None
+    url = str(req.link.url)
+    if url.startswith(_VCS_PREFIXES):
+        return Kind.VCS, url
+    if url.startswith("file:") or "://" not in url:
+        local = url[len("file://") :] if url.startswith("file://") else url
+        if local.lower().endswith(_ARCHIVE_SUFFIXES):
+            return Kind.LOCAL_FILE, url
+        return Kind.LOCAL_DIR, url
+    return Kind.URL, url
+
+
+def _hashes(options: Sequence[str]) -> tuple[HashSpec, ...]:
+    specs = []
+    for option in options:
+        algorithm, _, digest = option.partition(":")
+        specs.append(HashSpec(algorithm.strip(), digest.strip()))
+    return tuple(specs)
+
+
+_OPTION_NAMES = {
+    "index_url": "index_url",
+    "extra_index_urls": "extra_index_url",
+    "extra_index_url": "extra_index_url",
+    "require_hashes": "require_hashes",
+    "only_binary": "only_binary",
+    "no_binary": "no_binary",
+    "prefer_binary": "prefer_binary",
+    "trusted_hosts": "trusted_host",
+    "trusted_host": "trusted_host",
+    "find_links": "find_links",
+    "no_index": "no_index",
+    "pre": "pre",
+}
+
+
+class _Loader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def load(self, path: str, text: str | None = None) -> tuple[RequirementSet, list[ParseProblem]]:
+        """Load a top-level file (or `-` with its text given) and everything it includes."""
+        req_set = RequirementSet(top_level=path)
+        problems: list[ParseProblem] = []
+        if text is None:
+            text = self._read_top_level(path)
+        self._load_file(path, text, req_set, problems, stack=(), is_constraint=False)
+        return req_set, problems
+
+    def _read_top_level(self, path: str) -> str:
+        if os.path.isdir(path):
+            raise RequirementsFileError(f"{path}: is a directory, not a requirements file")
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            raise RequirementsFileError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise RequirementsFileError(f"{path}: cannot read: {exc.strerror}") from None
+        return read_text(data, path)
+
+    def _load_file(
+        self,
+        path: str,
+        text: str,
+        req_set: RequirementSet,
+        problems: list[ParseProblem],
+        stack: tuple[str, ...],
+        is_constraint: bool,
+    ) -> None:
+        req_set.files.append(path)
+        physical = text.splitlines(keepends=True)
+        bare = [line.rstrip("\r\n") for line in physical]
+        for parsed in _parse_lines(expand_env_vars(text, self.environ)):
+            if isinstance(parsed, CommentRequirementLine):
+                continue
+            start = parsed.requirement_line.line_number - 1
+            end = entry_end(bare, start) if start < len(bare) else start
+            raw = "".join(physical[start : end + 1])
+            location = Location(path, start + 1, end + 1)
+            suppressed = suppressions(raw)
+            if isinstance(parsed, (InvalidRequirementLine, IncorrectRequirementLine)):
+                message = _clean_error(str(parsed.error_message))
+                problems.append(ParseProblem("parse-error", location, message, suppressed))
+                continue
+            if isinstance(parsed, OptionLine):
+                self._option_line(parsed, location, req_set, problems, stack, is_constraint)
+                continue
+            req_set.entries.append(_entry(parsed, location, raw, suppressed, is_constraint))
+
+    def _option_line(
+        self,
+        parsed: OptionLine,
+        location: Location,
+        req_set: RequirementSet,
+        problems: list[ParseProblem],
+        stack: tuple[str, ...],
+        is_constraint: bool,
+    ) -> None:
+        for key, value in parsed.options.items():
+            if key in ("requirements", "constraints"):
+                for target in value:
+                    self._include(
+                        target, location, req_set, problems, stack, key == "constraints"
+                    )
+                continue
+            name = _OPTION_NAMES.get(key)
+            if name is None:
+                continue
+            values = value if isinstance(value, list) else [value]
+            req_set.options.extend(FileOption(name, item, location) for item in values)
+
+    def _include(
+        self,
+        target: str,
+        location: Location,
+        req_set: RequirementSet,
+        problems: list[ParseProblem],
+        stack: tuple[str, ...],
+        is_constraint: bool,
+    ) -> None:
+        including = location.path
+        if "://" in target:
+            problems.append(
+                ParseProblem(
+                    "include-error", location, f"remote include {target} is not followed"
+                )
+            )
+            return
+        base = os.path.dirname(including) if including != "-" else os.getcwd()
+        path = os.path.normpath(os.path.join(base, target))
+        here = (*stack, os.path.realpath(including) if including != "-" else "-")
+        if os.path.realpath(path) in here:
+            chain = " -> ".join([*(os.path.basename(p) for p in here), os.path.basename(path)])
+            problems.append(ParseProblem("include-error", location, f"include cycle: {chain}"))
+            return
+        try:
+            if os.path.isdir(path):
+                raise RequirementsFileError(f"{path}: is a directory")
+            with open(path, "rb") as handle:
+                text = read_text(handle.read(), path)
+        except FileNotFoundError:
+            problems.append(
+                ParseProblem("include-error", location, f"included file {path} does not exist")
+            )
+            return
+        except (OSError, RequirementsFileError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            problems.append(
+                ParseProblem("include-error", location, f"cannot read included {path}: {reason}")
+            )
+            return
+        self._load_file(path, text, req_set, problems, here, is_constraint or False)
+
+
+def _clean_error(text: str) -> str:
+    text = " ".join(text.split())
+    text = re.sub(r"^pip_requirements_parser: error: ", "", text)
+    text = text.replace("Invalid requirement: : ", "Invalid requirement: ")
+    return f"pip cannot parse this line: {text}"
+
+
+def _entry(
+    parsed: Any, location: Location, raw: str, suppressed: frozenset[str], is_constraint: bool
+) -> RequirementEntry:
+    kind, url = _kind(parsed)
+    name = str(parsed.name or "")
+    specifier = parsed.specifier if parsed.specifier is not None else SpecifierSet()
+    return RequirementEntry(
+        name=canonicalize_name(name) if name else "",
+        raw_name=name,
+        kind=kind,
+        specifier=str(specifier),
+        pin=_pin(specifier) if kind is Kind.NAMED else None,
+        extras=tuple(sorted(parsed.extras or ())),
+        marker=str(parsed.marker) if parsed.marker else None,
+        hashes=_hashes(parsed.hash_options or ()),
+        location=location,
+        raw=raw,
+        is_constraint=is_constraint or bool(parsed.is_constraint),
+        url=url,
+        suppressed=suppressed,
+    )
+
+
+def _parse_lines(text: str) -> list[Any]:
+    """Run pip-requirements-parser on already-decoded text, one file, no includes."""
+    with tempfile.TemporaryDirectory(prefix="reqhash-check-") as folder:
+        copy = os.path.join(folder, "requirements.txt")
+        # A BOM makes the parser decode UTF-8 whatever the machine's locale is.
+        with open(copy, "w", encoding="utf-8-sig") as handle:
+            handle.write(text)
+        return list(RequirementsFile.parse(copy, include_nested=False))
+
+
+def load(
+    path: str, *, text: str | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[RequirementSet, list[ParseProblem]]:
+    """Parse one top-level requirements file and its includes.
+
+    Raises RequirementsFileError when the top-level file itself cannot be read.
+    """
+    return _Loader(os.environ if environ is None else environ).load(path, text)

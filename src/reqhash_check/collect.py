@@ -1,0 +1,88 @@
+"""Ask the index about every pinned requirement, concurrently, and hand the checker data."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from reqhash_check.check import ReleaseLookup, entry_hashes, published_hashes
+from reqhash_check.index.base import (
+    DistFile,
+    Index,
+    IndexQueryError,
+    IndexUnavailable,
+    ProjectNotFound,
+    VersionNotFound,
+)
+from reqhash_check.requirements import Kind, RequirementEntry
+
+Lookups = dict[tuple[str, str], ReleaseLookup]
+
+
+async def lookup_releases(
+    index: Index,
+    entries: Sequence[RequirementEntry],
+    *,
+    is_offline_miss: Callable[[IndexQueryError], bool] = lambda exc: False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Lookups:
+    """Fetch each pinned (project, version) once; then, for hashes the release does not
+    publish, the project's whole history so the report can say where they come from."""
+    pairs = sorted({(e.name, e.pin) for e in entries if e.kind is Kind.NAMED and e.pin})
+    done = 0
+
+    async def one(project: str, version: str) -> tuple[tuple[str, str], ReleaseLookup]:
+        nonlocal done
+        try:
+            lookup = ReleaseLookup(release=await index.release(project, version))
+        except ProjectNotFound:
+            lookup = ReleaseLookup(missing="project")
+        except VersionNotFound:
+            lookup = ReleaseLookup(missing="version")
+        except IndexQueryError as exc:
+            lookup = ReleaseLookup(error=str(exc), offline=is_offline_miss(exc))
+        done += 1
+        if progress:
+            progress(done, len(pairs))
+        return (project, version), lookup
+
+    lookups: Lookups = dict(await asyncio.gather(*(one(p, v) for p, v in pairs)))
+
+    needs_history = sorted(
+        {
+            e.name
+            for e in entries
+            if e.pin
+            and (lookup := lookups.get((e.name, e.pin))) is not None
+            and lookup.release is not None
+            and _has_unknown_sha256(e, lookup)
+        }
+    )
+    histories = await asyncio.gather(*(_history(index, name) for name in needs_history))
+    by_project = dict(zip(needs_history, histories, strict=True))
+    for key, lookup in lookups.items():
+        history = by_project.get(key[0])
+        if history:
+            lookups[key] = ReleaseLookup(
+                release=lookup.release,
+                missing=lookup.missing,
+                error=lookup.error,
+                offline=lookup.offline,
+                history=history,
+            )
+    return lookups
+
+
+def _has_unknown_sha256(entry: RequirementEntry, lookup: ReleaseLookup) -> bool:
+    assert lookup.release is not None
+    published = published_hashes(lookup.release.files)
+    return any(h.startswith("sha256:") and h not in published for h in entry_hashes(entry))
+
+
+async def _history(index: Index, project: str) -> dict[str, DistFile]:
+    """sha256 → file over every release; empty when the index cannot say (diagnosis only)."""
+    try:
+        files = await index.project_files(project)
+    except (IndexUnavailable, IndexQueryError):
+        return {}
+    return {f.sha256.lower(): f for f in files if f.sha256}

@@ -1,0 +1,58 @@
+"""Machine output with its own versioned schema: fields are only ever added."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reqhash_check.findings import Finding, Report, Severity
+from reqhash_check.report import RenderContext
+
+SCHEMA_VERSION = 1
+
+
+def render(report: Report, context: RenderContext) -> str:
+    document = {
+        "schema": SCHEMA_VERSION,
+        "tool": {"name": "reqhash-check", "version": context.tool_version},
+        "findings": [finding_dict(f) for f in sorted(report.findings, key=lambda f: f.sort_key)],
+        "summary": {
+            "errors": report.count(Severity.ERROR),
+            "warnings": report.count(Severity.WARNING),
+            "files": list(dict.fromkeys(report.files)),
+            "requirements": report.requirements_checked,
+            "targets": list(report.targets),
+            "unverified": len(report.unverified),
+        },
+        "unverified": [
+            {
+                "path": u.location.path,
+                "line": u.location.line,
+                "end_line": u.location.end_line,
+                "project": u.project,
+                "version": u.version,
+                "reason": u.reason,
+            }
+            for u in report.unverified
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "path": finding.location.path,
+        "line": finding.location.line,
+        "end_line": finding.location.end_line,
+        "project": finding.project,
+        "version": finding.version,
+        "message": finding.message,
+        "kb": finding.kb,
+        "hashes": {
+            "listed": list(finding.hashes.listed) if finding.hashes else [],
+            "expected": list(finding.hashes.expected) if finding.hashes else [],
+        },
+        "target": finding.target,
+    }

@@ -1,0 +1,44 @@
+"""Rule cases as data: tests/cases/<rule>/<case>.txt with <case>.expected beside it.
+
+Each line of a .expected file is `LINE RULE` (or `FILE:LINE RULE` for a finding in an
+included file). An empty .expected file is an explicit no-finding case.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reqhash_check.check import CheckOptions, check
+from reqhash_check.requirements import load
+
+CASES = Path(__file__).parent / "cases"
+CASE_FILES = sorted(p for p in CASES.glob("*/*.txt") if p.with_suffix(".expected").exists())
+
+
+def expected_findings(case: Path) -> list[tuple[str, int, str]]:
+    rows = []
+    for line in case.with_suffix(".expected").read_text().splitlines():
+        where, rule = line.split()
+        name, _, number = where.rpartition(":")
+        rows.append((name or case.name, int(number), rule))
+    return sorted(rows)
+
+
+@pytest.mark.parametrize("case", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_case(case: Path) -> None:
+    req_set, problems = load(str(case), environ={})
+    result = check(req_set, problems, {}, CheckOptions())
+    found = sorted((Path(f.location.path).name, f.location.line, f.rule) for f in result.findings)
+    assert found == expected_findings(case)
+
+
+def test_every_offline_rule_has_a_positive_and_a_negative_case() -> None:
+    rules = {p.parent.name for p in CASE_FILES}
+    for rule in ("missing-hash", "unpinned", "unhashable"):
+        assert rule in rules
+        assert any(
+            p.parent.name == rule and not p.with_suffix(".expected").read_text().strip()
+            for p in CASE_FILES
+        ), f"{rule} has no negative case"

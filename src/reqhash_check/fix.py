@@ -1,0 +1,531 @@
+"""`--fix` and `--diff`: rewrite the hash sets of requirements, leaving every other byte alone.
+
+pip-requirements-parser's `dumps()` is not round-trip safe, so the edits are made on the
+physical lines. Each edited entry is re-laid out the way `pip-compile --generate-hashes`
+writes it::
+
+    name==1.0 ; marker \\
+        --hash=sha256:aaa \\
+        --hash=sha256:bbb
+
+The entry's other content (requirement, markers, other per-requirement options, comments)
+and its line-ending style are kept; lines outside the edited entries are not touched.
+
+How pip reads the lines matters here (pip's `req_file.join_lines`/`ignore_comments`): a line
+ending in a backslash is joined with the next one unless it is a comment line (first
+non-blank character `#`), which ends the continuation; a `#` at the start of the joined line
+or after whitespace starts a comment that runs to the end of the *joined* line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import difflib
+import locale
+import os
+import re
+import stat
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reqhash_check.findings import Location
+
+__all__ = [
+    "FileChangedError",
+    "FilePlan",
+    "FixError",
+    "HashEdit",
+    "StaleEditError",
+    "apply_plan",
+    "decode_requirements",
+    "plan_fix",
+    "rewrite_text",
+]
+
+
+class FixError(Exception):
+    """A file could not be rewritten; the message is one line."""
+
+
+class StaleEditError(FixError):
+    """The lines an edit refers to are not what the file holds now."""
+
+
+class FileChangedError(FixError):
+    """The file changed on disk between reading and writing it."""
+
+
+@dataclass(frozen=True)
+class HashEdit:
+    """Give the requirement at `location` exactly the hashes `new_hashes`."""
+
+    location: Location
+    raw: str
+    """The entry's physical lines as they were read (`RequirementEntry.raw`)."""
+    new_hashes: tuple[str, ...]
+    """`algorithm:hexdigest` strings; written sorted and without duplicates."""
+
+
+# --- reading the entry the way pip does -------------------------------------------------
+
+_COMMENT_RE = re.compile(r"(^|\s+)#")  # pip's COMMENT_RE, minus the ".*$" it strips
+_HASH_RE = re.compile(r"^[A-Za-z0-9_-]+:[0-9A-Za-z]+$")
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
+_INDENT = "    "
+
+# Long options pip's requirements-file parser knows, and whether each takes a value; optparse
+# accepts any unique prefix of them (`--has=` is `--hash=`).
+_LONG_OPTIONS = {
+    "--index-url": True,
+    "--extra-index-url": True,
+    "--no-index": False,
+    "--constraint": True,
+    "--requirement": True,
+    "--editable": True,
+    "--find-links": True,
+    "--no-binary": True,
+    "--only-binary": True,
+    "--prefer-binary": False,
+    "--require-hashes": False,
+    "--pre": False,
+    "--trusted-host": True,
+    "--use-feature": True,
+    "--global-option": True,
+    "--hash": True,
+    "--config-settings": True,
+}
+_SHORT_WITH_VALUE = {"-i", "-c", "-r", "-e", "-f"}
+
+
+def _line_ending(line: str) -> str:
+    if line.endswith("\r\n"):
+        return "\r\n"
+    if line and line[-1] in _LINE_BREAKS:
+        return line[-1]
+    return ""
+
+
+def _is_comment_line(content: str) -> bool:
+    return _COMMENT_RE.match(content) is not None
+
+
+def _resolve_long(name: str) -> str | None:
+    if name in _LONG_OPTIONS:
+        return name
+    matches = [known for known in _LONG_OPTIONS if known.startswith(name)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _shell_tokens(text: str, start: int) -> list[tuple[int, int, str]]:
+    """POSIX shlex-style tokens of `text[start:]` as (start, end, unquoted value)."""
+    tokens: list[tuple[int, int, str]] = []
+    i = start
+    n = len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        begin = i
+        value: list[str] = []
+        while i < n and not text[i].isspace():
+            char = text[i]
+            if char in "'\"":
+                close = text.find(char, i + 1)
+                if close < 0:  # pip would refuse the line ("Could not split options")
+                    raise ValueError("unbalanced quote")
+                value.append(text[i + 1 : close])
+                i = close + 1
+            elif char == "\\" and i + 1 < n:
+                value.append(text[i + 1])
+                i += 2
+            else:
+                value.append(char)
+                i += 1
+        tokens.append((begin, i, "".join(value)))
+    return tokens
+
+
+def _hash_spans(code: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """Spans of the `--hash` options in pip's joined, comment-free line, and their values."""
+    # pip's break_args_options: the requirement runs up to the first " "-separated token that
+    # starts with "-"; only the rest is shlex-split and parsed as options.
+    stripped_from = len(code) - len(code.lstrip())
+    position = stripped_from
+    options_at = -1
+    for piece in code[stripped_from:].split(" "):
+        if piece.startswith("-"):
+            options_at = position
+            break
+        position += len(piece) + 1
+    if options_at < 0:
+        return [], []
+    tokens = _shell_tokens(code, options_at)
+    spans: list[tuple[int, int]] = []
+    values: list[str] = []
+    i = 0
+    while i < len(tokens):
+        begin, end, token = tokens[i]
+        i += 1
+        if token == "--":
+            break
+        if token.startswith("--"):
+            name, has_value, inline = token.partition("=")
+            option = _resolve_long(name)
+            takes_value = option is not None and _LONG_OPTIONS[option]
+            value: str | None = inline if has_value else None
+            if takes_value and not has_value and i < len(tokens):
+                value = tokens[i][2]
+                end = tokens[i][1]
+                i += 1
+            if option == "--hash" and value is not None:
+                spans.append((begin, end))
+                values.append(value)
+        elif token.startswith("-") and token[:2] in _SHORT_WITH_VALUE and len(token) == 2:
+            i += 1  # its value is the next token
+    return spans, values
+
+
+@dataclass
+class _Physical:
+    text: str  # without its line ending
+    ending: str
+
+
+def _split_lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def _rewrite_entry(
+    lines: list[str], new_hashes: tuple[str, ...], where: str, file_ending: str
+) -> list[str]:
+    physical = [
+        _Physical(line[: len(line) - len(_line_ending(line))], _line_ending(line)) for line in lines
+    ]
+
+    # The entry may end with a line that only terminates the continuation: a comment line, or
+    # a blank line after a trailing backslash. It stays as it is, after the new hashes.
+    code_count = len(physical)
+    if code_count > 1:
+        last = physical[-1].text
+        if _is_comment_line(last) or not last.strip():
+            code_count -= 1
+
+    # pip's join: continued lines lose their backslashes (str.strip("\\")) and are concatenated.
+    joined_parts: list[str] = []
+    offsets: list[int] = []  # where each physical line's part starts in the joined line
+    lead: list[int] = []  # characters strip("\\") removed in front of each part
+    position = 0
+    for index in range(code_count):
+        text = physical[index].text
+        continued = text.endswith("\\") and not _is_comment_line(text)
+        part = text.strip("\\") if continued else text
+        offsets.append(position)
+        lead.append(len(text) - len(text.lstrip("\\")) if continued else 0)
+        joined_parts.append(part)
+        position += len(part)
+    joined = "".join(joined_parts)
+
+    comment = _COMMENT_RE.search(joined)
+    comment_at = comment.start() if comment else len(joined)
+    comment_line = bisect.bisect_right(offsets, comment_at) - 1 if comment else code_count - 1
+    if comment and comment_line < code_count - 1:
+        raise FixError(
+            f"{where}: a comment on line {comment_line + 1} of the entry hides the lines after "
+            "it from pip; edit it by hand"
+        )
+    try:
+        spans, current = _hash_spans(joined[:comment_at])
+    except ValueError:
+        raise FixError(f"{where}: pip cannot split the options of this entry") from None
+
+    if set(current) == set(new_hashes):
+        return lines
+
+    # Map the hash spans back onto physical lines (a span never crosses a join in practice;
+    # when it does, each line loses its own share).
+    removals: dict[int, list[tuple[int, int]]] = {}
+    for begin, end in spans:
+        for index in range(code_count):
+            part_start = offsets[index]
+            part_end = part_start + len(joined_parts[index])
+            low, high = max(begin, part_start), min(end, part_end)
+            if low < high:
+                shift = lead[index] - part_start
+                removals.setdefault(index, []).append((low + shift, high + shift))
+
+    comment_text = ""
+    if comment:
+        local = comment_at - offsets[comment_line] + lead[comment_line]
+        comment_text = physical[comment_line].text[local:]
+
+    # The lines that keep content: (text without continuation, untouched original or None).
+    head: list[tuple[str, str | None]] = []
+    for index in range(code_count):
+        text = physical[index].text
+        continued = index < code_count - 1 or text.endswith("\\")
+        if comment and index == comment_line:
+            body = text[: len(text) - len(comment_text)]
+            continued = False  # any backslash belongs to the comment, which moves down
+        else:
+            body = text.rstrip("\\") if continued else text
+        if index in removals:
+            body = _cut(body, removals[index])
+            if not body.strip():
+                continue
+            head.append((body.rstrip(), None))
+        else:
+            head.append((body.rstrip(), lines[index] if continued else None))
+    if not head:
+        raise FixError(f"{where}: the entry holds nothing but hashes")
+
+    # New lines take the entry's own line ending; an entry that is a last line without one
+    # takes the file's usual ending.
+    entry_ending = physical[0].ending
+    if entry_ending not in ("\n", "\r\n", "\r"):
+        entry_ending = file_ending
+    final_ending = physical[code_count - 1].ending
+
+    out: list[str] = []
+    for number, (body, untouched) in enumerate(head):
+        if number == len(head) - 1 and not new_hashes:
+            out.append(body + comment_text + final_ending)
+        elif untouched is not None:
+            out.append(untouched)  # keep its bytes, backslash and all
+        else:
+            out.append(f"{body} \\{entry_ending}")
+    for number, value in enumerate(new_hashes):
+        if number < len(new_hashes) - 1:
+            out.append(f"{_INDENT}--hash={value} \\{entry_ending}")
+        else:
+            out.append(f"{_INDENT}--hash={value}{comment_text}{final_ending}")
+    out.extend(lines[code_count:])
+    return out
+
+
+def _usual_ending(lines: list[str]) -> str:
+    counts = Counter(_line_ending(line) for line in lines)
+    usual = [ending for ending, _ in counts.most_common() if ending in ("\n", "\r\n", "\r")]
+    return usual[0] if usual else "\n"
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """Remove the spans from one line, with the blank that separated each from its neighbour."""
+    for begin, end in sorted(spans, reverse=True):
+        before = text[:begin]
+        after = text[end:]
+        if before.strip():
+            before = before.rstrip(" \t")
+        else:
+            after = after.lstrip(" \t")  # keep the line's indentation, drop the gap after
+        text = before + after
+    return text
+
+
+def _check_hashes(values: Sequence[str], where: str) -> tuple[str, ...]:
+    for value in values:
+        if not _HASH_RE.match(value):
+            raise FixError(f"{where}: {value!r} is not an algorithm:hexdigest hash")
+    return tuple(sorted(set(values)))
+
+
+def rewrite_text(text: str, edits: Sequence[HashEdit]) -> str:
+    """Apply the edits to a whole decoded requirements file and return the new text.
+
+    Raises StaleEditError when an edit's lines are not what `text` holds, FixError when edits
+    overlap or an entry cannot be rewritten safely.
+    """
+    lines = _split_lines(text)
+    file_ending = _usual_ending(lines)
+    out: list[str] = []
+    next_line = 1  # the first line of `lines` not yet copied (1-based)
+    for edit in sorted(edits, key=lambda e: (e.location.line, e.location.end_line)):
+        location = edit.location
+        where = f"{location.path}:{location.line}"
+        if location.line < next_line:
+            raise FixError(f"{where}: overlaps another edit of the same file")
+        if not 1 <= location.line <= location.end_line <= len(lines):
+            raise StaleEditError(
+                f"{where}: lines {location.line}-{location.end_line} are not in the file "
+                "(it changed since it was read)"
+            )
+        current = "".join(lines[location.line - 1 : location.end_line])
+        raw = edit.raw
+        if location.line == 1 and raw.startswith("\ufeff") and not current.startswith("\ufeff"):
+            raw = raw[1:]
+        if current != raw:
+            raise StaleEditError(
+                f"{where}: the requirement's lines changed since the file was read"
+            )
+        new_hashes = _check_hashes(edit.new_hashes, where)
+        out.extend(lines[next_line - 1 : location.line - 1])
+        entry = lines[location.line - 1 : location.end_line]
+        out.extend(_rewrite_entry(entry, new_hashes, where, file_ending))
+        next_line = location.end_line + 1
+    out.extend(lines[next_line - 1 :])
+    return "".join(out)
+
+
+# --- encoding, as pip reads requirements files ------------------------------------------
+
+# UTF-32 before UTF-16: BOM_UTF16_LE is a prefix of BOM_UTF32_LE.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+_PEP263_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def decode_requirements(data: bytes) -> tuple[str, str, bytes]:
+    """Decode a requirements file as pip does: returns (text, encoding, bom).
+
+    A byte-order mark wins; then a `# … coding: X` comment on one of the first two lines;
+    then UTF-8, falling back to the locale's encoding. The BOM is not part of the text.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding), encoding, bom
+    for line in data.split(b"\n")[:2]:
+        if line[:1] == b"#":
+            declared = _PEP263_RE.search(line)
+            if declared is not None:
+                encoding = declared.group(1).decode("ascii")
+                try:
+                    return data.decode(encoding), encoding, b""
+                except LookupError:
+                    raise FixError(f"unknown encoding {encoding!r} declared") from None
+    try:
+        return data.decode("utf-8"), "utf-8", b""
+    except UnicodeDecodeError:
+        fallback = locale.getpreferredencoding(False) or sys.getdefaultencoding()
+        return data.decode(fallback), fallback, b""
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """What `--fix` would write to one file."""
+
+    path: Path
+    old: bytes
+    new: bytes
+    encoding: str
+    bom: bytes = b""
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+    def diff(self, label: str | None = None) -> str:
+        """A unified diff with git's `a/`, `b/` headers; empty when nothing changes."""
+        if not self.changed:
+            return ""
+        name = label if label is not None else self.path.as_posix().lstrip("/")
+        old_lines = _diff_lines(self._text(self.old))
+        new_lines = _diff_lines(self._text(self.new))
+        out: list[str] = []
+        for line in difflib.unified_diff(old_lines, new_lines, f"a/{name}", f"b/{name}"):
+            out.append(line)
+            if not line.endswith("\n"):
+                out.append("\n\\ No newline at end of file\n")
+        return "".join(out)
+
+    def _text(self, data: bytes) -> str:
+        # The BOM stays in the diff's first line so that the patch applies to the real bytes.
+        return self.bom.decode(self.encoding) + data[len(self.bom) :].decode(self.encoding)
+
+
+def _diff_lines(text: str) -> list[str]:
+    # Patches work on "\n"-terminated lines, whatever else str.splitlines() would split on.
+    lines = text.split("\n")
+    result = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        result.append(lines[-1])
+    return result
+
+
+def plan_fix(path: Path, edits: Sequence[HashEdit]) -> FilePlan:
+    """Read `path`, apply the edits to its text and return the bytes `--fix` would write."""
+    try:
+        old = Path(path).read_bytes()
+    except OSError as error:
+        raise FixError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        text, encoding, bom = decode_requirements(old)
+    except (UnicodeDecodeError, FixError) as error:
+        raise FixError(f"{path}: cannot decode: {error}") from None
+    if bom + text.encode(encoding) != old:
+        raise FixError(f"{path}: its {encoding} text does not re-encode to the same bytes")
+    new_text = rewrite_text(text, edits)
+    try:
+        new = bom + new_text.encode(encoding)
+    except UnicodeEncodeError as error:
+        raise FixError(f"{path}: the new text cannot be written as {encoding}: {error}") from None
+    return FilePlan(path=Path(path), old=old, new=new, encoding=encoding, bom=bom)
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def apply_plan(plan: FilePlan) -> None:
+    """Write the plan atomically; refuse if the file no longer holds `plan.old`.
+
+    A symlink is written through (its target is replaced, the link stays). The new file gets
+    the old one's permission bits and, where allowed, its owner and group. On any failure the
+    original is left as it was and no temporary file remains.
+    """
+    if not plan.changed:
+        return
+    target = Path(os.path.realpath(plan.path))
+    try:
+        current = target.read_bytes()
+        info = target.stat()
+    except OSError as error:
+        raise FixError(f"{plan.path}: cannot read: {error.strerror or error}") from None
+    if current != plan.old:
+        raise FileChangedError(f"{plan.path}: changed on disk since it was read; not written")
+
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(plan.new)
+            handle.flush()
+            os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+            if hasattr(os, "fchown"):
+                try:
+                    os.fchown(handle.fileno(), info.st_uid, info.st_gid)
+                except OSError:
+                    pass  # not ours to give away; the mode is what matters
+            os.fsync(handle.fileno())
+        os.replace(temp_name, target)
+    except BaseException as error:
+        try:
+            os.unlink(temp_name)
+        except OSError:
+            pass
+        if isinstance(error, OSError):
+            raise FixError(f"{plan.path}: cannot write: {error.strerror or error}") from error
+        raise
+    _sync_directory(target.parent)
+
+
+def _sync_directory(folder: Path) -> None:
+    """Make the rename durable where the platform allows opening a directory."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

@@ -65,6 +65,8 @@ class Report:
     files: tuple[str, ...] = ()
     requirements_checked: int = 0
     targets: tuple[str, ...] = field(default=())
+    unreadable: tuple[str, ...] = ()
+    """Inputs that could not be read at all, one clear message each."""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

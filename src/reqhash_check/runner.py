@@ -78,6 +78,7 @@ def run(settings: Settings, progress: Callable[[int, int], None] | None = None) 
             files=tuple(f for item in loaded for f in item.req_set.files),
             requirements_checked=sum(len(item.req_set.entries) for item in loaded),
             targets=tuple(t.name for t in settings.targets),
+            unreadable=tuple(read_errors),
         ),
         read_errors,
         offline=settings.offline,

@@ -23,6 +23,7 @@ def render(report: Report, context: RenderContext) -> str:
             "requirements": report.requirements_checked,
             "targets": list(report.targets),
             "unverified": len(report.unverified),
+            "unreadable": list(report.unreadable),
         },
         "unverified": [
             {

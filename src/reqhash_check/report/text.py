@@ -73,7 +73,9 @@ def _summary(report: Report, paint: _Paint) -> str:
     text = f"{counts} in {_n(files, 'file')} ({_n(report.requirements_checked, 'requirement')})"
     if report.unverified:
         text += f"; {_n(len(report.unverified), 'requirement')} NOT verified against the index"
-    if errors:
+    if report.unreadable:
+        text += f"; {_n(len(report.unreadable), 'input')} could NOT be read"
+    if errors or report.unreadable:
         return paint(_RED, text)
     if report.unverified:
         return paint(_YELLOW, text)

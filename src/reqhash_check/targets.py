@@ -446,7 +446,10 @@ def parse_target_name(text: str) -> Target:
     if name.startswith("linux-"):
         lmaj, lmin = int(groups["lmaj"]), int(groups["lmin"])
         if groups["libc"] == "glibc":
-            platforms = _glibc_platforms(arch, lmaj, lmin)
+            try:
+                platforms = _glibc_platforms(arch, lmaj, lmin)
+            except ValueError as error:
+                raise ValueError(f"invalid target {text!r}: {error}") from None
         else:
             platforms = [f"linux_{arch}"]
             platforms += [f"musllinux_{lmaj}_{m}_{arch}" for m in range(lmin, -1, -1)]

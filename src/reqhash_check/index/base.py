@@ -53,6 +53,10 @@ class IndexUnavailable(IndexQueryError):
     """Timeout, refused connection, 5xx or 429 after retries, or an answer we cannot read."""
 
 
+class OfflineMiss(IndexUnavailable):
+    """Offline mode and the cache holds no answer: the requirement cannot be verified."""
+
+
 class ProjectNotFound(IndexQueryError):
     pass
 

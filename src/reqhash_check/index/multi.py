@@ -1,0 +1,147 @@
+"""Several indexes as one, the way pip merges candidates from --index-url and --extra-index-url."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from reqhash_check.index.base import (
+    DistFile,
+    Index,
+    IndexQueryError,
+    IndexUnavailable,
+    ProjectNotFound,
+    ReleaseFiles,
+    VersionNotFound,
+)
+from reqhash_check.index.cache import ReleaseCache
+from reqhash_check.index.http import HttpClient, HttpSettings
+from reqhash_check.index.pypi import PyPIJsonIndex, is_pypi_simple_url, pypi_base_url
+from reqhash_check.index.simple import SimpleIndex
+
+DEFAULT_INDEX_URL = "https://pypi.org/simple"
+
+
+def _first_problem(errors: Sequence[IndexQueryError]) -> IndexQueryError:
+    """Which error the merged answer raises when no index had the release.
+
+    An index that could not be asked (or, offline, had nothing cached) may hold
+    the release, so "not found" is only said when every index said it.
+    """
+    for kind in (IndexUnavailable, VersionNotFound, ProjectNotFound):
+        for error in errors:
+            if isinstance(error, kind):
+                return error
+    return errors[0]
+
+
+class MultiIndex:
+    """The union of several indexes' answers; owns the shared HTTP client."""
+
+    def __init__(self, indexes: Sequence[Index], http: HttpClient | None = None) -> None:
+        if not indexes:
+            raise ValueError("at least one index is needed")
+        self.indexes = tuple(indexes)
+        self._http = http
+
+    @property
+    def display_url(self) -> str:
+        return ", ".join(index.display_url for index in self.indexes)
+
+    async def _ask_all(self, call: str, project: str, *args: str) -> list[object]:
+        answers: list[object] = await asyncio.gather(
+            *(getattr(index, call)(project, *args) for index in self.indexes),
+            return_exceptions=True,
+        )
+        return answers
+
+    async def release(self, project: str, version: str) -> ReleaseFiles:
+        answers = await self._ask_all("release", project, version)
+        found = [a for a in answers if isinstance(a, ReleaseFiles)]
+        errors = [a for a in answers if isinstance(a, IndexQueryError)]
+        unexpected = [a for a in answers if isinstance(a, BaseException) and a not in errors]
+        if unexpected:
+            raise unexpected[0]
+        if not found:
+            raise _first_problem(errors)
+        if len(found) == 1:
+            return found[0]
+        files: list[DistFile] = []
+        seen: set[tuple[str, str | None]] = set()
+        for release in found:
+            for dist in release.files:
+                key = (dist.filename, dist.sha256)
+                if key not in seen:
+                    seen.add(key)
+                    files.append(dist)
+        requires_dist = next((r.requires_dist for r in found if r.requires_dist is not None), None)
+        return ReleaseFiles(
+            project=found[0].project,
+            version=found[0].version,
+            files=tuple(files),
+            requires_dist=requires_dist,
+            index_url=", ".join(r.index_url for r in found),
+        )
+
+    async def project_files(self, project: str) -> tuple[DistFile, ...]:
+        answers = await self._ask_all("project_files", project)
+        found = [a for a in answers if isinstance(a, tuple)]
+        errors = [a for a in answers if isinstance(a, IndexQueryError)]
+        unexpected = [a for a in answers if isinstance(a, BaseException) and a not in errors]
+        if unexpected:
+            raise unexpected[0]
+        if not found:
+            raise _first_problem(errors)
+        merged: dict[tuple[str, str | None], DistFile] = {}
+        for files in found:
+            for dist in files:
+                merged.setdefault((dist.filename, dist.sha256), dist)
+        return tuple(merged.values())
+
+    async def aclose(self) -> None:
+        for index in self.indexes:
+            await index.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+
+
+def open_index(
+    index_url: str,
+    http: HttpClient,
+    *,
+    cache: ReleaseCache | None = None,
+    offline: bool = False,
+) -> Index:
+    """One index client for a URL: pypi.org's JSON API for pypi.org, else the Simple API."""
+    if is_pypi_simple_url(index_url):
+        return PyPIJsonIndex(
+            pypi_base_url(index_url), http, cache=cache, offline=offline, display_url=index_url
+        )
+    return SimpleIndex(index_url, http, cache=cache, offline=offline)
+
+
+def open_indexes(
+    index_url: str,
+    extra_index_urls: Sequence[str],
+    *,
+    timeout: float,
+    concurrency: int,
+    cache: ReleaseCache | None,
+    offline: bool,
+    retries: int = 3,
+    backoff: float = 0.5,
+) -> Index:
+    """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
+
+    The caller must `await index.aclose()` when done.
+    """
+    settings = HttpSettings(
+        timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
+    )
+    http = HttpClient(settings)
+    urls = [index_url or DEFAULT_INDEX_URL]
+    for extra in extra_index_urls:
+        if extra and extra not in urls:
+            urls.append(extra)
+    indexes = [open_index(url, http, cache=cache, offline=offline) for url in urls]
+    return MultiIndex(indexes, http)

@@ -373,8 +373,9 @@ class _Checker:
                     target=target.name,
                 )
                 continue
-            if not listed:
-                continue  # missing-hash already says it; without hashes pip takes the best
+            if not listed or pick.unknown_hash:
+                # No hashes: missing-hash says it. Unknown algorithm: unverifiable says it.
+                continue
             if not pick.ok and pick.chosen is not None:
                 want = pick.chosen
                 self.emit(

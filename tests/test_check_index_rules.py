@@ -97,12 +97,12 @@ def test_no_installable_file(tmp_path: Path) -> None:
 
 def test_unknown_project_and_version(tmp_path: Path) -> None:
     text = f"demo==2.0 --hash=sha256:{'0' * 64}\n"
-    assert [f.rule for f in findings(tmp_path, text, ReleaseLookup(missing="project")).findings] == [
-        "unknown-project"
-    ]
-    assert [f.rule for f in findings(tmp_path, text, ReleaseLookup(missing="version")).findings] == [
-        "unknown-version"
-    ]
+    assert [
+        f.rule for f in findings(tmp_path, text, ReleaseLookup(missing="project")).findings
+    ] == ["unknown-project"]
+    assert [
+        f.rule for f in findings(tmp_path, text, ReleaseLookup(missing="version")).findings
+    ] == ["unknown-version"]
 
 
 def test_yanked_with_reason(tmp_path: Path) -> None:

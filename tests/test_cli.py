@@ -83,8 +83,17 @@ def test_json_output_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 1 and document["schema"] == 1
     (finding,) = document["findings"]
     assert set(finding) >= {
-        "rule", "severity", "path", "line", "end_line", "project", "version",
-        "message", "kb", "hashes", "target",
+        "rule",
+        "severity",
+        "path",
+        "line",
+        "end_line",
+        "project",
+        "version",
+        "message",
+        "kb",
+        "hashes",
+        "target",
     }
     assert (finding["rule"], finding["line"], finding["project"]) == ("missing-hash", 2, "idna")
     assert document["summary"]["errors"] == 1
@@ -92,8 +101,9 @@ def test_json_output_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 def test_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "r.txt").write_text("idna==3.6 --hash=md5:abc\n")
-    code, out, _ = run(capsys, "--select", OFFLINE_RULES, "-o", "report.json",
-                       "--format", "json", "r.txt")
+    code, out, _ = run(
+        capsys, "--select", OFFLINE_RULES, "-o", "report.json", "--format", "json", "r.txt"
+    )
     assert code == 1 and out == ""
     assert json.loads((tmp_path / "report.json").read_text())["findings"][0]["rule"] == (
         "invalid-hash"
@@ -186,7 +196,9 @@ def test_pyproject_unknown_key(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 2 and "unknown key 'slect'" in err
 
 
-def test_color(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_color(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "r.txt").write_text(f"six==1.16.0 --hash=sha256:{SHA_A}\nidna==3.6\n")
     _, out, _ = run(capsys, "--select", OFFLINE_RULES, "--color", "always", "r.txt")
     assert "\033[" in out
@@ -200,10 +212,9 @@ def test_color(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: 
 
 
 def test_python_m_entry_point() -> None:
+    import os
     import subprocess
     import sys
-
-    import os
 
     src = str(Path(__file__).resolve().parents[1] / "src")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}

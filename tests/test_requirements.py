@@ -38,7 +38,9 @@ def test_continued_entry_spans_its_physical_lines(tmp_path: Path) -> None:
 
 
 def test_crlf_file(tmp_path: Path) -> None:
-    path = write(tmp_path / "r.txt", f"six==1.16.0 \\\r\n    --hash=sha256:{SHA_A}\r\nidna==3.6\r\n")
+    path = write(
+        tmp_path / "r.txt", f"six==1.16.0 \\\r\n    --hash=sha256:{SHA_A}\r\nidna==3.6\r\n"
+    )
     req_set, _ = load(path, environ={})
     assert [e.location.line for e in req_set.entries] == [1, 3]
     assert req_set.entries[0].raw.endswith("\r\n")
@@ -61,7 +63,9 @@ def test_bom_decides_the_encoding(tmp_path: Path, prefix: bytes, encoding: str) 
 
 
 def test_coding_line_decides_the_encoding(tmp_path: Path) -> None:
-    path = write(tmp_path / "r.txt", "# -*- coding: latin-1 -*-\n# Müller\nsix==1.16.0\n", "latin-1")
+    path = write(
+        tmp_path / "r.txt", "# -*- coding: latin-1 -*-\n# Müller\nsix==1.16.0\n", "latin-1"
+    )
     req_set, problems = load(path, environ={})
     assert problems == [] and req_set.entries[0].name == "six"
 

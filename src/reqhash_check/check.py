@@ -257,7 +257,9 @@ class _Checker:
                 f"{what} is not pinned with == ({spec}); pip older than 26.1 fails with "
                 "'In --require-hashes mode, all requirements must have their versions pinned "
                 "with =='"
-                + ("; pip 26.1+ installs whichever version a listed hash matches" if hashes else ""),
+                + (
+                    "; pip 26.1+ installs whichever version a listed hash matches" if hashes else ""
+                ),
                 severity=Severity.WARNING if lenient else None,
             )
 
@@ -293,12 +295,12 @@ class _Checker:
             return
         release = lookup.release
         if release.yanked:
-            reason = next((f.yanked_reason for f in release.files if f.yanked_reason), None)
+            why = next((f.yanked_reason for f in release.files if f.yanked_reason), None)
             self.emit(
                 entry,
                 "yanked",
                 f"{project} {entry.pin} is yanked"
-                + (f" ({reason})" if reason else " (no reason given)")
+                + (f" ({why})" if why else " (no reason given)")
                 + "; pip installs it with a warning",
             )
         if not entry.hashes and not entry_hashes(entry):
@@ -314,9 +316,7 @@ class _Checker:
         expected = tuple(sorted(f"sha256:{h}" for h in _sha256s(release.files)))
         hashes = HashSet(listed=listed, expected=expected)
         known = [h for h in listed if h in published]
-        unconfirmable = [
-            h for h in listed if h not in published and not h.startswith("sha256:")
-        ]
+        unconfirmable = [h for h in listed if h not in published and not h.startswith("sha256:")]
         unknown = [h for h in listed if h not in published and h.startswith("sha256:")]
         project = entry.raw_name
         if unconfirmable:
@@ -438,7 +438,9 @@ class _Checker:
                 )
 
 
-def _dependencies(requires_dist: Sequence[str], entry: RequirementEntry, target: Target) -> set[str]:
+def _dependencies(
+    requires_dist: Sequence[str], entry: RequirementEntry, target: Target
+) -> set[str]:
     names: set[str] = set()
     extras = ("", *entry.extras)
     for text in requires_dist:
@@ -471,7 +473,9 @@ def _sha256s(files: Iterable[DistFile]) -> set[str]:
     return {f.sha256.lower() for f in files if f.sha256}
 
 
-def _origins(unknown: Sequence[str], history: Mapping[str, DistFile], entry: RequirementEntry) -> str:
+def _origins(
+    unknown: Sequence[str], history: Mapping[str, DistFile], entry: RequirementEntry
+) -> str:
     from_other: dict[str, list[str]] = defaultdict(list)
     orphans = 0
     for text in unknown:

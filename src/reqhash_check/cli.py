@@ -13,7 +13,6 @@ from typing import Any, TextIO
 from reqhash_check import __version__
 from reqhash_check.check import STRICTEST_PIP, CheckOptions
 from reqhash_check.config import ConfigError, load_config
-from reqhash_check.findings import Severity
 from reqhash_check.report import FORMATS, RenderContext, renderer
 from reqhash_check.requirements import RequirementsFileError
 from reqhash_check.rules import UnknownRuleError, parse_rule_list
@@ -58,24 +57,41 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
-    add("files", nargs="*", metavar="FILE", help="requirements files ('-' reads standard input); "
-        "default: requirements*.txt and requirements/*.txt in the current folder")
+    add(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="requirements files ('-' reads standard input); "
+        "default: requirements*.txt and requirements/*.txt in the current folder",
+    )
     add("--version", action="version", version=f"reqhash-check {__version__}")
-    add("--require-hashes", action="store_true", default=None,
-        help="check in hash-checking mode even if no requirement has a hash")
+    add(
+        "--require-hashes",
+        action="store_true",
+        default=None,
+        help="check in hash-checking mode even if no requirement has a hash",
+    )
     targets = parser.add_argument_group("targets (as pip download takes them)")
     targets.add_argument("--python-version", action="append", default=[], metavar="X.Y")
     targets.add_argument("--platform", action="append", default=[], metavar="TAG")
     targets.add_argument("--implementation", metavar="cp|pp|…")
     targets.add_argument("--abi", action="append", default=[], metavar="ABI")
-    targets.add_argument("--target", action="append", default=[], metavar="NAME",
-                         help="a real host, e.g. linux-x86_64-glibc2.28-cp312 (see below)")
+    targets.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a real host, e.g. linux-x86_64-glibc2.28-cp312 (see below)",
+    )
     targets.add_argument("--only-binary", action="append", default=[], metavar="NAMES")
     targets.add_argument("--no-binary", action="append", default=[], metavar="NAMES")
     targets.add_argument("--prefer-binary", action="store_true", default=None)
-    add("--pip-version", metavar="X.Y",
+    add(
+        "--pip-version",
+        metavar="X.Y",
         help="the pip that will install (default: the strictest still in common use, "
-        f"{STRICTEST_PIP[0]}.{STRICTEST_PIP[1]})")
+        f"{STRICTEST_PIP[0]}.{STRICTEST_PIP[1]})",
+    )
     index = parser.add_argument_group("index")
     index.add_argument("-i", "--index-url", metavar="URL")
     index.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
@@ -98,8 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     fixing = parser.add_argument_group("fixing")
     fixing.add_argument("--fix", action="store_true", help="rewrite the hashes in place")
     fixing.add_argument("--diff", action="store_true", help="print what --fix would change")
-    fixing.add_argument("--fix-targets-only", action="store_true",
-                        help="with --fix, keep only hashes of files some target can install")
+    fixing.add_argument(
+        "--fix-targets-only",
+        action="store_true",
+        help="with --fix, keep only hashes of files some target can install",
+    )
     return parser
 
 
@@ -118,7 +137,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return finish(args, settings, result, strict)
 
 
-def settings_from(args: argparse.Namespace, environ: os._Environ[str] | dict[str, str]) -> tuple[Settings, bool]:
+def settings_from(
+    args: argparse.Namespace, environ: os._Environ[str] | dict[str, str]
+) -> tuple[Settings, bool]:
     config = load_config(Path.cwd()).values
 
     def pick(name: str, default: Any = None) -> Any:
@@ -180,8 +201,10 @@ def settings_from(args: argparse.Namespace, environ: os._Environ[str] | dict[str
 
 def discover_files(folder: Path) -> tuple[str, ...]:
     found = sorted(glob.glob("requirements*.txt", root_dir=folder))
-    found += sorted(os.path.join("requirements", name)
-                    for name in glob.glob("*.txt", root_dir=folder / "requirements"))
+    found += sorted(
+        os.path.join("requirements", name)
+        for name in glob.glob("*.txt", root_dir=folder / "requirements")
+    )
     return tuple(found)
 
 
@@ -294,4 +317,3 @@ def _is_version(text: str) -> bool:
     return 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts)
 
 
-_ = Severity  # re-exported for reporters' callers

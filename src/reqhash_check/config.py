@@ -10,7 +10,7 @@ from typing import Any
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 
 class ConfigError(Exception):
@@ -75,7 +75,9 @@ def validate(table: dict[str, Any], path: Path) -> dict[str, Any]:
         kind = KEYS.get(key)
         if kind is None:
             known = ", ".join(sorted(KEYS))
-            raise ConfigError(f"{path}: unknown key {key!r} in [tool.reqhash-check] (known: {known})")
+            raise ConfigError(
+                f"{path}: unknown key {key!r} in [tool.reqhash-check] (known: {known})"
+            )
         if kind == _LIST_OF_STR and isinstance(value, str):
             value = [value]
         if not _matches(kind, value):

@@ -107,7 +107,17 @@ _ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
 _COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _SUPPRESS_RE = re.compile(r"#\s*reqhash:\s*ignore\[([^\]]*)\]")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
-_ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".zip", ".tar")
+_ARCHIVE_SUFFIXES = (
+    ".whl",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.xz",
+    ".txz",
+    ".zip",
+    ".tar",
+)
 
 
 def read_text(data: bytes, path: str) -> str:
@@ -285,9 +295,7 @@ class _Loader:
         for key, value in parsed.options.items():
             if key in ("requirements", "constraints"):
                 for target in value:
-                    self._include(
-                        target, location, req_set, problems, stack, key == "constraints"
-                    )
+                    self._include(target, location, req_set, problems, stack, key == "constraints")
                 continue
             name = _OPTION_NAMES.get(key)
             if name is None:
@@ -307,9 +315,7 @@ class _Loader:
         including = location.path
         if "://" in target:
             problems.append(
-                ParseProblem(
-                    "include-error", location, f"remote include {target} is not followed"
-                )
+                ParseProblem("include-error", location, f"remote include {target} is not followed")
             )
             return
         base = os.path.dirname(including) if including != "-" else os.getcwd()

@@ -19,7 +19,7 @@ def render(report: Report, context: RenderContext) -> str:
     paint = _painter(context.color)
     lines: list[str] = []
     findings = sorted(report.findings, key=lambda f: f.sort_key)
-    for path, group in groupby(findings, key=lambda f: f.location.path):
+    for _path, group in groupby(findings, key=lambda f: f.location.path):
         items = list(group)
         if context.quiet:
             items = [f for f in items if f.severity is Severity.ERROR]

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The logic of action.yml. Inputs arrive as environment variables only (never interpolated
+# into the script), so a file name or argument cannot inject shell code.
+#
+#   action.sh install   install reqhash-check from the action's folder into its own venv
+#   action.sh run       check, annotate, write outputs; the exit status is the job's verdict
+#
+# Inputs:  INPUT_FILES, INPUT_ARGS, INPUT_SARIF_FILE, INPUT_FAIL_ON_FINDINGS
+# Runner:  GITHUB_ACTION_PATH, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_PATH, RUNNER_TEMP
+set -euo pipefail
+
+say() { printf 'reqhash-check action: %s\n' "$*" >&2; }
+
+output() {
+  # name=value into $GITHUB_OUTPUT (values here never contain newlines)
+  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
+    printf '%s=%s\n' "$1" "$2" >>"$GITHUB_OUTPUT"
+  fi
+}
+
+install() {
+  local python venv
+  python="${REQHASH_CHECK_PYTHON:-}"
+  if [[ -z "$python" ]]; then
+    python="$(command -v python3 || command -v python || true)"
+  fi
+  if [[ -z "$python" ]]; then
+    say "no python found: add actions/setup-python before this action"
+    exit 2
+  fi
+  # Its own venv: works on runners whose system Python refuses pip installs (PEP 668) and
+  # keeps the tool's dependencies out of the project's environment.
+  venv="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/reqhash-check-venv"
+  "$python" -m venv "$venv"
+  local bin="$venv/bin"
+  [[ -d "$bin" ]] || bin="$venv/Scripts"
+  "$bin/python" -m pip install --quiet --disable-pip-version-check "${GITHUB_ACTION_PATH:?}"
+  if [[ -n "${GITHUB_PATH:-}" ]]; then
+    printf '%s\n' "$bin" >>"$GITHUB_PATH"
+  fi
+  say "installed $("$bin/reqhash-check" --version)"
+}
+
+is_true() {
+  case "${1,,}" in
+    true | yes | 1 | on) return 0 ;;
+    false | no | 0 | off | "") return 1 ;;
+    *)
+      say "fail-on-findings must be true or false, not '$1'"
+      exit 2
+      ;;
+  esac
+}
+
+count_results() {
+  # Count SARIF results by level: the SARIF file is the tool's stable, schema-checked output,
+  # unlike the annotation lines, which also carry the unverified requirements.
+  local python
+  python="$(command -v python3 || command -v python)"
+  "$python" - "$1" <<'PY'
+import json, sys
+try:
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        results = json.load(handle)["runs"][0]["results"]
+except (OSError, ValueError, KeyError, IndexError):
+    print("")
+    raise SystemExit(0)
+levels = [r.get("level", "warning") for r in results]
+print(len(results), levels.count("error"), levels.count("warning"))
+PY
+}
+
+run_check() {
+  local fail_on_findings="${INPUT_FAIL_ON_FINDINGS:-true}"
+  is_true "$fail_on_findings" && fail_on_findings=true || fail_on_findings=false
+
+  local -a files=() args=()
+  # Whitespace-separated lists. Arguments are not glob-expanded; files are, so that
+  # `requirements/*.txt` works (a pattern matching nothing is passed on and reported).
+  set -f
+  # shellcheck disable=SC2206
+  args=(${INPUT_ARGS:-})
+  set +f
+  # shellcheck disable=SC2206
+  files=(${INPUT_FILES:-})
+
+  local workdir sarif sarif_abs counts
+  workdir="$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/reqhash-check.XXXXXX")"
+  sarif="${INPUT_SARIF_FILE:-}"
+  if [[ -n "$sarif" ]]; then
+    mkdir -p "$(dirname "$sarif")"
+    case "$sarif" in
+      /*) sarif_abs="$sarif" ;;
+      *) sarif_abs="$PWD/$sarif" ;;
+    esac
+  else
+    sarif_abs="$workdir/reqhash-check.sarif"
+  fi
+  rm -f "$sarif_abs" # never report a SARIF file left by an earlier run
+
+  local status=0
+  reqhash-check --format github --output "$workdir/annotations.txt" \
+    --sarif-output "$sarif_abs" "${args[@]}" -- "${files[@]}" || status=$?
+  # The workflow commands reach the runner through standard output.
+  if [[ -f "$workdir/annotations.txt" ]]; then
+    cat "$workdir/annotations.txt"
+  fi
+
+  counts="$(count_results "$sarif_abs")"
+  local total errors warnings
+  read -r total errors warnings <<<"$counts" || true
+  output findings "${total:-}"
+  output errors "${errors:-}"
+  output warnings "${warnings:-}"
+  output exit-code "$status"
+  if [[ -n "${INPUT_SARIF_FILE:-}" && -f "$sarif_abs" ]]; then
+    output sarif-file "$sarif_abs"
+  else
+    output sarif-file ""
+  fi
+  rm -rf "$workdir"
+
+  case "$status" in
+    0) say "no error-level findings (${total:-0} in all)" ;;
+    1)
+      say "${total:-some} finding(s), ${errors:-?} error(s)"
+      if [[ "$fail_on_findings" == false ]]; then
+        say "fail-on-findings is false: not failing the step"
+        status=0
+      fi
+      ;;
+    2) say "usage error or an unreadable requirements file (exit 2)" ;;
+    3) say "the index could not be reached for some requirements: they were not verified (exit 3)" ;;
+    *) say "reqhash-check failed with exit code $status" ;;
+  esac
+  return "$status"
+}
+
+case "${1:-}" in
+  install) install ;;
+  run) run_check ;;
+  *)
+    say "usage: action.sh install|run"
+    exit 2
+    ;;
+esac

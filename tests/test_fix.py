@@ -455,23 +455,28 @@ def _random_entry(rng: random.Random, name: str, eol: str) -> tuple[str, set[str
         text = f"{head} {spelled[0]}" + (f" \\{eol}" if len(spelled) > 1 else comment + eol)
         if len(spelled) > 1:
             text += "    " + " ".join(spelled[1:]) + comment + eol
-    if rng.random() < 0.3:
+    if spelled and not comment and rng.random() < 0.2:
+        # a trailing backslash, ended by a comment or blank line (pip joins that line in)
+        text = text[: -len(eol)] + " \\" + eol + rng.choice(["    # via x", ""]) + eol
+    elif rng.random() < 0.3:
         text += f"    # via {rng.choice(_NAMES)}{eol}"
     return text, set(pool)
 
 
 def test_random_files_rewrite_and_reparse(tmp_path: Path) -> None:
     rng = random.Random(20240601)
-    for _ in range(150):
-        eol = rng.choice(["\n", "\r\n"])
+    for _ in range(300):
+        file_eol = rng.choice(["\n", "\r\n"])
+        mixed = rng.random() < 0.2
         names = rng.sample(_NAMES, rng.randrange(1, len(_NAMES) + 1))
         parts = []
         for name in names:
+            eol = rng.choice(["\n", "\r\n"]) if mixed else file_eol
             if rng.random() < 0.3:
                 parts.append(rng.choice(["", "# a comment", "--require-hashes", "   "]) + eol)
             parts.append(_random_entry(rng, name, eol)[0])
         text = "".join(parts)
-        if rng.random() < 0.3:
+        if rng.random() < 0.3 and text.endswith(eol):
             text = text[: -len(eol)]
         wanted = {
             name: tuple(h(rng.randrange(0xA0, 0xFF)) for _ in range(rng.randrange(1, 4)))
@@ -488,7 +493,32 @@ def test_random_files_rewrite_and_reparse(tmp_path: Path) -> None:
             expected = frozenset(wanted[name]) if name in wanted else before[name][1]
             assert hashes == expected, (text, new)
         # the line-ending style of the file is kept
-        if "\r\n" in text:
+        if "\r\n" in text and "\n" not in text.replace("\r\n", ""):
             assert "\n" not in new.replace("\r\n", ""), new
         # applying the same edits again is a no-op
         assert rewrite_text(new, edits_for(new, wanted)) == new
+
+
+# --- with the project's own requirements reader --------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(EDITS))
+def test_case_with_entries_from_the_requirements_reader(case: str, tmp_path: Path) -> None:
+    from reqhash_check.requirements import load
+
+    target = tmp_path / "requirements.txt"
+    target.write_bytes((CASES / case / "input.txt").read_bytes())
+    requirement_set, problems = load(str(target))
+    if problems:
+        pytest.skip(f"the reader does not take this file: {problems[0]}")
+    wanted = {name.lower(): hashes for name, hashes in EDITS[case].items()}
+    edits = [
+        HashEdit(entry.location, entry.raw, wanted[entry.raw_name.lower()])
+        for entry in requirement_set.entries
+        if entry.raw_name.lower() in wanted
+    ]
+    assert len(edits) == len(wanted)
+
+    plan = plan_fix(target, edits)
+
+    assert plan.new == (CASES / case / "expected.txt").read_bytes()

@@ -498,7 +498,10 @@ def apply_plan(plan: FilePlan) -> None:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(plan.new)
             handle.flush()
-            os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+            else:  # Windows before Python 3.13
+                os.chmod(temp_name, stat.S_IMODE(info.st_mode))
             if hasattr(os, "fchown"):
                 try:
                     os.fchown(handle.fileno(), info.st_uid, info.st_gid)

@@ -55,6 +55,8 @@ EDITS: dict[str, dict[str, tuple[str, ...]]] = {
     "hash_on_requirement_line_continued": {"wheel": (N2, N1)},
     "comment_ends_continuation": {"packaging": (N1,)},
     "blank_ends_continuation": {"packaging": (N1,)},
+    # the line after the comment is an option line of its own, which pip ignores; it stays
+    "comment_between_hash_lines": {"foo": (N1,)},
     "abbreviated_option": {"tomli": (N1,)},
     "quoted_hash": {"tomli": (N1,)},
     "no_newline_at_end": {"last": (N1, N2)},

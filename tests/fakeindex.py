@@ -77,6 +77,7 @@ class _Fault:
     body: bytes = b""
     delay: float = 0.0
     garbage: bool = False
+    content_type: str = "text/plain"
 
 
 def _version_key(text: str) -> Version:
@@ -186,10 +187,16 @@ class FakeIndex:
         times: int | None = None,
         retry_after: str | None = None,
         body: bytes = b"",
+        content_type: str = "text/plain",
     ) -> None:
-        """Answer `status` for paths starting with the prefix (`times` times, or always)."""
+        """Answer `status` for paths starting with the prefix (`times` times, or always).
+
+        With status 200 and a body this serves a hand-made document instead of the model's.
+        """
         with self._lock:
-            self._faults.append(_Fault(path_prefix, status, times, retry_after, body))
+            self._faults.append(
+                _Fault(path_prefix, status, times, retry_after, body, content_type=content_type)
+            )
 
     def delay(self, path_prefix: str, seconds: float) -> None:
         with self._lock:
@@ -433,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.status:
                 extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                self._send(fault.status, fault.body, "text/plain", extra)
+                self._send(fault.status, fault.body, fault.content_type, extra)
                 return
         self._route(path, headers)
 

@@ -65,6 +65,9 @@ class _IndexAuth(httpx.Auth):
     def remember(self, url: str, credentials: tuple[str, str]) -> None:
         self._by_host[_host_key(url)] = credentials
 
+    def has_credentials(self, url: str) -> bool:
+        return _host_key(url) in self._by_host
+
     def _from_netrc(self, host: str) -> tuple[str, str] | None:
         if not self._netrc_loaded:
             self._netrc_loaded = True
@@ -182,6 +185,14 @@ class HttpClient:
             self._auth.remember(bare, credentials)
         return bare
 
+    def shown(self, url: str) -> str:
+        """How a URL appears in messages: `****@` where credentials are in use."""
+        url = redact_url(url)
+        if "@" not in urlsplit(url).netloc and self._auth.has_credentials(url):
+            scheme, sep, rest = url.partition("://")
+            return f"{scheme}{sep}****@{rest}"
+        return url
+
     async def get(
         self,
         url: str,
@@ -206,7 +217,7 @@ class HttpClient:
             except (httpx.TooManyRedirects, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 problem = "too many redirects" if isinstance(exc, httpx.TooManyRedirects) else ""
                 raise IndexUnavailable(
-                    f"{redact_url(url)}: {problem or 'not a usable URL'}"
+                    f"{self.shown(url)}: {problem or 'not a usable URL'}"
                 ) from None
             except httpx.HTTPError as exc:
                 problem = _describe(exc)
@@ -221,14 +232,14 @@ class HttpClient:
                     )
                 problem = f"HTTP {status}"
                 if status != 429 and status < 500:
-                    raise IndexUnavailable(f"{redact_url(url)}: {problem}")
+                    raise IndexUnavailable(f"{self.shown(url)}: {problem}")
                 asked = retry_after_seconds(response.headers.get("retry-after"))
                 if asked is not None:
                     wait = asked
             if attempt + 1 < attempts:
                 await asyncio.sleep(min(max(wait, 0.0), settings.max_wait))
         plural = "attempt" if attempts == 1 else "attempts"
-        raise IndexUnavailable(f"{redact_url(url)}: {problem} after {attempts} {plural}")
+        raise IndexUnavailable(f"{self.shown(url)}: {problem} after {attempts} {plural}")
 
     async def aclose(self) -> None:
         await self._client.aclose()

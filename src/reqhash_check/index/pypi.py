@@ -112,7 +112,7 @@ class PyPIJsonIndex(CachingIndex):
 
     def _bad_answer(self, url: str) -> IndexUnavailable:
         return IndexUnavailable(
-            f"{redact_url(url)} answered with something that is not a PyPI JSON response"
+            f"{self._http.shown(url)} answered with something that is not a PyPI JSON response"
         )
 
     async def _project_document(self, name: str) -> HttpAnswer:

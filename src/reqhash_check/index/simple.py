@@ -240,8 +240,9 @@ class SimpleIndex(CachingIndex):
             else:
                 raise _NotSimplePage
         except _NotSimplePage:
+            shown = self._http.shown(answer.url)
             raise IndexUnavailable(
-                f"{redact_url(answer.url)} answered with something that is not a simple index page"
+                f"{shown} answered with something that is not a simple index page"
             ) from None
         return answer, links
 

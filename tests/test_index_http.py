@@ -1,0 +1,216 @@
+"""Retries, timeouts, credentials and redaction, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import time
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+
+from reqhash_check import __version__
+from reqhash_check.index.base import IndexUnavailable, ReleaseFiles
+from reqhash_check.index.http import HttpClient, redact_url, retry_after_seconds
+from reqhash_check.index.pypi import PyPIJsonIndex
+from reqhash_check.index.simple import SimpleIndex
+from tests.fakeindex import FakeFile, FakeIndex
+from tests.fixtures_index import fake_index, fast_http
+
+__all__ = ["fake_index"]
+
+
+def _demo(index: FakeIndex) -> None:
+    index.add(
+        "demo",
+        "1.0",
+        FakeFile("demo-1.0-py3-none-any.whl", content=b"wheel"),
+        requires_dist=["idna"],
+    )
+
+
+async def _simple_release(url: str, http: HttpClient) -> ReleaseFiles:
+    client = SimpleIndex(url, http, owns_http=True)
+    try:
+        return await client.release("demo", "1.0")
+    finally:
+        await client.aclose()
+
+
+def test_user_agent_names_the_tool(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    asyncio.run(_simple_release(fake_index.simple_url, fast_http()))
+    agent = fake_index.requests[0][2]["user-agent"]
+    assert agent == f"reqhash-check/{__version__} (+https://pypi.org/project/reqhash-check/)"
+
+
+def test_retries_on_5xx_then_succeeds(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    fake_index.fail("/simple/demo/", 503, times=2)
+    release = asyncio.run(_simple_release(fake_index.simple_url, fast_http(retries=2)))
+    assert release.files[0].filename == "demo-1.0-py3-none-any.whl"
+    assert fake_index.paths().count("/simple/demo/") == 3
+
+
+def test_retries_are_bounded(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    fake_index.fail("/simple/demo/", 500)
+    with pytest.raises(IndexUnavailable) as caught:
+        asyncio.run(_simple_release(fake_index.simple_url, fast_http(retries=3)))
+    assert str(caught.value) == f"{fake_index.simple_url}/demo/: HTTP 500 after 4 attempts"
+    assert fake_index.paths().count("/simple/demo/") == 4
+
+
+def test_backoff_grows(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    fake_index.fail("/simple/demo/", 502, times=2)
+    started = time.monotonic()
+    asyncio.run(_simple_release(fake_index.simple_url, fast_http(retries=2, backoff=0.1)))
+    # 0.1 s, then 0.2 s
+    assert time.monotonic() - started >= 0.28
+
+
+def test_429_waits_as_long_as_retry_after_says(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    fake_index.fail("/simple/demo/", 429, times=1, retry_after="1")
+    started = time.monotonic()
+    release = asyncio.run(_simple_release(fake_index.simple_url, fast_http(retries=1)))
+    assert time.monotonic() - started >= 0.95
+    assert release.files
+
+
+def test_retry_after_is_capped(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    fake_index.fail("/simple/demo/", 429, times=1, retry_after="3600")
+    started = time.monotonic()
+    asyncio.run(_simple_release(fake_index.simple_url, fast_http(retries=1, max_wait=0.2)))
+    elapsed = time.monotonic() - started
+    assert 0.19 <= elapsed < 5
+
+
+def test_retry_after_as_http_date() -> None:
+    now = 1_700_000_000.0
+    assert retry_after_seconds(formatdate(now + 7, usegmt=True), now=now) == pytest.approx(7)
+    assert retry_after_seconds(formatdate(now - 60, usegmt=True), now=now) == 0
+    assert retry_after_seconds("12") == 12
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None
+
+
+def test_client_errors_are_not_retried(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    fake_index.fail("/simple/demo/", 403)
+    with pytest.raises(IndexUnavailable, match=r"HTTP 403$"):
+        asyncio.run(_simple_release(fake_index.simple_url, fast_http(retries=3)))
+    assert fake_index.paths().count("/simple/demo/") == 1
+
+
+def test_timeout_becomes_index_unavailable(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    fake_index.delay("/simple/demo/", 1.5)
+    with pytest.raises(IndexUnavailable) as caught:
+        asyncio.run(_simple_release(fake_index.simple_url, fast_http(timeout=0.2, retries=1)))
+    assert str(caught.value) == f"{fake_index.simple_url}/demo/: timed out after 2 attempts"
+
+
+def test_refused_connection_becomes_index_unavailable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/simple"
+    with pytest.raises(IndexUnavailable) as caught:
+        asyncio.run(_simple_release(url, fast_http(retries=1)))
+    assert str(caught.value) == f"{url}/demo/: could not connect after 2 attempts"
+
+
+def test_credentials_in_the_url_are_sent_and_never_shown(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+    secret_url = fake_index.simple_url.replace("http://", "http://alice:s3cr%40t@")
+    release = asyncio.run(_simple_release(secret_url, fast_http()))
+    expected = "Basic " + base64.b64encode(b"alice:s3cr@t").decode()
+    assert {h.get("authorization") for _, _, h in fake_index.requests} == {expected}
+    assert any(p.endswith(".metadata") for p in fake_index.paths())
+    assert "s3cr" not in release.index_url and "alice" not in release.index_url
+    assert all("s3cr" not in f.url for f in release.files)
+
+    fake_index.fail("/simple/demo/", 503)
+    with pytest.raises(IndexUnavailable) as caught:
+        asyncio.run(_simple_release(secret_url, fast_http(retries=1)))
+    message = str(caught.value)
+    assert message.startswith("http://****@127.0.0.1:")
+    assert "s3cr" not in message and "alice" not in message
+    assert "\n" not in message
+
+
+def test_credentials_reach_the_json_api(fake_index: FakeIndex) -> None:
+    _demo(fake_index)
+
+    async def go() -> str:
+        url = fake_index.url.replace("http://", "http://bob:pw@")
+        client = PyPIJsonIndex(url, fast_http(), owns_http=True)
+        try:
+            await client.release("demo", "1.0")
+            return client.display_url
+        finally:
+            await client.aclose()
+
+    display = asyncio.run(go())
+    assert display == fake_index.url.replace("http://", "http://****@")
+    expected = "Basic " + base64.b64encode(b"bob:pw").decode()
+    assert all(h.get("authorization") == expected for _, _, h in fake_index.requests)
+
+
+def test_netrc_credentials(
+    fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _demo(fake_index)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1\n  login carol\n  password from-netrc\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    asyncio.run(_simple_release(fake_index.simple_url, fast_http()))
+    expected = "Basic " + base64.b64encode(b"carol:from-netrc").decode()
+    assert fake_index.requests[0][2].get("authorization") == expected
+
+
+def test_no_credentials_no_authorization_header(
+    fake_index: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _demo(fake_index)
+    monkeypatch.setenv("NETRC", str(tmp_path / "absent"))
+    asyncio.run(_simple_release(fake_index.simple_url, fast_http()))
+    assert all("authorization" not in h for _, _, h in fake_index.requests)
+
+
+@pytest.mark.parametrize(
+    ("url", "redacted"),
+    [
+        ("https://user:pass@host/simple", "https://****@host/simple"),
+        ("https://token@host:8443/simple/", "https://****@host:8443/simple/"),
+        ("https://host/simple", "https://host/simple"),
+        ("https://host/a@b", "https://host/a@b"),
+        ("see https://u:p@h/x and http://v:q@i/y", "see https://****@h/x and http://****@i/y"),
+    ],
+)
+def test_redact_url(url: str, redacted: str) -> None:
+    assert redact_url(url) == redacted
+
+
+def test_bounded_concurrency(fake_index: FakeIndex) -> None:
+    for n in range(6):
+        fake_index.add(f"p{n}", "1.0", FakeFile(f"p{n}-1.0.tar.gz", content=b"x"))
+    fake_index.delay("/simple/", 0.3)
+
+    async def go() -> None:
+        client = SimpleIndex(fake_index.simple_url, fast_http(concurrency=2), owns_http=True)
+        try:
+            await asyncio.gather(*(client.release(f"p{n}", "1.0") for n in range(6)))
+        finally:
+            await client.aclose()
+
+    started = time.monotonic()
+    asyncio.run(go())
+    # 6 requests, 2 at a time, 0.3 s each
+    assert time.monotonic() - started >= 0.85

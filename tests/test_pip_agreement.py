@@ -1,0 +1,463 @@
+"""The real pip is the judge: `pick_file` must predict what `pip download` does.
+
+Every case publishes a release on a loopback index, writes a requirements file with some
+of its hashes, and runs the real `pip download --no-deps --require-hashes` for several
+targets with the oldest and the newest pip the product models. pip must succeed exactly
+when `pick_file(...).ok` says so, and take the file `pick_file(...).chosen` names.
+
+The pips live in venvs cached under /tmp/reqhash-check-pips/ (installing them needs the
+package registry, as CI has); the pips themselves only ever talk to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from reqhash_check.index.base import DistFile
+from reqhash_check.targets import BinaryPolicy, pick_file, targets_from_pip_options
+from tests.fakeindex import FakeFile, FakeIndex
+from tests.wheelfactory import BuiltFile, build_sdist, build_wheel
+
+OLDEST_PIP = "23.0"
+NEWEST_PIP = "26.3"
+PIPS_HOME = Path(tempfile.gettempdir()) / "reqhash-check-pips"
+
+# ----------------------------------------------------------------------------- the pips
+
+
+def _pip_version_of(python: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            [str(python), "-m", "pip", "--version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=_isolated_env(),
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    match = re.match(r"pip (\S+) ", out)
+    return match.group(1) if match else None
+
+
+def _ensure_pip(version: str) -> Path:
+    """A venv with exactly this pip, built once and reused by later runs."""
+    home = PIPS_HOME / f"pip-{version}-py{sys.version_info[0]}{sys.version_info[1]}"
+    python = home / "bin" / "python"
+    if _pip_version_of(python) == version:
+        return python
+    PIPS_HOME.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f"pip-{version}-", dir=PIPS_HOME))
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(building)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        # This install talks to the package registry, so it keeps the machine's pip setup.
+        subprocess.run(
+            [
+                str(building / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                f"pip=={version}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+        if _pip_version_of(building / "bin" / "python") != version:
+            raise RuntimeError(f"pip {version} does not run here")
+        shutil.rmtree(home, ignore_errors=True)
+        building.rename(home)
+    except (OSError, subprocess.SubprocessError, RuntimeError) as error:
+        shutil.rmtree(building, ignore_errors=True)
+        detail = getattr(error, "stderr", None) or error
+        pytest.skip(f"cannot install pip {version}: {detail!s:.300}")
+    return python
+
+
+@pytest.fixture(scope="session", params=[OLDEST_PIP, NEWEST_PIP], ids=lambda v: f"pip{v}")
+def pip(request: pytest.FixtureRequest) -> tuple[str, Path]:
+    version: str = request.param
+    return version, _ensure_pip(version)
+
+
+def _isolated_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env.update(
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_FIND_LINKS="",
+        PIP_EXTRA_INDEX_URL="",
+        PIP_NO_INPUT="1",
+    )
+    return env
+
+
+# ----------------------------------------------------------------------------- the index
+
+
+@pytest.fixture(scope="session")
+def index() -> Iterator[FakeIndex]:
+    served = FakeIndex().start()
+    try:
+        yield served
+    finally:
+        served.close()
+
+
+# ----------------------------------------------------------------------------- the cases
+
+TARGETS = {
+    "cp38-manylinux2014": ("3.8", "manylinux2014_x86_64"),
+    "cp312-manylinux_2_28": ("3.12", "manylinux_2_28_x86_64"),
+    "cp312-macos-arm64": ("3.12", "macosx_11_0_arm64"),
+    "cp312-win": ("3.12", "win_amd64"),
+}
+ALL_TARGETS = tuple(TARGETS)
+
+# The files of a typical release with binary wheels, by short name.
+STANDARD = {
+    "lin38": "cp38-cp38-manylinux_2_17_x86_64.manylinux2014_x86_64",
+    "lin312": "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64",
+    "lin228": "cp312-cp312-manylinux_2_28_x86_64",
+    "mac": "cp312-cp312-macosx_11_0_arm64",
+    "win": "cp312-cp312-win_amd64",
+    "any": "py3-none-any",
+    "sdist": "sdist",
+}
+FOREIGN = "sha256:" + "0f" * 32
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One file of a case: wheel tags or "sdist", and what the index says about it."""
+
+    tags: str
+    version: str = "1.0"
+    requires_python: str | None = None
+    yanked: bool | str = False
+    build: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    files: dict[str, Spec]
+    hashed: tuple[str, ...]
+    """Short names of files whose sha256 is listed, FOREIGN, or "sha512:<name>"."""
+    specifier: str = "==1.0"
+    options: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ALL_TARGETS
+    notes: str = ""
+
+
+def standard(**overrides: Spec) -> dict[str, Spec]:
+    files = {name: Spec(tags) for name, tags in STANDARD.items()}
+    files.update(overrides)
+    return files
+
+
+CASES = [
+    Case("all-hashed", standard(), tuple(STANDARD)),
+    Case("only-any-wheel-hashed", standard(), ("any",)),
+    Case("only-sdist-hashed", standard(), ("sdist",)),
+    Case(
+        "only-sdist-hashed-only-binary",
+        standard(),
+        ("sdist",),
+        options=("--only-binary=:all:",),
+    ),
+    Case("only-incompatible-wheel-hashed", standard(), ("win",)),
+    Case("manylinux2014-and-any-hashed", standard(), ("lin38", "lin312", "any")),
+    Case("no-hash-matches", standard(), (FOREIGN,)),
+    Case("some-hashed-and-a-foreign-one", standard(), ("lin312", "mac", FOREIGN)),
+    Case(
+        "binary-wheels-only-no-sdist",
+        {k: v for k, v in standard().items() if k not in ("any", "sdist")},
+        ("lin312", "lin228"),
+    ),
+    Case(
+        "requires-python-excludes-the-hashed-wheel",
+        {"any": Spec("py3-none-any", requires_python=">=3.9"), "sdist": Spec("sdist")},
+        ("any",),
+        targets=("cp38-manylinux2014", "cp312-win"),
+    ),
+    Case(
+        "requires-python-checked-against-x-y-0",
+        {"any": Spec("py3-none-any", requires_python=">=3.12.1"), "sdist": Spec("sdist")},
+        ("any", "sdist"),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "yanked-hashed-wheel-pinned",
+        {"any": Spec("py3-none-any", yanked="broken"), "sdist": Spec("sdist")},
+        ("any",),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "yanked-best-wheel-all-hashed",
+        {"any": Spec("py3-none-any", yanked=True), "sdist": Spec("sdist")},
+        ("any", "sdist"),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "every-file-yanked-pinned",
+        {"any": Spec("py3-none-any", yanked="gone"), "sdist": Spec("sdist", yanked="gone")},
+        ("any", "sdist"),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "every-file-yanked-not-pinned",
+        {"any": Spec("py3-none-any", yanked="gone"), "sdist": Spec("sdist", yanked="gone")},
+        ("any", "sdist"),
+        specifier=">=1.0",
+        targets=("cp312-win",),
+    ),
+    Case(
+        "build-tags",
+        {
+            "b1": Spec("py3-none-any", build="1"),
+            "b2": Spec("py3-none-any", build="2"),
+            "plain": Spec("py3-none-any"),
+        },
+        ("b1", "b2", "plain"),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "only-sha512-listed",
+        standard(),
+        ("sha512:any",),
+        targets=("cp312-manylinux_2_28", "cp312-win"),
+        notes="pip cannot compare before downloading; it then checks sha512 of the file",
+    ),
+    Case(
+        "unpinned-hash-of-older-version",
+        {
+            "old": Spec("py3-none-any", version="1.0"),
+            "new": Spec("py3-none-any", version="2.0"),
+        },
+        ("old",),
+        specifier=">=1.0",
+        targets=("cp312-win",),
+    ),
+    Case(
+        "prefer-binary-unpinned",
+        {
+            "wheel": Spec("py3-none-any", version="1.0"),
+            "sdist": Spec("sdist", version="2.0"),
+        },
+        ("wheel", "sdist"),
+        specifier=">=1.0",
+        options=("--prefer-binary",),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "no-binary-pinned",
+        standard(),
+        tuple(STANDARD),
+        options=("--no-binary=:all:",),
+        targets=("cp312-manylinux_2_28",),
+    ),
+]
+
+
+@dataclass
+class Published:
+    project: str
+    files: list[DistFile]
+    built: dict[str, BuiltFile]
+
+
+_published: dict[str, Published] = {}
+
+
+def publish(index: FakeIndex, case: Case) -> Published:
+    if case.id in _published:
+        return _published[case.id]
+    project = f"agree-{case.id}"
+    built: dict[str, BuiltFile] = {}
+    for name, spec in case.files.items():
+        if spec.tags == "sdist":
+            built[name] = build_sdist(project, spec.version, requires_python=spec.requires_python)
+        else:
+            built[name] = build_wheel(
+                project,
+                spec.version,
+                spec.tags,
+                requires_python=spec.requires_python,
+                build=spec.build,
+            )
+        index.add(
+            project,
+            spec.version,
+            FakeFile(
+                built[name].filename,
+                content=built[name].content,
+                requires_python=spec.requires_python,
+                yanked=spec.yanked,
+                metadata=built[name].metadata,
+            ),
+        )
+    # The index lists files by version, then in the order they were added: keep that order.
+    order = sorted(case.files, key=lambda n: Version(case.files[n].version))
+    files = [
+        DistFile(
+            filename=built[n].filename,
+            version=case.files[n].version,
+            url=f"{index.url}/files/{built[n].filename}",
+            hashes={"sha256": built[n].sha256},
+            requires_python=case.files[n].requires_python,
+            yanked=bool(case.files[n].yanked),
+            yanked_reason=case.files[n].yanked if isinstance(case.files[n].yanked, str) else None,
+        )
+        for n in order
+    ]
+    _published[case.id] = Published(project, files, built)
+    return _published[case.id]
+
+
+def listed_hashes(case: Case, published: Published) -> list[str]:
+    hashes = []
+    for item in case.hashed:
+        if item.startswith("sha256:"):
+            hashes.append(item)
+        elif item.startswith("sha512:"):
+            content = published.built[item.removeprefix("sha512:")].content
+            hashes.append("sha512:" + hashlib.sha512(content).hexdigest())
+        else:
+            hashes.append("sha256:" + published.built[item].sha256)
+    return hashes
+
+
+def policy_of(options: tuple[str, ...]) -> BinaryPolicy:
+    ordered = []
+    for option in options:
+        if option.startswith("--only-binary="):
+            ordered.append(("only_binary", option.partition("=")[2]))
+        elif option.startswith("--no-binary="):
+            ordered.append(("no_binary", option.partition("=")[2]))
+    return BinaryPolicy.from_ordered(ordered, prefer_binary="--prefer-binary" in options)
+
+
+@dataclass
+class PipRun:
+    ok: bool
+    picked: str | None
+    output: str
+
+
+_FILE_URL = re.compile(r"/files/([^\s#:'\"]+)")
+
+
+def run_pip(
+    python: Path, index: FakeIndex, case: Case, project: str, hashes: list[str], target: str
+) -> PipRun:
+    python_version, platform = TARGETS[target]
+    with tempfile.TemporaryDirectory(prefix="agree-") as work:
+        requirements = Path(work, "requirements.txt")
+        line = f"{project}{case.specifier} " + " ".join(f"--hash={h}" for h in hashes)
+        requirements.write_text(line + "\n")
+        dest = Path(work, "dest")
+        command = [
+            str(python),
+            "-m",
+            "pip",
+            "download",
+            "--isolated",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--no-deps",
+            "--require-hashes",
+            "--index-url",
+            index.simple_url,
+            "-d",
+            str(dest),
+            "--python-version",
+            python_version,
+            "--platform",
+            platform,
+            "--implementation",
+            "cp",
+            *case.options,
+            "-r",
+            str(requirements),
+        ]
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=180, env=_isolated_env(), cwd=work
+        )
+        downloaded = sorted(p.name for p in dest.iterdir()) if dest.exists() else []
+    output = result.stdout + result.stderr
+    if result.returncode == 0:
+        assert len(downloaded) == 1, output
+        return PipRun(True, downloaded[0], output)
+    mentioned = _FILE_URL.findall(result.stderr)
+    return PipRun(False, mentioned[-1] if mentioned else None, output)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_pick_file_agrees_with_pip(case: Case, pip: tuple[str, Path], index: FakeIndex) -> None:
+    pip_version, python = pip
+    published = publish(index, case)
+    hashes = listed_hashes(case, published)
+    pinned = case.specifier.startswith(("==", "===")) and "*" not in case.specifier
+    policy = policy_of(case.options)
+
+    def judge(target_name: str) -> str | None:
+        python_version, platform = TARGETS[target_name]
+        [target] = targets_from_pip_options([python_version], [platform], "cp", [])
+        pick = pick_file(target, published.files, hashes, published.project, policy, pinned=pinned)
+        run = run_pip(python, index, case, published.project, hashes, target_name)
+        where = f"[{case.id} / {target_name} / pip {pip_version}]"
+        chosen = pick.chosen
+        if chosen is None:
+            if run.ok or "No matching distribution" not in run.output:
+                return f"{where} pick_file found no file, pip said:\n{run.output}"
+            return None
+        if not pinned and Version(pip_version) < Version("26.1"):
+            # Once a file is found, older pips refuse any hashed requirement not pinned with ==.
+            if run.ok or "pinned with ==" not in run.output:
+                return f"{where} expected the unpinned refusal:\n{run.output}"
+            return None
+        expected_ok = pick.ok
+        if pick.unknown_hash:
+            # The index gave no digest pip could compare, so pip downloads and checks.
+            content = published.built[
+                next(n for n, b in published.built.items() if b.filename == chosen.filename)
+            ].content
+            expected_ok = any(
+                hashlib.new(h.partition(":")[0], content).hexdigest() == h.partition(":")[2]
+                for h in hashes
+            )
+        problems = []
+        if run.ok != expected_ok:
+            problems.append(f"pip ok={run.ok}, predicted ok={expected_ok}")
+        if run.picked != chosen.filename:
+            problems.append(f"pip took {run.picked}, predicted {chosen.filename}")
+        if problems:
+            return f"{where} " + "; ".join(problems) + f"\n{run.output}"
+        if not run.ok and "THESE PACKAGES DO NOT MATCH THE HASHES" not in run.output:
+            return f"{where} expected the hash mismatch error:\n{run.output}"
+        return None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failures = [f for f in pool.map(judge, case.targets) if f]
+    assert not failures, "\n\n".join(failures)

@@ -141,7 +141,7 @@ def open_indexes(
     http = HttpClient(settings)
     urls = [index_url or DEFAULT_INDEX_URL]
     for extra in extra_index_urls:
-        if extra and extra not in urls:
+        if extra and extra.rstrip("/") not in {u.rstrip("/") for u in urls}:
             urls.append(extra)
     indexes = [open_index(url, http, cache=cache, offline=offline) for url in urls]
     return MultiIndex(indexes, http)

@@ -123,7 +123,12 @@ run_check() {
   case "$status" in
     0) say "no error-level findings (${total:-0} in all)" ;;
     1)
-      say "${total:-some} finding(s), ${errors:-?} error(s)"
+      if [[ -z "${total:-}" ]]; then
+        # Exit 1 without a report is a crash, not findings: never let it pass.
+        say "reqhash-check exited 1 without writing a report"
+        return 1
+      fi
+      say "$total finding(s), $errors error(s)"
       if [[ "$fail_on_findings" == false ]]; then
         say "fail-on-findings is false: not failing the step"
         status=0

@@ -13,7 +13,9 @@ from reqhash_check import fix as fixer
 from reqhash_check.check import CheckOptions, ReleaseLookup, check, entry_hashes
 from reqhash_check.collect import Lookups, lookup_releases
 from reqhash_check.findings import Finding, Report, Severity, Unverified
-from reqhash_check.index.base import IndexQueryError
+from reqhash_check.index.base import IndexQueryError, OfflineMiss
+from reqhash_check.index.cache import ReleaseCache, default_cache_dir
+from reqhash_check.index.multi import open_indexes
 from reqhash_check.requirements import (
     Kind,
     ParseProblem,
@@ -26,6 +28,7 @@ from reqhash_check.rules import RULES
 from reqhash_check.targets import Target, candidates
 
 DEFAULT_INDEX = "https://pypi.org/simple"
+CACHE_FILE_NAME = "index-cache.sqlite3"
 FIXABLE_RULES = frozenset({"stale-hash", "missing-hash", "foreign-hash", "uncovered-target"})
 
 
@@ -137,12 +140,10 @@ async def _lookup_all(
     loaded: Sequence[_Loaded],
     progress: Callable[[int, int], None] | None,
 ) -> Lookups:
-    from reqhash_check.index import open_indexes
-    from reqhash_check.index.cache import OfflineMiss, ReleaseCache, default_cache_dir
-
     cache = None
     if settings.use_cache or settings.offline:
-        cache = ReleaseCache.open(settings.cache_dir or default_cache_dir(settings.environ))
+        folder = settings.cache_dir or default_cache_dir()
+        cache = ReleaseCache(folder / CACHE_FILE_NAME)
     by_index: dict[tuple[str, tuple[str, ...]], list[RequirementEntry]] = {}
     for item in loaded:
         key = index_urls(settings, item.req_set)
@@ -157,7 +158,6 @@ async def _lookup_all(
                 concurrency=settings.concurrency,
                 cache=cache,
                 offline=settings.offline,
-                environ=settings.environ,
             )
             try:
                 found = await lookup_releases(

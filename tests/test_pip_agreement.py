@@ -35,6 +35,8 @@ OLDEST_PIP = "23.0"
 NEWEST_PIP = "26.3"
 PIPS_HOME = Path(tempfile.gettempdir()) / "reqhash-check-pips"
 
+pytestmark = pytest.mark.slow
+
 # ----------------------------------------------------------------------------- the pips
 
 
@@ -86,7 +88,13 @@ def _ensure_pip(version: str) -> Path:
         if _pip_version_of(building / "bin" / "python") != version:
             raise RuntimeError(f"pip {version} does not run here")
         shutil.rmtree(home, ignore_errors=True)
-        building.rename(home)
+        try:
+            building.rename(home)
+        except OSError:
+            # Another test run finished the same venv first: use theirs.
+            shutil.rmtree(building, ignore_errors=True)
+            if _pip_version_of(python) != version:
+                raise
     except (OSError, subprocess.SubprocessError, RuntimeError) as error:
         shutil.rmtree(building, ignore_errors=True)
         detail = getattr(error, "stderr", None) or error
@@ -95,7 +103,7 @@ def _ensure_pip(version: str) -> Path:
 
 
 @pytest.fixture(scope="session", params=[OLDEST_PIP, NEWEST_PIP], ids=lambda v: f"pip{v}")
-def pip(request: pytest.FixtureRequest) -> tuple[str, Path]:
+def pinned_pip(request: pytest.FixtureRequest) -> tuple[str, Path]:
     version: str = request.param
     return version, _ensure_pip(version)
 
@@ -413,51 +421,68 @@ def run_pip(
     return PipRun(False, mentioned[-1] if mentioned else None, output)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_pick_file_agrees_with_pip(case: Case, pip: tuple[str, Path], index: FakeIndex) -> None:
-    pip_version, python = pip
+JOBS = [(case, target) for case in CASES for target in case.targets]
+
+
+@pytest.fixture(scope="session")
+def pip_runs(pinned_pip: tuple[str, Path], index: FakeIndex) -> dict[tuple[str, str], PipRun]:
+    """Every (case, target) run of one pip, several at once: pip mostly waits on itself."""
+    _, python = pinned_pip
+
+    def run(job: tuple[Case, str]) -> PipRun:
+        case, target = job
+        published = publish(index, case)
+        hashes = listed_hashes(case, published)
+        return run_pip(python, index, case, published.project, hashes, target)
+
+    for case in CASES:
+        publish(index, case)
+    with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
+        results = list(pool.map(run, JOBS))
+    return {(case.id, target): result for (case, target), result in zip(JOBS, results, strict=True)}
+
+
+@pytest.mark.parametrize(("case", "target_name"), JOBS, ids=[f"{c.id}-{t}" for c, t in JOBS])
+def test_pick_file_agrees_with_pip(
+    case: Case,
+    target_name: str,
+    pinned_pip: tuple[str, Path],
+    index: FakeIndex,
+    pip_runs: dict[tuple[str, str], PipRun],
+) -> None:
+    pip_version, _ = pinned_pip
     published = publish(index, case)
     hashes = listed_hashes(case, published)
     pinned = case.specifier.startswith(("==", "===")) and "*" not in case.specifier
-    policy = policy_of(case.options)
+    python_version, platform = TARGETS[target_name]
+    [target] = targets_from_pip_options([python_version], [platform], "cp", [])
+    pick = pick_file(
+        target, published.files, hashes, published.project, policy_of(case.options), pinned=pinned
+    )
+    run = pip_runs[(case.id, target_name)]
+    chosen = pick.chosen
+    if chosen is None:
+        assert not run.ok, run.output
+        assert "No matching distribution" in run.output
+        return
+    if not pinned and Version(pip_version) < Version("26.1"):
+        # Once a file is found, older pips refuse any hashed requirement not pinned with ==.
+        assert not run.ok, run.output
+        assert "pinned with ==" in run.output
+        return
+    expected_ok = pick.ok
+    if pick.unknown_hash:
+        # The index gave no digest pip could compare, so pip downloads the file and checks.
+        content = next(b.content for b in published.built.values() if b.filename == chosen.filename)
+        expected_ok = any(
+            hashlib.new(h.partition(":")[0], content).hexdigest() == h.partition(":")[2]
+            for h in hashes
+        )
+    assert (run.ok, run.picked) == (expected_ok, chosen.filename), run.output
+    if not run.ok:
+        assert "THESE PACKAGES DO NOT MATCH THE HASHES" in run.output
 
-    def judge(target_name: str) -> str | None:
-        python_version, platform = TARGETS[target_name]
-        [target] = targets_from_pip_options([python_version], [platform], "cp", [])
-        pick = pick_file(target, published.files, hashes, published.project, policy, pinned=pinned)
-        run = run_pip(python, index, case, published.project, hashes, target_name)
-        where = f"[{case.id} / {target_name} / pip {pip_version}]"
-        chosen = pick.chosen
-        if chosen is None:
-            if run.ok or "No matching distribution" not in run.output:
-                return f"{where} pick_file found no file, pip said:\n{run.output}"
-            return None
-        if not pinned and Version(pip_version) < Version("26.1"):
-            # Once a file is found, older pips refuse any hashed requirement not pinned with ==.
-            if run.ok or "pinned with ==" not in run.output:
-                return f"{where} expected the unpinned refusal:\n{run.output}"
-            return None
-        expected_ok = pick.ok
-        if pick.unknown_hash:
-            # The index gave no digest pip could compare, so pip downloads and checks.
-            content = published.built[
-                next(n for n, b in published.built.items() if b.filename == chosen.filename)
-            ].content
-            expected_ok = any(
-                hashlib.new(h.partition(":")[0], content).hexdigest() == h.partition(":")[2]
-                for h in hashes
-            )
-        problems = []
-        if run.ok != expected_ok:
-            problems.append(f"pip ok={run.ok}, predicted ok={expected_ok}")
-        if run.picked != chosen.filename:
-            problems.append(f"pip took {run.picked}, predicted {chosen.filename}")
-        if problems:
-            return f"{where} " + "; ".join(problems) + f"\n{run.output}"
-        if not run.ok and "THESE PACKAGES DO NOT MATCH THE HASHES" not in run.output:
-            return f"{where} expected the hash mismatch error:\n{run.output}"
-        return None
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        failures = [f for f in pool.map(judge, case.targets) if f]
-    assert not failures, "\n\n".join(failures)
+def test_the_pips_are_the_pinned_versions(pinned_pip: tuple[str, Path]) -> None:
+    version, python = pinned_pip
+    assert _pip_version_of(python) == version

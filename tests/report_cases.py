@@ -78,6 +78,7 @@ def sample_report() -> Report:
             "without regenerating hashes. pip fails with THESE PACKAGES DO NOT MATCH THE "
             "HASHES FROM THE REQUIREMENTS FILE.",
             hashes=HashSet(listed=(OLD,), expected=(NEW_SDIST, NEW_WHEEL)),
+            fix="--hash lines for requests==2.32.3",
         ),
         _f(
             "foreign-hash",
@@ -182,7 +183,7 @@ def sample_report() -> Report:
             "Weird|Name",
             "1.0",
             "sha512 hashes cannot be confirmed without downloading.",
-            fix="reqhash-check --fix 'requirements-odd |%.txt'",
+            fix="--hash lines for Weird|Name==1.0",
         ),
     )
     unverified = (

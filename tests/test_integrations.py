@@ -532,12 +532,20 @@ def test_action_inputs_cannot_run_shell_code(
 # --- pre-commit, for real -------------------------------------------------------------------
 
 
-def _pre_commit_try_repo(repo: Path, index: str, hook: str) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One hook environment for the module: pre-commit builds it once and reuses it."""
     pytest.importorskip("pre_commit", reason="pre-commit is not installed")
     _needs_build_backend()
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def _pre_commit_try_repo(
+    repo: Path, index: str, hook: str, home: Path
+) -> subprocess.CompletedProcess[str]:
     env = _offline_env(repo.parent, index)
     env.update(
-        PRE_COMMIT_HOME=str(repo.parent / "pre-commit-home"),
+        PRE_COMMIT_HOME=str(home),
         GIT_AUTHOR_NAME="test",
         GIT_AUTHOR_EMAIL="test@example.invalid",
         GIT_COMMITTER_NAME="test",
@@ -570,7 +578,10 @@ def _git_repo(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 @pytest.mark.usefixtures("cli_works")
-def test_pre_commit_hook_fails_on_a_missing_hash(tmp_path: Path, index_url: str) -> None:
+@pytest.mark.slow
+def test_pre_commit_hook_fails_on_a_missing_hash(
+    tmp_path: Path, index_url: str, pre_commit_home: Path
+) -> None:
     repo = _git_repo(
         tmp_path,
         {
@@ -578,7 +589,7 @@ def test_pre_commit_hook_fails_on_a_missing_hash(tmp_path: Path, index_url: str)
             "notes.txt": "six==1.16.0\n",  # not a requirements file: the hook must not see it
         },
     )
-    result = _pre_commit_try_repo(repo, index_url, "reqhash-check")
+    result = _pre_commit_try_repo(repo, index_url, "reqhash-check", pre_commit_home)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "reqhash-check" in output and "Failed" in output
@@ -587,9 +598,12 @@ def test_pre_commit_hook_fails_on_a_missing_hash(tmp_path: Path, index_url: str)
 
 
 @pytest.mark.usefixtures("cli_works")
-def test_pre_commit_hook_passes_a_clean_file(tmp_path: Path, index_url: str) -> None:
+@pytest.mark.slow
+def test_pre_commit_hook_passes_a_clean_file(
+    tmp_path: Path, index_url: str, pre_commit_home: Path
+) -> None:
     repo = _git_repo(tmp_path, {"requirements-dev.txt": _requirement(WHEEL_SHA256)})
-    result = _pre_commit_try_repo(repo, index_url, "reqhash-check")
+    result = _pre_commit_try_repo(repo, index_url, "reqhash-check", pre_commit_home)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Passed" in output

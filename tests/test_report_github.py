@@ -82,7 +82,13 @@ def test_finding_command_round_trips() -> None:
     }
     assert message.startswith("None of the 1 listed hashes")
     assert "KB: pip/hash-mismatch-requirements-file" in message
-    assert message.endswith("Fix: reqhash-check --fix requirements.txt")
+    assert message.endswith(
+        "Fix: reqhash-check --fix requirements.txt (rewrites the --hash lines for requests==2.32.3)"
+    )
+    foreign = next(m for _, p, m in parsed if p["title"] == "foreign-hash (idna)")
+    assert foreign.endswith("Fix: reqhash-check --fix requirements.txt")
+    missing = next(m for _, p, m in parsed if p["title"] == "missing-hash (six)")
+    assert "Fix:" not in missing
 
 
 def test_special_characters_survive_in_one_command() -> None:

@@ -157,6 +157,15 @@ def test_kb_and_fix_command_under_mismatch_findings() -> None:
     assert "hash-mismatch" not in markdown.render(Report(findings=(only_missing,)), CONTEXT)
 
 
+def test_fix_description_follows_the_message() -> None:
+    rows = _table(markdown.render(sample_report(), CONTEXT), f"### `{MAIN}`")
+    stale = next(row for row in rows if "stale-hash" in row[2])
+    assert stale[5].endswith(
+        "<br>Fix: `reqhash-check --fix requirements.txt` rewrites the --hash lines for "
+        "requests==2.32.3"
+    )
+
+
 def test_unverified_list() -> None:
     text = markdown.render(sample_report(), CONTEXT)
     rows = _table(text, "## Not verified")

@@ -49,10 +49,10 @@ def _finding_command(finding: Finding, context: RenderContext) -> str:
         message += f"\nTarget: {finding.target}"
     if finding.kb:
         message += f"\nKB: {finding.kb}"
-    if finding.fix:
-        message += f"\nFix: {finding.fix}"
-    elif finding.kb == KB_HASH_MISMATCH:
+    if finding.fix or finding.kb == KB_HASH_MISMATCH:
         message += f"\nFix: {context.fix_command}"
+        if finding.fix:  # what --fix would rewrite, e.g. "--hash lines for six==1.16.0"
+            message += f" (rewrites the {finding.fix})"
     name = "error" if finding.severity is Severity.ERROR else "warning"
     return command(name, {**_position(finding.location), "title": title}, message)
 

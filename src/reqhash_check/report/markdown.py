@@ -126,8 +126,8 @@ def _findings_section(report: Report, context: RenderContext) -> list[str]:
         out.append(_row(["---:", "---", "---", "---", "---", "---"]))
         for f in findings:
             message = escape(f.message)
-            if f.fix:
-                message += "<br>Fix: " + code(f.fix)
+            if f.fix:  # what --fix would rewrite, e.g. "--hash lines for six==1.16.0"
+                message += f"<br>Fix: {code(context.fix_command)} rewrites the {escape(f.fix)}"
             cells = [
                 _lines(f),
                 f.severity.value,

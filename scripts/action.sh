@@ -7,6 +7,7 @@
 #
 # Inputs:  INPUT_FILES, INPUT_ARGS, INPUT_SARIF_FILE, INPUT_FAIL_ON_FINDINGS
 # Runner:  GITHUB_ACTION_PATH, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_PATH, RUNNER_TEMP
+# Written for bash 3.2 too (the /bin/bash of macOS).
 set -euo pipefail
 
 say() { printf 'reqhash-check action: %s\n' "$*" >&2; }
@@ -42,7 +43,7 @@ install() {
 }
 
 is_true() {
-  case "${1,,}" in
+  case "$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')" in
     true | yes | 1 | on) return 0 ;;
     false | no | 0 | off | "") return 1 ;;
     *)
@@ -100,7 +101,8 @@ run_check() {
 
   local status=0
   reqhash-check --format github --output "$workdir/annotations.txt" \
-    --sarif-output "$sarif_abs" "${args[@]}" -- "${files[@]}" || status=$?
+    --sarif-output "$sarif_abs" ${args[@]+"${args[@]}"} -- ${files[@]+"${files[@]}"} ||
+    status=$?
   # The workflow commands reach the runner through standard output.
   if [[ -f "$workdir/annotations.txt" ]]; then
     cat "$workdir/annotations.txt"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reqhash_check.cli import main
-from tests.fakeindex import RECORDED, FakeIndex, FakeFile
+from tests.fakeindex import RECORDED, FakeFile, FakeIndex
 
 PINS = {
     "requests": "2.31.0",
@@ -57,9 +57,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def check(
-    capsys: pytest.CaptureFixture[str], index: FakeIndex, *argv: str
-) -> tuple[int, str, str]:
+def check(capsys: pytest.CaptureFixture[str], index: FakeIndex, *argv: str) -> tuple[int, str, str]:
     code = main(
         ["--index-url", index.simple_url, "--target", "linux-x86_64-glibc2.28-cp312", *argv]
     )
@@ -200,10 +198,20 @@ def test_offline_cold_cache_says_unverifiable(
 def test_four_processes_share_one_cache(tmp_path: Path, index: FakeIndex) -> None:
     (tmp_path / "requirements.txt").write_text(lockfile())
     env = {**os.environ, "PYTHONPATH": SRC, "REQHASH_CHECK_CACHE_DIR": str(tmp_path / "cache")}
-    argv = [sys.executable, "-m", "reqhash_check", "--index-url", index.simple_url,
-            "--format", "json", "requirements.txt"]
+    argv = [
+        sys.executable,
+        "-m",
+        "reqhash_check",
+        "--index-url",
+        index.simple_url,
+        "--format",
+        "json",
+        "requirements.txt",
+    ]
     processes = [
-        subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         for _ in range(4)
     ]
     results = [p.communicate(timeout=120) for p in processes]
@@ -220,10 +228,10 @@ def test_unknown_project(
     assert code == 1 and "unknown-project" in out
 
 
-def test_yanked_release(tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "requirements.txt").write_text(
-        lockfile(requests=entry("requests", "2.32.0"))
-    )
+def test_yanked_release(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "requirements.txt").write_text(lockfile(requests=entry("requests", "2.32.0")))
     code, out, _ = check(capsys, index, "requirements.txt")
     assert "yanked" in out and code == 0
 
@@ -234,9 +242,7 @@ def test_missing_dependency_from_metadata(
     from tests.wheelfactory import build_wheel
 
     app = build_wheel("app", "1.0", requires_dist=["helper>=1"])
-    fake_index.add(
-        "app", "1.0", FakeFile(app.filename, content=app.content, metadata=app.metadata)
-    )
+    fake_index.add("app", "1.0", FakeFile(app.filename, content=app.content, metadata=app.metadata))
     (tmp_path / "requirements.txt").write_text(f"app==1.0 --hash=sha256:{app.sha256}\n")
     code, out, _ = check(capsys, fake_index, "requirements.txt")
     assert code == 1 and "missing-dependency" in out and "helper" in out

@@ -236,7 +236,7 @@ def _fix(
                     f"{'requirement' if len(unique) == 1 else 'requirements'}"
                 )
         except fixer.FixError as exc:
-            result.fix_messages.append(f"{path}: not fixed: {exc}")
+            result.fix_messages.append(f"not fixed: {exc}")
     result.diff = "".join(diffs)
     if settings.fix:
         again = run(replace(settings, fix=False, diff=False))

@@ -257,6 +257,8 @@ def test_an_unusable_cache_folder_means_no_cache(
 def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("REQHASH_CHECK_CACHE_DIR", str(tmp_path / "explicit"))
     assert default_cache_dir() == tmp_path / "explicit"
+    assert ReleaseCache.in_dir().path == tmp_path / "explicit" / "index-cache.sqlite3"
+    assert ReleaseCache.in_dir(tmp_path / "given").path.parent == tmp_path / "given"
     monkeypatch.delenv("REQHASH_CHECK_CACHE_DIR")
     if sys.platform.startswith("linux"):
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

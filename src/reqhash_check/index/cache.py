@@ -32,6 +32,7 @@ SCHEMA_VERSION = 1
 _APPLICATION_ID = 0x72686368  # "rhch"
 DEFAULT_FRESHNESS = 600.0
 _BUSY_TIMEOUT_MS = 10_000
+CACHE_FILENAME = "index-cache.sqlite3"
 
 
 def default_cache_dir() -> Path:
@@ -50,7 +51,7 @@ def default_cache_dir() -> Path:
 
 
 def default_cache_path() -> Path:
-    return default_cache_dir() / "index-cache.sqlite3"
+    return default_cache_dir() / CACHE_FILENAME
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,12 @@ class ReleaseCache:
         self._conn: sqlite3.Connection | None = None
         self._disabled = False
         self._rebuilt = False
+
+    @classmethod
+    def in_dir(cls, cache_dir: Path | None = None, **options: Any) -> ReleaseCache:
+        """The cache file in `cache_dir` (`--cache-dir`), or in `default_cache_dir()`."""
+        folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        return cls(folder / CACHE_FILENAME, **options)
 
     @property
     def enabled(self) -> bool:

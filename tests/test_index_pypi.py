@@ -59,17 +59,30 @@ def test_requires_dist_of_an_older_release_comes_from_core_metadata(fake_index: 
     assert "/files/requests-2.31.0-py3-none-any.whl.metadata" in fake_index.paths()
 
 
-def test_requires_dist_of_the_latest_release_comes_from_info(fake_index: FakeIndex) -> None:
+def test_the_wheels_own_metadata_wins_over_info(fake_index: FakeIndex) -> None:
+    # Seen on PyPI: info.requires_dist listed a dependency the wheel's METADATA had dropped.
+    metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 2.0\nRequires-Dist: tzdata\n"
     fake_index.add("demo", "1.0", FakeFile("demo-1.0-py3-none-any.whl", content=b"one"))
     fake_index.add(
         "demo",
         "2.0",
-        FakeFile("demo-2.0-py3-none-any.whl", content=b"two"),
+        FakeFile("demo-2.0-py3-none-any.whl", content=b"two", metadata=metadata),
+        requires_dist=["six>=1.6", "tzdata"],
+    )
+    release = asyncio.run(_release(fake_index, "demo", "2.0"))
+    assert release.requires_dist == ("tzdata",)
+    assert "/files/demo-2.0-py3-none-any.whl.metadata" in fake_index.paths()
+
+
+def test_info_requires_dist_when_no_metadata_is_published(fake_index: FakeIndex) -> None:
+    fake_index.add(
+        "demo",
+        "2.0",
+        FakeFile("demo-2.0.zip", content=b"two"),
         requires_dist=["idna>=3"],
     )
     release = asyncio.run(_release(fake_index, "demo", "2.0"))
     assert release.requires_dist == ("idna>=3",)
-    assert not any(p.endswith(".metadata") for p in fake_index.paths())
 
 
 def test_requires_dist_unknown_without_metadata(fake_index: FakeIndex) -> None:

@@ -190,9 +190,10 @@ class PyPIJsonIndex(CachingIndex):
     async def _requires_dist(
         self, stated: Any, files: list[tuple[dict[str, Any], Any]]
     ) -> list[str] | None:
-        if isinstance(stated, list) and stated:
-            return [str(r) for r in stated]
-        # null can mean "no dependencies" or "unknown": the core metadata says which.
+        # A wheel's own metadata is what pip reads when it installs that wheel. The JSON
+        # API's info.requires_dist comes from whichever file was uploaded first and can
+        # differ (an sdist's PKG-INFO may still list a dependency the wheels dropped), and
+        # null there can mean "no dependencies" as well as "unknown".
         with_metadata = [(f, m) for f, m in files if m]
         with_metadata.sort(key=lambda fm: not fm[0]["filename"].endswith(".whl"))
         for dist, flag in with_metadata[:1]:
@@ -200,7 +201,9 @@ class PyPIJsonIndex(CachingIndex):
             found = await fetch_requires_dist(self._http, dist["url"], expected)
             if found is not None:
                 return list(found)
-        return [] if isinstance(stated, list) else None
+        if isinstance(stated, list):
+            return [str(r) for r in stated]
+        return None
 
     def _payload(
         self,

@@ -158,3 +158,13 @@ def test_sha512_only_is_unverifiable_not_stale(tmp_path: Path) -> None:
     text = f"demo==2.0 --hash=sha512:{'ab' * 64}\nidna==3.6\n"
     result = findings(tmp_path, text, ReleaseLookup(release=RELEASE_2))
     assert [f.rule for f in result.findings if f.project == "demo"] == ["unverifiable"]
+
+
+def test_dependency_known_only_from_the_json_summary_is_a_warning(tmp_path: Path) -> None:
+    release = ReleaseFiles(
+        "demo", "2.0", (WHEEL_2,), requires_dist=("idna>=2",), requires_dist_exact=False
+    )
+    text = f"demo==2.0 --hash=sha256:{WHEEL_2.sha256}\n"
+    (finding,) = findings(tmp_path, text, ReleaseLookup(release=release)).findings
+    assert finding.rule == "missing-dependency" and finding.severity.value == "warning"
+    assert "JSON summary" in finding.message

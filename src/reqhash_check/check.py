@@ -426,6 +426,7 @@ class _Checker:
                 for dependency in _dependencies(lookup.release.requires_dist, entry, target):
                     if dependency not in available:
                         missing[dependency].append(target.name)
+            exact = lookup.release.requires_dist_exact
             for dependency, target_names in sorted(missing.items()):
                 self.emit(
                     entry,
@@ -433,8 +434,15 @@ class _Checker:
                     f"{entry.raw_name} {entry.pin} depends on {dependency}, which no file in "
                     f"this set pins (on {', '.join(target_names)}); pip fails with 'Hashes are "
                     "required in --require-hashes mode, but they are missing from some "
-                    f"requirements'. Pin {dependency} with its hashes",
+                    f"requirements'. Pin {dependency} with its hashes"
+                    + (
+                        ""
+                        if exact
+                        else ". The index publishes no metadata file for this release, so this "
+                        "comes from its JSON summary, which the wheel pip installs may contradict"
+                    ),
                     target=target_names[0] if len(target_names) == 1 else None,
+                    severity=None if exact else Severity.WARNING,
                 )
 
 

@@ -38,6 +38,9 @@ class ReleaseFiles:
     files: tuple[DistFile, ...]
     requires_dist: tuple[str, ...] | None = None
     """Dependencies from the release's metadata; None when the index could not say."""
+    requires_dist_exact: bool = True
+    """False when they come from the JSON API's summary (info.requires_dist) rather than a
+    file's own metadata: the wheel pip installs may declare something else."""
     index_url: str = ""
 
     @property

@@ -302,6 +302,7 @@ def release_to_json(release: ReleaseFiles) -> dict[str, Any]:
         "version": release.version,
         "files": [file_to_json(f) for f in release.files],
         "requires_dist": None if release.requires_dist is None else list(release.requires_dist),
+        "requires_dist_exact": release.requires_dist_exact,
         "index_url": release.index_url,
     }
 
@@ -313,6 +314,7 @@ def release_from_json(data: dict[str, Any]) -> ReleaseFiles:
         version=data["version"],
         files=tuple(file_from_json(f) for f in data["files"]),
         requires_dist=None if requires is None else tuple(requires),
+        requires_dist_exact=bool(data.get("requires_dist_exact", True)),
         index_url=data.get("index_url", ""),
     )
 

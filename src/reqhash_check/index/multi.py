@@ -74,12 +74,13 @@ class MultiIndex:
                 if key not in seen:
                     seen.add(key)
                     files.append(dist)
-        requires_dist = next((r.requires_dist for r in found if r.requires_dist is not None), None)
+        stated = next((r for r in found if r.requires_dist is not None), None)
         return ReleaseFiles(
             project=found[0].project,
             version=found[0].version,
             files=tuple(files),
-            requires_dist=requires_dist,
+            requires_dist=stated.requires_dist if stated else None,
+            requires_dist_exact=stated.requires_dist_exact if stated else True,
             index_url=", ".join(r.index_url for r in found),
         )
 

@@ -163,7 +163,7 @@ class PyPIJsonIndex(CachingIndex):
         files = [_dist_file(e, published, url) for e in entries]
         requires = info.get("requires_dist")
         requires_dist = await self._requires_dist(requires, files)
-        return self._payload(name, published, files, requires_dist)
+        return self._payload(name, published, files, *requires_dist)
 
     async def _from_project_json(
         self, data: dict[str, Any], url: str, name: str, version: str
@@ -185,11 +185,12 @@ class PyPIJsonIndex(CachingIndex):
             requires_dist = await self._requires_dist(info.get("requires_dist"), files)
         else:
             requires_dist = await self._requires_dist(None, files)
-        return self._payload(name, published, files, requires_dist)
+        return self._payload(name, published, files, *requires_dist)
 
     async def _requires_dist(
         self, stated: Any, files: list[tuple[dict[str, Any], Any]]
-    ) -> list[str] | None:
+    ) -> tuple[list[str] | None, bool]:
+        """The dependencies, and whether they come from a file's own metadata."""
         # A wheel's own metadata is what pip reads when it installs that wheel. The JSON
         # API's info.requires_dist comes from whichever file was uploaded first and can
         # differ (an sdist's PKG-INFO may still list a dependency the wheels dropped), and
@@ -200,10 +201,10 @@ class PyPIJsonIndex(CachingIndex):
             expected = flag.get("sha256") if isinstance(flag, dict) else None
             found = await fetch_requires_dist(self._http, dist["url"], expected)
             if found is not None:
-                return list(found)
+                return list(found), True
         if isinstance(stated, list):
-            return [str(r) for r in stated]
-        return None
+            return [str(r) for r in stated], False
+        return None, True
 
     def _payload(
         self,
@@ -211,12 +212,14 @@ class PyPIJsonIndex(CachingIndex):
         published: str,
         files: list[tuple[dict[str, Any], Any]],
         requires_dist: list[str] | None,
+        requires_dist_exact: bool,
     ) -> dict[str, Any]:
         return {
             "project": name,
             "version": published,
             "files": [f for f, _ in files],
             "requires_dist": requires_dist,
+            "requires_dist_exact": requires_dist_exact,
             "index_url": self.display_url,
         }
 

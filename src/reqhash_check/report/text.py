@@ -60,7 +60,9 @@ def _details(finding: Finding, context: RenderContext, paint: _Paint) -> list[st
         hidden = len(finding.hashes.expected) - len(shown)
         if hidden:
             lines.append(f"        … and {hidden} more (-v shows all)")
-    lines.append(f"    fix: {context.fix_command}")
+    path = finding.location.path
+    command = f"reqhash-check --fix {path}" if path != "-" else context.fix_command
+    lines.append(f"    fix: {command}")
     lines.append(paint(_DIM, f"    {DEAD_ENDS}"))
     return lines
 

@@ -607,3 +607,25 @@ def test_pre_commit_hook_passes_a_clean_file(
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Passed" in output
+
+
+@pytest.mark.usefixtures("cli_works")
+@pytest.mark.slow
+def test_pre_commit_stale_hash_fails_then_reqhash_fix_makes_it_pass(
+    tmp_path: Path, index_url: str, pre_commit_home: Path
+) -> None:
+    repo = _git_repo(tmp_path, {"requirements.txt": "# pinned\n" + _requirement(STALE_SHA256)})
+    checked = _pre_commit_try_repo(repo, index_url, "reqhash-check", pre_commit_home)
+    output = checked.stdout + checked.stderr
+    assert checked.returncode == 1, output
+    assert re.search(r"requirements\.txt:2:.*stale-hash", output), output
+
+    fixed = _pre_commit_try_repo(repo, index_url, "reqhash-fix", pre_commit_home)
+    # pre-commit fails a hook that modified files, like any fixer; the file is now right.
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    text = (repo / "requirements.txt").read_text()
+    assert text == "# pinned\n" + _requirement(WHEEL_SHA256)
+
+    subprocess.run(["git", "add", "."], cwd=repo, check=True)
+    again = _pre_commit_try_repo(repo, index_url, "reqhash-check", pre_commit_home)
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -137,23 +137,35 @@ def test_tag_order_matches_pip_get_supported() -> None:
     assert tags.index("cp312-none-any") < tags.index("py3-none-any")
 
 
-def test_several_versions_and_platforms_make_every_combination() -> None:
+def test_several_platforms_make_one_target_as_in_one_pip_download() -> None:
+    # `pip download --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64` is one
+    # install that accepts wheels of either platform, not two installs.
     targets = targets_from_pip_options(
         python_versions=["3.8", "3.12"],
-        platforms=["manylinux2014_x86_64", "win_amd64"],
+        platforms=["manylinux_2_28_x86_64", "manylinux2014_x86_64"],
         implementation="cp",
     )
     assert [t.name for t in targets] == [
-        "cp38-manylinux2014_x86_64",
-        "cp38-win_amd64",
-        "cp312-manylinux2014_x86_64",
-        "cp312-win_amd64",
+        "cp38-manylinux_2_28_x86_64+manylinux2014_x86_64",
+        "cp312-manylinux_2_28_x86_64+manylinux2014_x86_64",
     ]
-    assert [t.python_version for t in targets] == [(3, 8), (3, 8), (3, 12), (3, 12)]
-    assert targets[1].marker_environment["sys_platform"] == "win32"
-    assert targets[1].marker_environment["platform_machine"] == "AMD64"
-    assert targets[1].marker_environment["python_full_version"] == "3.8.0"
-    assert targets[0].tags[0] == Tag("cp38", "cp38", "manylinux2014_x86_64")
+    assert [t.python_version for t in targets] == [(3, 8), (3, 12)]
+    tags = targets[1].tags
+    assert tags[0] == Tag("cp312", "cp312", "manylinux_2_28_x86_64")
+    assert Tag("cp312", "cp312", "manylinux2014_x86_64") in tags
+    assert Tag("cp312", "cp312", "manylinux1_x86_64") in tags  # the 2014 alias still widens
+    assert tags.index(Tag("cp312", "cp312", "manylinux_2_28_x86_64")) < tags.index(
+        Tag("cp312", "cp312", "manylinux2014_x86_64")
+    )
+    assert targets[0].marker_environment["python_full_version"] == "3.8.0"
+    assert targets[0].marker_environment["sys_platform"] == "linux"
+
+
+def test_windows_platform_target_markers() -> None:
+    (target,) = targets_from_pip_options(["3.8"], ["win_amd64"], "cp")
+    assert target.marker_environment["sys_platform"] == "win32"
+    assert target.marker_environment["platform_machine"] == "AMD64"
+    assert target.tags[0] == Tag("cp38", "cp38", "win_amd64")
 
 
 @pytest.mark.parametrize(

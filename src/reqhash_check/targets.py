@@ -318,11 +318,11 @@ def _parse_python_version(text: str) -> tuple[int, ...]:
 
 def _pip_supported_tags(
     python_version: tuple[int, ...] | None,
-    platform_tag: str | None,
+    platform_tags: Sequence[str],
     impl: str | None,
     abis: Sequence[str] | None,
 ) -> list[Tag]:
-    """pip's get_supported() for one python version and at most one platform."""
+    """pip's get_supported() for one python version and the given platforms (none: host)."""
     version_nodot = _nodot(python_version) if python_version is not None else None
     # pip hands packaging only the major and the rest of the nodot string.
     tag_version: tuple[int, ...] | None = None
@@ -335,7 +335,12 @@ def _pip_supported_tags(
     interpreter = (
         f"{impl or ptags.interpreter_name()}{version_nodot or ptags.interpreter_version()}"
     )
-    platforms = _expand_platform(platform_tag) if platform_tag else None
+    # pip widens each --platform in the order given and keeps the first of duplicates.
+    platforms = (
+        list(dict.fromkeys(p for tag in platform_tags for p in _expand_platform(tag)))
+        if platform_tags
+        else None
+    )
     supported: list[Tag] = []
     if (impl or ptags.interpreter_name()) == "cp":
         supported += ptags.cpython_tags(
@@ -359,36 +364,38 @@ def targets_from_pip_options(
 ) -> list[Target]:
     """Targets for `--python-version`/`--platform`/`--implementation`/`--abi`, as pip builds them.
 
-    Every python version is combined with every platform; what is not given comes from the
-    running interpreter, as pip fills it in. Nothing given: `[current_target()]`.
+    Several `--platform` values make one target that accepts all of them, exactly as one
+    `pip download --platform A --platform B` does. pip takes a single `--python-version`;
+    several here make one target each. What is not given comes from the running interpreter,
+    as pip fills it in. Nothing given: `[current_target()]`.
     """
     if not python_versions and not platforms and implementation is None and not abis:
         return [current_target()]
     impl = implementation or None
     versions: list[tuple[int, ...] | None] = [_parse_python_version(v) for v in python_versions]
-    platform_list: list[str | None] = list(platforms) or [None]
     if not versions:
         versions = [None]
+    platform_tags = list(dict.fromkeys(platforms))
     base = _host_environment()
     result: list[Target] = []
     for version in versions:
-        for platform_tag in platform_list:
-            tags = _pip_supported_tags(version, platform_tag, impl, abis or None)
-            effective_version = version if version is not None else tuple(sys.version_info[:3])
-            impl_label = impl or ptags.interpreter_name()
-            version_label = _nodot(version) if version is not None else ptags.interpreter_version()
-            parts = [f"{impl_label}{version_label}"]
-            if abis:
-                parts.append(".".join(abis))
-            parts.append(platform_tag or _host_platform_name())
-            result.append(
-                Target(
-                    name="-".join(parts),
-                    python_version=tuple(effective_version),
-                    tags=tuple(tags),
-                    marker_environment=_marker_environment(base, version, impl, platform_tag),
-                )
+        tags = _pip_supported_tags(version, platform_tags, impl, abis or None)
+        effective_version = version if version is not None else tuple(sys.version_info[:3])
+        impl_label = impl or ptags.interpreter_name()
+        version_label = _nodot(version) if version is not None else ptags.interpreter_version()
+        parts = [f"{impl_label}{version_label}"]
+        if abis:
+            parts.append(".".join(abis))
+        parts.append("+".join(platform_tags) or _host_platform_name())
+        first_platform = platform_tags[0] if platform_tags else None
+        result.append(
+            Target(
+                name="-".join(parts),
+                python_version=tuple(effective_version),
+                tags=tuple(tags),
+                marker_environment=_marker_environment(base, version, impl, first_platform),
             )
+        )
     return result
 
 

@@ -140,6 +140,8 @@ TARGETS = {
     "cp312-win": ("3.12", "win_amd64"),
 }
 ALL_TARGETS = tuple(TARGETS)
+# Several --platform values in one pip call: one install that accepts all of them.
+TARGETS["cp312-manylinux_2_28+2014"] = ("3.12", "manylinux_2_28_x86_64,manylinux2014_x86_64")
 
 # The files of a typical release with binary wheels, by short name.
 STANDARD = {
@@ -184,6 +186,13 @@ def standard(**overrides: Spec) -> dict[str, Spec]:
 
 
 CASES = [
+    Case(
+        "only-manylinux2014-wheel-with-two-platforms",
+        {"lin312": Spec(STANDARD["lin312"]), "mac": Spec(STANDARD["mac"])},
+        ("lin312", "mac"),
+        options=("--only-binary=:all:",),
+        targets=("cp312-manylinux_2_28", "cp312-manylinux_2_28+2014"),
+    ),
     Case("all-hashed", standard(), tuple(STANDARD)),
     Case("only-any-wheel-hashed", standard(), ("any",)),
     Case("only-sdist-hashed", standard(), ("sdist",)),
@@ -401,8 +410,7 @@ def run_pip(
             str(dest),
             "--python-version",
             python_version,
-            "--platform",
-            platform,
+            *(arg for tag in platform.split(",") for arg in ("--platform", tag)),
             "--implementation",
             "cp",
             *case.options,
@@ -455,7 +463,7 @@ def test_pick_file_agrees_with_pip(
     hashes = listed_hashes(case, published)
     pinned = case.specifier.startswith(("==", "===")) and "*" not in case.specifier
     python_version, platform = TARGETS[target_name]
-    [target] = targets_from_pip_options([python_version], [platform], "cp", [])
+    [target] = targets_from_pip_options([python_version], platform.split(","), "cp", [])
     pick = pick_file(
         target, published.files, hashes, published.project, policy_of(case.options), pinned=pinned
     )

@@ -208,3 +208,17 @@ def test_fifty_thousand_lines(tmp_path: Path) -> None:
 )
 def test_entry_end(lines: list[str], start: int, end: int) -> None:
     assert entry_end(lines, start) == end
+
+
+def test_config_settings_on_a_requirement_line(tmp_path: Path) -> None:
+    # pip 23.1+ accepts --config-settings (and -C) per requirement.
+    path = write(
+        tmp_path / "r.txt",
+        "pyyaml==6.0.1 --config-settings=--build-option=--with-libyaml \\\n"
+        f"    -C quiet=1 --hash=sha256:{SHA_A}\n",
+    )
+    req_set, problems = load(path, environ={})
+    assert problems == []
+    (entry,) = req_set.entries
+    assert (entry.name, entry.pin, [h.digest for h in entry.hashes]) == ("pyyaml", "6.0.1", [SHA_A])
+    assert "--config-settings=--build-option=--with-libyaml" in entry.raw

@@ -315,5 +315,3 @@ def _split(values: Sequence[str]) -> list[str]:
 def _is_version(text: str) -> bool:
     parts = text.split(".")
     return 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts)
-
-

@@ -374,8 +374,16 @@ def _entry(
     )
 
 
+# pip accepts `--config-settings`/`-C` on a requirement line (pip 23.1+); the parser does
+# not know it. It says nothing about hashes, so it is blanked out, keeping every column.
+_CONFIG_SETTINGS_RE = re.compile(
+    r"(?<!\S)(?:--config-settings|-C)(?:=|[ \t]+)(?:\"[^\"\n]*\"|'[^'\n]*'|[^\s\\]+)"
+)
+
+
 def _parse_lines(text: str) -> list[Any]:
     """Run pip-requirements-parser on already-decoded text, one file, no includes."""
+    text = _CONFIG_SETTINGS_RE.sub(lambda m: " " * len(m.group(0)), text)
     with tempfile.TemporaryDirectory(prefix="reqhash-check-") as folder:
         copy = os.path.join(folder, "requirements.txt")
         # A BOM makes the parser decode UTF-8 whatever the machine's locale is.

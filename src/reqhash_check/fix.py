@@ -20,13 +20,10 @@ or after whitespace starts a comment that runs to the end of the *joined* line.
 from __future__ import annotations
 
 import bisect
-import codecs
 import difflib
-import locale
 import os
 import re
 import stat
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -34,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reqhash_check.findings import Location
+from reqhash_check.requirements import decode_requirements
 
 __all__ = [
     "FileChangedError",
@@ -370,44 +368,6 @@ def rewrite_text(text: str, edits: Sequence[HashEdit]) -> str:
     return "".join(out)
 
 
-# --- encoding, as pip reads requirements files ------------------------------------------
-
-# UTF-32 before UTF-16: BOM_UTF16_LE is a prefix of BOM_UTF32_LE.
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-)
-_PEP263_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
-
-
-def decode_requirements(data: bytes) -> tuple[str, str, bytes]:
-    """Decode a requirements file as pip does: returns (text, encoding, bom).
-
-    A byte-order mark wins; then a `# … coding: X` comment on one of the first two lines;
-    then UTF-8, falling back to the locale's encoding. The BOM is not part of the text.
-    """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding), encoding, bom
-    for line in data.split(b"\n")[:2]:
-        if line[:1] == b"#":
-            declared = _PEP263_RE.search(line)
-            if declared is not None:
-                encoding = declared.group(1).decode("ascii")
-                try:
-                    return data.decode(encoding), encoding, b""
-                except LookupError:
-                    raise FixError(f"unknown encoding {encoding!r} declared") from None
-    try:
-        return data.decode("utf-8"), "utf-8", b""
-    except UnicodeDecodeError:
-        fallback = locale.getpreferredencoding(False) or sys.getdefaultencoding()
-        return data.decode(fallback), fallback, b""
-
-
 @dataclass(frozen=True)
 class FilePlan:
     """What `--fix` would write to one file."""
@@ -458,7 +418,7 @@ def plan_fix(path: Path, edits: Sequence[HashEdit]) -> FilePlan:
         raise FixError(f"{path}: cannot read: {error.strerror or error}") from None
     try:
         text, encoding, bom = decode_requirements(old)
-    except (UnicodeDecodeError, FixError) as error:
+    except (UnicodeDecodeError, LookupError) as error:
         raise FixError(f"{path}: cannot decode: {error}") from None
     if bom + text.encode(encoding) != old:
         raise FixError(f"{path}: its {encoding} text does not re-encode to the same bytes")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import codecs
 import enum
+import locale
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -131,26 +133,40 @@ def read_text(data: bytes, path: str) -> str:
 
 
 def auto_decode(data: bytes) -> str:
+    return decode_requirements(data)[0]
+
+
+# UTF-32 before UTF-16: BOM_UTF16_LE is a prefix of BOM_UTF32_LE.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+_PEP263_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def decode_requirements(data: bytes) -> tuple[str, str, bytes]:
+    """Decode a requirements file as pip does: returns (text, encoding, bom).
+
+    A byte-order mark wins; then a `# … coding: X` comment on one of the first two lines;
+    then UTF-8, falling back to the locale's encoding. The BOM is not part of the text.
+    Raises UnicodeDecodeError, or LookupError for an unknown declared encoding.
+    """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(encoding)
+            return data[len(bom) :].decode(encoding), encoding, bom
     for line in data.split(b"\n")[:2]:
-        match = _CODING_RE.search(line)
-        if line[:1] == b"#" and match:
-            return data.decode(match.group(1).decode("ascii"))
-    # pip falls back to the locale's encoding; UTF-8 is what every real file uses and
-    # what a UTF-8 locale gives, so decoding as UTF-8 keeps results machine-independent.
-    return data.decode("utf-8")
-
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_CODING_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
+        declared = _PEP263_RE.search(line) if line[:1] == b"#" else None
+        if declared is not None:
+            encoding = declared.group(1).decode("ascii")
+            return data.decode(encoding), encoding, b""
+    try:
+        return data.decode("utf-8"), "utf-8", b""
+    except UnicodeDecodeError:
+        fallback = locale.getpreferredencoding(False) or sys.getdefaultencoding()
+        return data.decode(fallback), fallback, b""
 
 
 def expand_env_vars(text: str, environ: Mapping[str, str]) -> str:

@@ -246,3 +246,19 @@ def test_missing_dependency_from_metadata(
     (tmp_path / "requirements.txt").write_text(f"app==1.0 --hash=sha256:{app.sha256}\n")
     code, out, _ = check(capsys, fake_index, "requirements.txt")
     assert code == 1 and "missing-dependency" in out and "helper" in out
+
+
+def test_fix_targets_only_keeps_the_files_the_targets_install(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads((RECORDED / "charset-normalizer.json").read_text())
+    files = {f["filename"]: f["digests"]["sha256"] for f in data["releases"]["3.3.2"]}
+    path = tmp_path / "requirements.txt"
+    path.write_text(entry("charset-normalizer", "3.3.2", ["0" * 64]))
+    code, _, err = check(capsys, index, "--fix", "--fix-targets-only", "requirements.txt")
+    assert code == 0, err
+    fixed = path.read_text()
+    kept = {name for name, digest in files.items() if digest in fixed}
+    assert any("cp312" in n and "manylinux" in n and "x86_64" in n for n in kept), kept
+    assert not any("win" in n or "macosx" in n or "aarch64" in n for n in kept), kept
+    assert len(kept) < len(files)

@@ -13,7 +13,7 @@ from reqhash_check import fix as fixer
 from reqhash_check.check import CheckOptions, ReleaseLookup, check, entry_hashes
 from reqhash_check.collect import Lookups, lookup_releases
 from reqhash_check.findings import Finding, Report, Severity, Unverified
-from reqhash_check.index.base import IndexQueryError, OfflineMiss
+from reqhash_check.index.base import OfflineMiss
 from reqhash_check.index.cache import ReleaseCache, default_cache_dir
 from reqhash_check.index.multi import open_indexes
 from reqhash_check.requirements import (
@@ -23,9 +23,10 @@ from reqhash_check.requirements import (
     RequirementSet,
     RequirementsFileError,
     load,
+    read_text,
 )
 from reqhash_check.rules import RULES
-from reqhash_check.targets import Target, candidates
+from reqhash_check.targets import BinaryPolicy, Target, candidates
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 CACHE_FILE_NAME = "index-cache.sqlite3"
@@ -263,19 +264,11 @@ def _new_hashes(
     return tuple(published + kept)
 
 
-def _policy_for(settings: Settings):  # type: ignore[no-untyped-def]
-    from reqhash_check.targets import BinaryPolicy
-
+def _policy_for(settings: Settings) -> BinaryPolicy:
     return BinaryPolicy.from_options(
         settings.check.only_binary, settings.check.no_binary, settings.check.prefer_binary
     )
 
 
 def stdin_text() -> str:
-    data = sys.stdin.buffer.read()
-    from reqhash_check.requirements import read_text
-
-    return read_text(data, "<stdin>")
-
-
-__all__ = ["IndexQueryError", "RunResult", "Settings", "failing", "run"]
+    return read_text(sys.stdin.buffer.read(), "<stdin>")

@@ -8,6 +8,7 @@ rebuilt; a cache that cannot be used at all is switched off, never a crash.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -26,7 +27,7 @@ from reqhash_check.index.base import (
     ReleaseFiles,
     VersionNotFound,
 )
-from reqhash_check.index.http import normalize_project, version_key
+from reqhash_check.index.http import HttpAnswer, HttpClient, normalize_project, version_key
 
 SCHEMA_VERSION = 1
 _APPLICATION_ID = 0x72686368  # "rhch"
@@ -347,12 +348,37 @@ class CachingIndex(ABC):
     """
 
     def __init__(
-        self, *, cache_key_url: str, display_url: str, cache: ReleaseCache | None, offline: bool
+        self,
+        *,
+        http: HttpClient,
+        owns_http: bool,
+        cache_key_url: str,
+        display_url: str,
+        cache: ReleaseCache | None,
+        offline: bool,
     ) -> None:
+        self._http = http
+        self._owns_http = owns_http
         self._cache_key_url = cache_key_url
         self._display_url = display_url
         self._cache = cache
         self._offline = offline
+        self._in_flight: dict[str, asyncio.Task[HttpAnswer]] = {}
+
+    async def _get_once(self, url: str, *, accept: str | None = None) -> HttpAnswer:
+        """GET `url` once per run, however many releases of a project ask for it at once."""
+        task = self._in_flight.get(url)
+        if task is None:
+            task = asyncio.ensure_future(self._http.get(url, accept=accept))
+            self._in_flight[url] = task
+        return await asyncio.shield(task)
+
+    async def aclose(self) -> None:
+        for task in self._in_flight.values():
+            task.cancel()
+        self._in_flight.clear()
+        if self._owns_http:
+            await self._http.aclose()
 
     @property
     def display_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import TypeVar
 
 from reqhash_check.index.base import (
     DistFile,
@@ -20,6 +21,9 @@ from reqhash_check.index.pypi import PyPIJsonIndex, is_pypi_simple_url, pypi_bas
 from reqhash_check.index.simple import SimpleIndex
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
+
+
+_T = TypeVar("_T")
 
 
 def _first_problem(errors: Sequence[IndexQueryError]) -> IndexQueryError:
@@ -55,15 +59,20 @@ class MultiIndex:
         )
         return answers
 
-    async def release(self, project: str, version: str) -> ReleaseFiles:
-        answers = await self._ask_all("release", project, version)
-        found = [a for a in answers if isinstance(a, ReleaseFiles)]
+    async def _found(self, kind: type[_T], call: str, project: str, *args: str) -> list[_T]:
+        """The answers of every index that had one; the most telling error if none had."""
+        answers = await self._ask_all(call, project, *args)
         errors = [a for a in answers if isinstance(a, IndexQueryError)]
         unexpected = [a for a in answers if isinstance(a, BaseException) and a not in errors]
         if unexpected:
             raise unexpected[0]
+        found = [a for a in answers if isinstance(a, kind)]
         if not found:
             raise _first_problem(errors)
+        return found
+
+    async def release(self, project: str, version: str) -> ReleaseFiles:
+        found = await self._found(ReleaseFiles, "release", project, version)
         if len(found) == 1:
             return found[0]
         files: list[DistFile] = []
@@ -85,14 +94,7 @@ class MultiIndex:
         )
 
     async def project_files(self, project: str) -> tuple[DistFile, ...]:
-        answers = await self._ask_all("project_files", project)
-        found = [a for a in answers if isinstance(a, tuple)]
-        errors = [a for a in answers if isinstance(a, IndexQueryError)]
-        unexpected = [a for a in answers if isinstance(a, BaseException) and a not in errors]
-        if unexpected:
-            raise unexpected[0]
-        if not found:
-            raise _first_problem(errors)
+        found = await self._found(tuple, "project_files", project)
         merged: dict[tuple[str, str | None], DistFile] = {}
         for files in found:
             for dist in files:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -94,15 +93,14 @@ class PyPIJsonIndex(CachingIndex):
     ) -> None:
         bare = http.register(base_url.rstrip("/"))
         super().__init__(
+            http=http,
+            owns_http=owns_http,
             cache_key_url=f"pypi-json:{bare}",
             display_url=redact_url(display_url or base_url),
             cache=cache,
             offline=offline,
         )
         self.base_url = bare
-        self._http = http
-        self._owns_http = owns_http
-        self._projects: dict[str, asyncio.Task[HttpAnswer]] = {}
 
     def _project_url(self, name: str) -> str:
         return f"{self.base_url}/pypi/{name}/json"
@@ -117,11 +115,7 @@ class PyPIJsonIndex(CachingIndex):
 
     async def _project_document(self, name: str) -> HttpAnswer:
         """The project JSON, fetched once per run however many releases ask for it."""
-        task = self._projects.get(name)
-        if task is None:
-            task = asyncio.ensure_future(self._http.get(self._project_url(name)))
-            self._projects[name] = task
-        return await asyncio.shield(task)
+        return await self._get_once(self._project_url(name))
 
     async def _fetch_release(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
         if previous is not None and previous.source_url:
@@ -245,10 +239,3 @@ class PyPIJsonIndex(CachingIndex):
         except _NotPyPIJson:
             raise self._bad_answer(answer.url) from None
         return Fetched(files, answer.etag, self._project_url(name))
-
-    async def aclose(self) -> None:
-        for task in self._projects.values():
-            task.cancel()
-        self._projects.clear()
-        if self._owns_http:
-            await self._http.aclose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -201,15 +200,14 @@ class SimpleIndex(CachingIndex):
     ) -> None:
         bare = http.register(index_url.rstrip("/"))
         super().__init__(
+            http=http,
+            owns_http=owns_http,
             cache_key_url=f"simple:{bare}",
             display_url=redact_url(index_url),
             cache=cache,
             offline=offline,
         )
         self.index_url = bare
-        self._http = http
-        self._owns_http = owns_http
-        self._pages: dict[str, asyncio.Task[HttpAnswer]] = {}
 
     def _page_url(self, name: str) -> str:
         return f"{self.index_url}/{name}/"
@@ -217,11 +215,7 @@ class SimpleIndex(CachingIndex):
     async def _page(self, name: str, etag: str | None) -> HttpAnswer:
         if etag is not None:
             return await self._http.get(self._page_url(name), accept=SIMPLE_ACCEPT, etag=etag)
-        task = self._pages.get(name)
-        if task is None:
-            task = asyncio.ensure_future(self._http.get(self._page_url(name), accept=SIMPLE_ACCEPT))
-            self._pages[name] = task
-        return await asyncio.shield(task)
+        return await self._get_once(self._page_url(name), accept=SIMPLE_ACCEPT)
 
     async def _links(
         self, name: str, previous: CacheEntry | None
@@ -299,10 +293,3 @@ class SimpleIndex(CachingIndex):
             return Fetched(None)
         files = [file_to_json(d) for d, _ in self._files(name, links)]
         return Fetched(files, answer.etag, self._page_url(name))
-
-    async def aclose(self) -> None:
-        for task in self._pages.values():
-            task.cancel()
-        self._pages.clear()
-        if self._owns_http:
-            await self._http.aclose()

@@ -7,7 +7,7 @@ from tests.conftest import NetworkBlocked
 
 def test_guard_refuses_a_public_address() -> None:
     with pytest.raises(NetworkBlocked):
-        socket.create_connection(("pypi.org", 443), timeout=1)
+        socket.create_connection(("example.org", 443), timeout=1)
 
 
 def test_guard_refuses_a_public_ip() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from reqhash_check.findings import Finding, Location, Report, Severity, Unverified
 from reqhash_check.report import RenderContext, markdown, renderer
+from reqhash_check.rules import RULES
 from tests.report_cases import (
     CONTEXT,
     DEV,
@@ -104,7 +105,7 @@ def test_findings_are_grouped_per_file() -> None:
     unpinned = next(row for row in rows if "unpinned" in row[2])
     assert unpinned[0] == "2–3"
     assert unpinned[1] == "error"
-    assert unpinned[2].endswith("(https://pypi.org/project/reqhash-check/#rule-unpinned)")
+    assert unpinned[2].endswith(f"({RULES['unpinned'].help_uri})")
     assert unpinned[5] == "pytest\\>=8 is not pinned with ==."
 
 

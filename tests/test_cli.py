@@ -225,3 +225,14 @@ def test_python_m_entry_point() -> None:
         env=env,
     )
     assert done.returncode == 0 and __version__ in done.stdout
+
+
+def test_insecure_index_message_hides_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "r.txt").write_text(
+        "--index-url http://user:s3cret@mirror.example.invalid/simple\n"
+    )
+    code, out, _ = run(capsys, "--select", "insecure-index", "r.txt")
+    assert code == 0 and "insecure-index" in out
+    assert "s3cret" not in out and "****@mirror.example.invalid" in out

@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 
 from reqhash_check.findings import Finding, HashSet, Location, Severity, Unverified
 from reqhash_check.index.base import DistFile, ReleaseFiles
+from reqhash_check.index.http import redact_url
 from reqhash_check.requirements import (
     FileOption,
     Kind,
@@ -167,7 +168,7 @@ class _Checker:
                     self.emit_at(
                         option.location,
                         "insecure-index",
-                        f"{_redact(url)} is plain http: anyone on the network path can swap "
+                        f"{redact_url(url)} is plain http: anyone on the network path can swap "
                         "the files, which --hash then catches only as a mismatch; use https",
                     )
             elif option.name == "trusted_host":
@@ -530,10 +531,6 @@ def _is_loopback_url(url: str) -> bool:
     host = url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
     host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     return host in LOOPBACK_HOSTS or host.startswith("127.")
-
-
-def _redact(url: str) -> str:
-    return re.sub(r"//[^/@]+@", "//****@", url)
 
 
 def _plural(count: int, one: str, many: str) -> str:

@@ -10,7 +10,6 @@ from reqhash_check.index.base import (
     DistFile,
     Index,
     IndexQueryError,
-    IndexUnavailable,
     ProjectNotFound,
     VersionNotFound,
 )
@@ -83,6 +82,6 @@ async def _history(index: Index, project: str) -> dict[str, DistFile]:
     """sha256 → file over every release; empty when the index cannot say (diagnosis only)."""
     try:
         files = await index.project_files(project)
-    except (IndexUnavailable, IndexQueryError):
+    except IndexQueryError:
         return {}
     return {f.sha256.lower(): f for f in files if f.sha256}

@@ -357,7 +357,7 @@ class _Loader:
                 ParseProblem("include-error", location, f"cannot read included {path}: {reason}")
             )
             return
-        self._load_file(path, text, req_set, problems, here, is_constraint or False)
+        self._load_file(path, text, req_set, problems, here, is_constraint)
 
 
 def _clean_error(text: str) -> str:

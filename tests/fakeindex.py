@@ -99,6 +99,12 @@ class FakeIndex:
         self.simple_format = "auto"
         """"auto" follows the Accept header; "json" or "html" forces one form."""
         self.relative_urls = False
+        self.serve_metadata = True
+        """Answer `<file>.metadata` (PEP 658) when the file has metadata."""
+        self.advertise_metadata = True
+        """Say so on the pages (some mirrors serve the files but leave this out)."""
+        self.ranges = True
+        """Answer `Range: bytes=…` requests for files with 206, as PyPI's file host does."""
         """Link files with URLs relative to the page instead of absolute ones."""
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -251,8 +257,16 @@ class FakeIndex:
                             return file
         return None
 
+    def advertised_metadata(self, file: FakeFile) -> bytes | None:
+        """The metadata a page advertises for a file."""
+        if not (self.advertise_metadata and self.serve_metadata):
+            return None
+        return self.metadata_of(file)
+
     def metadata_of(self, file: FakeFile) -> bytes | None:
         """The core metadata served for a file: its own, or one made from requires_dist."""
+        if not self.serve_metadata:
+            return None
         if file.metadata is not None:
             return file.metadata
         with self._lock:
@@ -272,7 +286,7 @@ class FakeIndex:
         return f"{self.url}/files/{filename}"
 
     def _file_json(self, file: FakeFile, page_path: str) -> dict[str, Any]:
-        metadata = self.metadata_of(file)
+        metadata = self.advertised_metadata(file)
         core = {"sha256": hashlib.sha256(metadata).hexdigest()} if metadata is not None else False
         return {
             "filename": file.filename,
@@ -336,7 +350,7 @@ class FakeIndex:
         files = []
         for version in sorted(project.releases, key=_version_key):
             for file in project.releases[version].files:
-                metadata = self.metadata_of(file)
+                metadata = self.advertised_metadata(file)
                 core: Any = (
                     {"sha256": hashlib.sha256(metadata).hexdigest()}
                     if metadata is not None
@@ -376,7 +390,7 @@ class FakeIndex:
                 if file.yanked:
                     reason = file.yanked if isinstance(file.yanked, str) else ""
                     attrs.append(f'data-yanked="{html.escape(reason)}"')
-                metadata = self.metadata_of(file)
+                metadata = self.advertised_metadata(file)
                 if metadata is not None:
                     value = f"sha256={hashlib.sha256(metadata).hexdigest()}"
                     attrs.append(f'data-core-metadata="{value}"')
@@ -513,6 +527,20 @@ class _Handler(BaseHTTPRequestHandler):
         file = self.index._file(name)
         if file is None or file.content is None:
             self._send(404, b"Not Found", "text/plain")
+            return
+        asked = self.headers.get("Range", "")
+        if self.index.ranges and asked.startswith("bytes="):
+            content = file.content
+            first, _, last = asked[len("bytes=") :].partition("-")
+            if not first:
+                start = max(0, len(content) - int(last))
+                end = len(content) - 1
+            else:
+                start = int(first)
+                end = min(int(last), len(content) - 1) if last else len(content) - 1
+            part = content[start : end + 1]
+            extra = {"Content-Range": f"bytes {start}-{end}/{len(content)}"}
+            self._send(206, part, "application/octet-stream", extra)
             return
         self._send(200, file.content, "application/octet-stream")
 

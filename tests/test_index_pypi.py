@@ -30,7 +30,7 @@ async def _release(index: FakeIndex, project: str, version: str) -> ReleaseFiles
         await client.aclose()
 
 
-def test_release_from_project_json_when_per_version_endpoint_is_missing(
+def test_release_from_the_simple_page_when_per_version_endpoint_is_missing(
     fake_index: FakeIndex,
 ) -> None:
     fake_index.load_recorded("requests")
@@ -40,7 +40,37 @@ def test_release_from_project_json_when_per_version_endpoint_is_missing(
     assert set(by_name) == {"requests-2.31.0-py3-none-any.whl", "requests-2.31.0.tar.gz"}
     assert by_name["requests-2.31.0-py3-none-any.whl"].sha256 == REQUESTS_2_31_WHEEL
     assert by_name["requests-2.31.0-py3-none-any.whl"].requires_python == ">=3.7"
-    assert fake_index.paths()[:2] == ["/pypi/requests/2.31.0/json", "/pypi/requests/json"]
+    assert fake_index.paths()[:2] == ["/pypi/requests/2.31.0/json", "/simple/requests/"]
+    assert "/pypi/requests/json" not in fake_index.paths()
+
+
+def test_release_from_the_project_json_when_there_is_no_simple_page(
+    fake_index: FakeIndex,
+) -> None:
+    fake_index.load_recorded("requests")
+    fake_index.fail("/simple/", 404)
+    release = asyncio.run(_release(fake_index, "requests", "2.31.0"))
+    assert REQUESTS_2_31_WHEEL in {f.sha256 for f in release.files}
+    assert fake_index.paths()[:3] == [
+        "/pypi/requests/2.31.0/json",
+        "/simple/requests/",
+        "/pypi/requests/json",
+    ]
+
+
+def test_a_missing_per_version_endpoint_is_learnt_once_per_run(fake_index: FakeIndex) -> None:
+    fake_index.load_recorded("requests")
+
+    async def go() -> None:
+        client = PyPIJsonIndex(fake_index.url, fast_http(), owns_http=True)
+        try:
+            await client.release("requests", "2.31.0")
+            await client.release("requests", "2.32.3")
+        finally:
+            await client.aclose()
+
+    asyncio.run(go())
+    assert "/pypi/requests/2.32.3/json" not in fake_index.paths()
 
 
 def test_per_version_endpoint_is_used_when_served(fake_index: FakeIndex) -> None:
@@ -75,6 +105,8 @@ def test_the_wheels_own_metadata_wins_over_info(fake_index: FakeIndex) -> None:
 
 
 def test_info_requires_dist_when_no_metadata_is_published(fake_index: FakeIndex) -> None:
+    fake_index.per_version_json = True
+    fake_index.serve_metadata = False
     fake_index.add(
         "demo",
         "2.0",
@@ -83,6 +115,7 @@ def test_info_requires_dist_when_no_metadata_is_published(fake_index: FakeIndex)
     )
     release = asyncio.run(_release(fake_index, "demo", "2.0"))
     assert release.requires_dist == ("idna>=3",)
+    assert not release.requires_dist_exact
 
 
 def test_requires_dist_unknown_without_metadata(fake_index: FakeIndex) -> None:
@@ -121,7 +154,11 @@ def test_many_platform_wheels(fake_index: FakeIndex) -> None:
 def test_unknown_project(fake_index: FakeIndex) -> None:
     with pytest.raises(ProjectNotFound):
         asyncio.run(_release(fake_index, "no-such-project", "1.0"))
-    assert fake_index.paths() == ["/pypi/no-such-project/1.0/json", "/pypi/no-such-project/json"]
+    assert fake_index.paths() == [
+        "/pypi/no-such-project/1.0/json",
+        "/simple/no-such-project/",
+        "/pypi/no-such-project/json",
+    ]
 
 
 def test_unknown_version(fake_index: FakeIndex) -> None:
@@ -144,16 +181,19 @@ def test_names_are_normalised(fake_index: FakeIndex) -> None:
     assert fake_index.paths()[0] == "/pypi/charset-normalizer/3.3.2/json"
 
 
-def test_garbage_is_index_unavailable(fake_index: FakeIndex) -> None:
+@pytest.mark.parametrize("path", ["/pypi/six/1.16.0/json", "/simple/six/"])
+def test_garbage_is_index_unavailable(fake_index: FakeIndex, path: str) -> None:
     fake_index.load_recorded("six")
-    fake_index.garbage("/pypi/six/json")
-    with pytest.raises(IndexUnavailable, match="not a PyPI JSON response"):
+    fake_index.per_version_json = path.startswith("/pypi")
+    fake_index.garbage(path)
+    with pytest.raises(IndexUnavailable, match="answered with an answer that is not JSON"):
         asyncio.run(_release(fake_index, "six", "1.16.0"))
 
 
 def test_wrong_shape_is_index_unavailable(fake_index: FakeIndex) -> None:
-    fake_index.fail("/pypi/six/json", 200, body=b'{"info": {}, "releases": []}')
-    with pytest.raises(IndexUnavailable, match="not a PyPI JSON response"):
+    fake_index.fail("/simple/six/", 404)
+    fake_index.fail("/pypi/six/json", 200, body=b'{"info": {"name": "six"}, "releases": []}')
+    with pytest.raises(IndexUnavailable, match="a project document without releases"):
         asyncio.run(_release(fake_index, "six", "1.16.0"))
 
 
@@ -178,7 +218,7 @@ def test_project_files_cover_every_release(fake_index: FakeIndex) -> None:
     assert {"2.31.0", "2.32.0", "2.32.3"} <= versions
 
 
-def test_project_json_is_fetched_once_per_run(fake_index: FakeIndex) -> None:
+def test_the_project_page_is_fetched_once_per_run(fake_index: FakeIndex) -> None:
     fake_index.load_recorded("requests")
 
     async def go() -> None:
@@ -193,7 +233,7 @@ def test_project_json_is_fetched_once_per_run(fake_index: FakeIndex) -> None:
             await client.aclose()
 
     asyncio.run(go())
-    assert fake_index.paths().count("/pypi/requests/json") == 1
+    assert fake_index.paths().count("/simple/requests/") == 1
 
 
 def test_which_urls_use_the_json_api() -> None:

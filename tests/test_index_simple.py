@@ -186,7 +186,7 @@ def test_invalid_name_never_reaches_the_server(fake_index: FakeIndex) -> None:
 def test_garbage_page(fake_index: FakeIndex) -> None:
     fake_index.load_recorded("six")
     fake_index.garbage("/simple/six/")
-    with pytest.raises(IndexUnavailable, match="not a simple index page"):
+    with pytest.raises(IndexUnavailable, match="answered with an answer that is not JSON"):
         asyncio.run(_release(fake_index.simple_url, "six", "1.16.0"))
 
 

@@ -41,7 +41,12 @@ class ReleaseFiles:
     requires_dist_exact: bool = True
     """False when they come from the JSON API's summary (info.requires_dist) rather than a
     file's own metadata: the wheel pip installs may declare something else."""
+    dependencies_note: str | None = None
+    """Why the dependencies are unknown, when requires_dist is None."""
     index_url: str = ""
+    unreachable: tuple[str, ...] = ()
+    """Indexes that were consulted for this release and could not be asked, each as
+    "URL: reason". The files are then only what the other indexes publish."""
 
     @property
     def yanked(self) -> bool:

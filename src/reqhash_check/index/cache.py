@@ -4,36 +4,31 @@ pre-commit runs hook processes in parallel, so the file is opened in WAL mode
 with a busy timeout and every write is one short transaction. A file that is
 not ours (not SQLite, another application, an older schema) is discarded and
 rebuilt; a cache that cannot be used at all is switched off, never a crash.
+
+The cache is untrusted input too (a CI cache can be restored from another
+branch): the file is created private to the user, rows are checked on read
+(`caching.py`), the document a row came from is stored as a kind, never as a URL
+to follow, and a row stamped in the future counts as stale.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
 import sys
 import time
-from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reqhash_check.index.base import (
-    DistFile,
-    OfflineMiss,
-    ProjectNotFound,
-    ReleaseFiles,
-    VersionNotFound,
-)
-from reqhash_check.index.http import HttpAnswer, HttpClient, normalize_project, version_key
-
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x72686368  # "rhch"
 DEFAULT_FRESHNESS = 600.0
 _BUSY_TIMEOUT_MS = 10_000
 CACHE_FILENAME = "index-cache.sqlite3"
+MAX_ROW_BYTES = 64 * 1024 * 1024
 
 
 def default_cache_dir() -> Path:
@@ -58,10 +53,11 @@ def default_cache_path() -> Path:
 @dataclass(frozen=True)
 class CacheEntry:
     payload: Any
-    """The normalised answer as JSON data (see `release_to_json` and friends)."""
+    """The normalised answer as JSON data, checked by the reader before use."""
     etag: str | None
-    source_url: str | None
-    """The document the ETag belongs to, asked again with If-None-Match to revalidate."""
+    document: str | None
+    """Which document the ETag belongs to ("version", "project", "page"): the client
+    recomputes its URL; a stored URL is never followed."""
     fetched_at: float
 
 
@@ -73,7 +69,7 @@ CREATE TABLE IF NOT EXISTS answers (
     version TEXT NOT NULL,
     payload TEXT NOT NULL,
     etag TEXT,
-    source_url TEXT,
+    document TEXT,
     fetched_at REAL NOT NULL,
     PRIMARY KEY (index_url, kind, project, version)
 )
@@ -85,7 +81,7 @@ def _warn(message: str) -> None:
 
 
 class ReleaseCache:
-    """Normalised index answers keyed by (index URL, kind, project, version)."""
+    """Normalised index answers keyed by (index, kind, project, version)."""
 
     def __init__(
         self,
@@ -93,9 +89,11 @@ class ReleaseCache:
         *,
         freshness: float = DEFAULT_FRESHNESS,
         clock: Callable[[], float] = time.time,
+        read_only: bool = False,
     ) -> None:
         self.path = Path(path)
         self.freshness = freshness
+        self.read_only = read_only
         self._clock = clock
         self._conn: sqlite3.Connection | None = None
         self._disabled = False
@@ -112,7 +110,9 @@ class ReleaseCache:
         return not self._disabled
 
     def is_fresh(self, entry: CacheEntry) -> bool:
-        return self._clock() - entry.fetched_at < self.freshness
+        """Fetched within the freshness window; a time in the future is not fresh."""
+        age = self._clock() - entry.fetched_at
+        return 0 <= age < self.freshness
 
     # --- connection management -------------------------------------------------
 
@@ -130,27 +130,33 @@ class ReleaseCache:
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.read_only and not self.path.is_file():
+            raise FileNotFoundError(self.path)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _create_private(self.path)
         try:
             return self._open_checked()
         except sqlite3.DatabaseError:
             # Not a database at all, or damaged beyond reading: start a new one.
             self._discard_file()
+            _create_private(self.path)
             return self._open_checked()
 
-    def _open_checked(self) -> sqlite3.Connection:
+    def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        return conn
+
+    def _open_checked(self) -> sqlite3.Connection:
+        conn = self._connect()
         try:
-            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if app_id != _APPLICATION_ID and tables:
                 conn.close()
                 self._discard_file()
-                conn = sqlite3.connect(
-                    self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None
-                )
-                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                _create_private(self.path)
+                conn = self._connect()
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
             except sqlite3.OperationalError:
@@ -207,13 +213,14 @@ class ReleaseCache:
     # --- reads and writes ------------------------------------------------------
 
     def get(self, index_url: str, kind: str, project: str, version: str = "") -> CacheEntry | None:
+        """The row, or None; a row of the wrong shape is dropped and reads as a miss."""
         for _ in range(2):
             conn = self._connection()
             if conn is None:
                 return None
             try:
                 row = conn.execute(
-                    "SELECT payload, etag, source_url, fetched_at FROM answers"
+                    "SELECT payload, etag, document, fetched_at FROM answers"
                     " WHERE index_url = ? AND kind = ? AND project = ? AND version = ?",
                     (index_url, kind, project, version),
                 ).fetchone()
@@ -223,11 +230,10 @@ class ReleaseCache:
                 continue
             if row is None:
                 return None
-            try:
-                payload = json.loads(row[0])
-            except ValueError:
-                return None
-            return CacheEntry(payload, row[1], row[2], float(row[3]))
+            entry = _entry(row)
+            if entry is None:
+                self.drop(index_url, kind, project, version)
+            return entry
         return None
 
     def put(
@@ -239,22 +245,34 @@ class ReleaseCache:
         payload: Any,
         *,
         etag: str | None = None,
-        source_url: str | None = None,
+        document: str | None = None,
     ) -> None:
+        if self.read_only:
+            return
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         self._write(
             "INSERT OR REPLACE INTO answers"
-            " (index_url, kind, project, version, payload, etag, source_url, fetched_at)"
+            " (index_url, kind, project, version, payload, etag, document, fetched_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (index_url, kind, project, version, text, etag, source_url, self._clock()),
+            (index_url, kind, project, version, text, etag, document, self._clock()),
         )
 
     def touch(self, index_url: str, kind: str, project: str, version: str = "") -> None:
         """The index said 304 Not Modified: the entry is fresh again."""
+        if self.read_only:
+            return
         self._write(
             "UPDATE answers SET fetched_at = ?"
             " WHERE index_url = ? AND kind = ? AND project = ? AND version = ?",
             (self._clock(), index_url, kind, project, version),
+        )
+
+    def drop(self, index_url: str, kind: str, project: str, version: str = "") -> None:
+        if self.read_only:
+            return
+        self._write(
+            "DELETE FROM answers WHERE index_url = ? AND kind = ? AND project = ? AND version = ?",
+            (index_url, kind, project, version),
         )
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
@@ -270,188 +288,37 @@ class ReleaseCache:
                     return
 
 
-# --- the normalised answers ----------------------------------------------------
+_DOCUMENTS = frozenset({"version", "project", "page"})
 
 
-def file_to_json(dist: DistFile) -> dict[str, Any]:
-    return {
-        "filename": dist.filename,
-        "version": dist.version,
-        "url": dist.url,
-        "hashes": dict(dist.hashes),
-        "requires_python": dist.requires_python,
-        "yanked": dist.yanked,
-        "yanked_reason": dist.yanked_reason,
-    }
+def _entry(row: tuple[Any, ...]) -> CacheEntry | None:
+    payload_text, etag, document, fetched_at = row
+    if not isinstance(payload_text, str) or len(payload_text) > MAX_ROW_BYTES:
+        return None
+    if etag is not None and not isinstance(etag, str):
+        return None
+    if document is not None and document not in _DOCUMENTS:
+        return None
+    if not isinstance(fetched_at, (int, float)) or fetched_at != fetched_at:  # NaN
+        return None
+    try:
+        payload = json.loads(payload_text)
+    except (ValueError, RecursionError):
+        return None
+    return CacheEntry(payload, etag, document, float(fetched_at))
 
 
-def file_from_json(data: dict[str, Any]) -> DistFile:
-    return DistFile(
-        filename=data["filename"],
-        version=data["version"],
-        url=data["url"],
-        hashes=dict(data.get("hashes") or {}),
-        requires_python=data.get("requires_python"),
-        yanked=bool(data.get("yanked")),
-        yanked_reason=data.get("yanked_reason"),
-    )
-
-
-def release_to_json(release: ReleaseFiles) -> dict[str, Any]:
-    return {
-        "project": release.project,
-        "version": release.version,
-        "files": [file_to_json(f) for f in release.files],
-        "requires_dist": None if release.requires_dist is None else list(release.requires_dist),
-        "requires_dist_exact": release.requires_dist_exact,
-        "index_url": release.index_url,
-    }
-
-
-def release_from_json(data: dict[str, Any]) -> ReleaseFiles:
-    requires = data.get("requires_dist")
-    return ReleaseFiles(
-        project=data["project"],
-        version=data["version"],
-        files=tuple(file_from_json(f) for f in data["files"]),
-        requires_dist=None if requires is None else tuple(requires),
-        requires_dist_exact=bool(data.get("requires_dist_exact", True)),
-        index_url=data.get("index_url", ""),
-    )
-
-
-# --- the part of every index client that consults the cache ----------------------
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """What a client got from the network: a normalised payload, or None for 304."""
-
-    payload: Any | None
-    etag: str | None = None
-    source_url: str | None = None
-
-
-_MISSING_ERRORS: dict[str, type[ProjectNotFound] | type[VersionNotFound]] = {
-    "project": ProjectNotFound,
-    "version": VersionNotFound,
-}
-
-
-class CachingIndex(ABC):
-    """An Index whose answers go through a ReleaseCache (when there is one).
-
-    Fresh entries are used as they are; stale ones are revalidated with
-    If-None-Match against the document they came from. Negative answers are
-    kept only for the freshness window. Offline, any positive entry is used
-    whatever its age, and a miss raises OfflineMiss.
-    """
-
-    def __init__(
-        self,
-        *,
-        http: HttpClient,
-        owns_http: bool,
-        cache_key_url: str,
-        display_url: str,
-        cache: ReleaseCache | None,
-        offline: bool,
-    ) -> None:
-        self._http = http
-        self._owns_http = owns_http
-        self._cache_key_url = cache_key_url
-        self._display_url = display_url
-        self._cache = cache
-        self._offline = offline
-        self._in_flight: dict[str, asyncio.Task[HttpAnswer]] = {}
-
-    async def _get_once(self, url: str, *, accept: str | None = None) -> HttpAnswer:
-        """GET `url` once per run, however many releases of a project ask for it at once."""
-        task = self._in_flight.get(url)
-        if task is None:
-            task = asyncio.ensure_future(self._http.get(url, accept=accept))
-            self._in_flight[url] = task
-        return await asyncio.shield(task)
-
-    async def aclose(self) -> None:
-        for task in self._in_flight.values():
-            task.cancel()
-        self._in_flight.clear()
-        if self._owns_http:
-            await self._http.aclose()
-
-    @property
-    def display_url(self) -> str:
-        return self._display_url
-
-    async def release(self, project: str, version: str) -> ReleaseFiles:
-        name = normalize_project(project)
-        payload = await self._cached(
-            "release",
-            name,
-            version_key(version),
-            f"{project} {version}",
-            lambda previous: self._fetch_release(name, version, previous),
-        )
-        return release_from_json(payload)
-
-    async def project_files(self, project: str) -> tuple[DistFile, ...]:
-        name = normalize_project(project)
-        payload = await self._cached(
-            "project", name, "", project, lambda previous: self._fetch_project(name, previous)
-        )
-        return tuple(file_from_json(f) for f in payload)
-
-    @abstractmethod
-    async def _fetch_release(
-        self, name: str, version: str, previous: CacheEntry | None
-    ) -> Fetched: ...
-
-    @abstractmethod
-    async def _fetch_project(self, name: str, previous: CacheEntry | None) -> Fetched: ...
-
-    async def _cached(
-        self,
-        kind: str,
-        name: str,
-        version: str,
-        what: str,
-        fetch: Callable[[CacheEntry | None], Awaitable[Fetched]],
-    ) -> Any:
-        cache = self._cache
-        entry = cache.get(self._cache_key_url, kind, name, version) if cache else None
-        missing = (
-            entry.payload.get("missing") if entry and isinstance(entry.payload, dict) else None
-        )
-        if entry is not None and cache is not None:
-            if missing is None and (self._offline or cache.is_fresh(entry)):
-                return entry.payload
-            if missing is not None and cache.is_fresh(entry):
-                error = _MISSING_ERRORS.get(str(missing), ProjectNotFound)
-                raise error(str(entry.payload.get("message") or what))
-        if self._offline:
-            raise OfflineMiss(f"{self._display_url}: {what}: not in the cache (offline)")
-        previous = entry if entry is not None and missing is None and entry.etag else None
-        try:
-            fetched = await fetch(previous)
-        except (ProjectNotFound, VersionNotFound) as exc:
-            if cache is not None:
-                kind_missing = "version" if isinstance(exc, VersionNotFound) else "project"
-                negative = {"missing": kind_missing, "message": str(exc)}
-                cache.put(self._cache_key_url, kind, name, version, negative)
-            raise
-        if fetched.payload is None and previous is not None:
-            if cache is not None:
-                cache.touch(self._cache_key_url, kind, name, version)
-            return previous.payload
-        if cache is not None:
-            cache.put(
-                self._cache_key_url,
-                kind,
-                name,
-                version,
-                fetched.payload,
-                etag=fetched.etag,
-                source_url=fetched.source_url,
-            )
-        return fetched.payload
+def _create_private(path: Path) -> None:
+    """Create the file readable and writable by its owner only (it may hold private
+    indexes' answers); an existing file of ours is made private too."""
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError:
+        return  # the connect that follows reports it
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(descriptor, 0o600)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

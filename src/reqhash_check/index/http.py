@@ -1,36 +1,48 @@
-"""Shared HTTP plumbing for the index clients: one connection pool, retries, credentials.
+"""Shared HTTP plumbing for the index clients: one connection pool, retries, credentials, bounds.
 
 Every message this module produces goes through `redact_url`, so credentials
 taken from an index URL or from netrc are sent to the index but never printed.
+
+An index may be hostile, so every answer is bounded: each attempt has a total
+deadline (a body that drips one byte at a time still ends), and the decoded body
+is capped while it streams in (a gzip bomb stops at the cap, not in memory).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import email.policy
-import hashlib
+import math
 import netrc
 import os
 import re
 import time
-from collections.abc import Generator, Mapping
+import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import httpx
-from packaging.utils import canonicalize_name, canonicalize_version
-from packaging.version import InvalidVersion, Version
-
 from reqhash_check import __version__
-from reqhash_check.index.base import IndexUnavailable, ProjectNotFound
+from reqhash_check.index.base import IndexUnavailable
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT = f"reqhash-check/{__version__} (+https://pypi.org/project/reqhash-check/)"
 
-_USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
+MIB = 1024 * 1024
+MAX_ANSWER_BYTES = 64 * MIB
+"""The largest decoded answer read from an index. PyPI's largest project pages (Simple JSON
+or project JSON of projects with thousands of files) are a few MiB to tens of MiB."""
+DEFAULT_TIMEOUT = 30.0
+"""Seconds one attempt may take in all: connecting, sending, and reading the whole body."""
+
+# The authority's userinfo: everything between "//" and the last "@" before the path.
+_USERINFO = re.compile(r"(?<=//)[^/?#\s]*@")
 
 
 def redact_url(url: str) -> str:
@@ -49,12 +61,130 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     return bare, (unquote(user), unquote(password))
 
 
-def _host_key(url: httpx.URL | str) -> str:
-    parsed = httpx.URL(url) if isinstance(url, str) else url
-    return f"{parsed.host}:{parsed.port or ''}"
+def url_host(url: str) -> str:
+    """The lower-case host of a URL ("" when it has none)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
 
-class _IndexAuth(httpx.Auth):
+def _host_key(url: str) -> str:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{(parts.hostname or '').lower()}:{port or ''}"
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds one attempt may take in all (connect, send, the whole body)."""
+    concurrency: int = 8
+    retries: int = 3
+    """Retries after the first attempt, on timeouts, connection errors, 429 and 5xx."""
+    backoff: float = 0.5
+    """First wait between attempts; doubles each time."""
+    max_wait: float = 30.0
+    """No single wait (backoff or Retry-After) is longer than this."""
+    max_bytes: int = MAX_ANSWER_BYTES
+    """The largest decoded body accepted; a longer one is an index failure."""
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """An answer the caller has to interpret: 200, 206, 304 or 404."""
+
+    url: str
+    status: int
+    content: bytes
+    headers: Mapping[str, str]
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds asked for by a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if _DIGITS.fullmatch(value):  # ASCII digits only: "²".isdigit() is true
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        return None
+    try:
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+class AnswerTooLarge(Exception):
+    pass
+
+
+class BoundedDecoder:
+    """Content-Encoding decoding with a hard cap on the output, chunk by chunk."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        encoding = encoding.strip().lower()
+        self._zlib: zlib._Decompress | None
+        if encoding in ("", "identity"):
+            self._zlib = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._zlib = zlib.decompressobj()
+        else:
+            raise ValueError(f"unsupported content encoding {encoding!r}")
+        self._limit = limit
+        self._size = 0
+        self.parts: list[bytes] = []
+
+    def feed(self, data: bytes) -> None:
+        if self._zlib is None:
+            self._keep(data)
+            return
+        decompressor = self._zlib
+        while data:
+            room = self._limit - self._size + 1
+            try:
+                out = decompressor.decompress(data, room)
+            except zlib.error as exc:
+                raise ValueError("the compressed answer is damaged") from exc
+            self._keep(out)
+            data = decompressor.unconsumed_tail
+            if decompressor.eof:
+                break
+
+    def _keep(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._size > self._limit:
+            raise AnswerTooLarge
+        self.parts.append(data)
+
+    def finish(self) -> bytes:
+        if self._zlib is not None:
+            self._keep(self._zlib.flush())
+        return b"".join(self.parts)
+
+
+class _IndexAuth:
     """Basic auth per host: credentials from index URLs first, then netrc (like pip)."""
 
     def __init__(self) -> None:
@@ -74,7 +204,7 @@ class _IndexAuth(httpx.Auth):
             path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
             try:
                 self._netrc = netrc.netrc(path)
-            except (OSError, netrc.NetrcParseError):
+            except (OSError, netrc.NetrcParseError, UnicodeError):
                 self._netrc = None
         if self._netrc is None:
             return None
@@ -84,77 +214,24 @@ class _IndexAuth(httpx.Auth):
         login, _account, password = found
         return login or "", password or ""
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        credentials = self._by_host.get(_host_key(request.url)) or self._from_netrc(
-            request.url.host
+    def header_for(self, url: str) -> str | None:
+        credentials = self._by_host.get(_host_key(url)) or self._from_netrc(
+            (urlsplit(url).hostname or "").lower()
         )
-        if credentials is not None:
-            token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
-            request.headers["Authorization"] = f"Basic {token}"
-        yield request
+        if credentials is None:
+            return None
+        token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
+        return f"Basic {token}"
 
 
-@dataclass(frozen=True)
-class HttpSettings:
-    timeout: float = 15.0
-    """Seconds for connecting and for each read."""
-    concurrency: int = 8
-    retries: int = 3
-    """Retries after the first attempt, on timeouts, connection errors, 429 and 5xx."""
-    backoff: float = 0.5
-    """First wait between attempts; doubles each time."""
-    max_wait: float = 30.0
-    """No single wait (backoff or Retry-After) is longer than this."""
+def _httpx() -> ModuleType:
+    import httpx  # imported with the first request: a run answered from the cache needs none
+
+    return httpx
 
 
-@dataclass(frozen=True)
-class HttpAnswer:
-    """An answer the caller has to interpret: 200, 304 or 404."""
-
-    url: str
-    status: int
-    content: bytes
-    headers: Mapping[str, str]
-
-    @property
-    def etag(self) -> str | None:
-        return self.headers.get("etag")
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-
-def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds asked for by a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-_TRANSPORT_PROBLEMS: tuple[tuple[type[Exception], str], ...] = (
-    (httpx.TimeoutException, "timed out"),
-    (httpx.ConnectError, "could not connect"),
-    (httpx.RemoteProtocolError, "the connection broke"),
-    (httpx.ReadError, "the connection broke"),
-    (httpx.TooManyRedirects, "too many redirects"),
-)
-
-
-def _describe(exc: Exception) -> str:
-    for kind, text in _TRANSPORT_PROBLEMS:
-        if isinstance(exc, kind):
-            return text
-    return "network error"
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
 
 
 class HttpClient:
@@ -168,15 +245,22 @@ class HttpClient:
     ) -> None:
         self.settings = settings or HttpSettings()
         self._auth = _IndexAuth()
-        self._semaphore = asyncio.Semaphore(max(1, self.settings.concurrency))
-        self._client = httpx.AsyncClient(
-            headers={"User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(self.settings.timeout),
-            follow_redirects=True,
-            auth=self._auth,
-            transport=transport,
-            limits=httpx.Limits(max_connections=max(1, self.settings.concurrency)),
-        )
+        self._transport = transport
+        self._semaphore: asyncio.Semaphore | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    def _pool(self) -> httpx.AsyncClient:
+        if self._client is None:
+            httpx = _httpx()
+            size = max(1, self.settings.concurrency)
+            self._client = httpx.AsyncClient(
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
+                timeout=httpx.Timeout(self.settings.timeout),
+                follow_redirects=False,
+                transport=self._transport,
+                limits=httpx.Limits(max_connections=size),
+            )
+        return self._client
 
     def register(self, url: str) -> str:
         """Remember credentials in `url` for its host; return the URL without them."""
@@ -199,41 +283,50 @@ class HttpClient:
         *,
         accept: str | None = None,
         etag: str | None = None,
+        byte_range: str | None = None,
+        max_bytes: int | None = None,
     ) -> HttpAnswer:
-        """GET with retries. Returns 200/304/404 answers; anything else raises IndexUnavailable."""
+        """GET with retries. Returns 200/206/304/404 answers; anything else raises
+        IndexUnavailable with one line that says why."""
         headers: dict[str, str] = {}
         if accept:
             headers["Accept"] = accept
         if etag:
             headers["If-None-Match"] = etag
+        if byte_range:
+            headers["Range"] = byte_range
         settings = self.settings
+        limit = settings.max_bytes if max_bytes is None else max_bytes
         attempts = settings.retries + 1
         problem = "no answer"
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(max(1, settings.concurrency))
         for attempt in range(attempts):
             wait = settings.backoff * (2**attempt)
             try:
                 async with self._semaphore:
-                    response = await self._client.get(url, headers=headers)
-            except (httpx.TooManyRedirects, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-                problem = "too many redirects" if isinstance(exc, httpx.TooManyRedirects) else ""
-                raise IndexUnavailable(
-                    f"{self.shown(url)}: {problem or 'not a usable URL'}"
-                ) from None
-            except httpx.HTTPError as exc:
-                problem = _describe(exc)
-            else:
-                status = response.status_code
-                if status in (200, 304, 404):
-                    return HttpAnswer(
-                        url=str(response.url),
-                        status=status,
-                        content=response.content,
-                        headers={k.lower(): v for k, v in response.headers.items()},
+                    answer = await asyncio.wait_for(
+                        self._follow(url, headers, limit), timeout=settings.timeout
                     )
+            except asyncio.TimeoutError:
+                problem = "timed out"
+            except AnswerTooLarge:
+                raise IndexUnavailable(
+                    f"{self.shown(url)}: the answer is larger than {limit // MIB or 1} MiB "
+                    "(the cap for one index answer)"
+                ) from None
+            except _Fatal as exc:
+                raise IndexUnavailable(f"{self.shown(url)}: {exc}") from None
+            except _Transient as exc:
+                problem = str(exc)
+            else:
+                status = answer.status
+                if status in (200, 206, 304, 404):
+                    return answer
                 problem = f"HTTP {status}"
                 if status != 429 and status < 500:
                     raise IndexUnavailable(f"{self.shown(url)}: {problem}")
-                asked = retry_after_seconds(response.headers.get("retry-after"))
+                asked = retry_after_seconds(answer.headers.get("retry-after"))
                 if asked is not None:
                     wait = asked
             if attempt + 1 < attempts:
@@ -241,72 +334,77 @@ class HttpClient:
         plural = "attempt" if attempts == 1 else "attempts"
         raise IndexUnavailable(f"{self.shown(url)}: {problem} after {attempts} {plural}")
 
+    async def _follow(self, url: str, headers: dict[str, str], limit: int) -> HttpAnswer:
+        """One attempt, following redirects; credentials go only to the host they belong to."""
+        current = url
+        for _ in range(_MAX_REDIRECTS + 1):
+            answer = await self._once(current, headers, limit)
+            if answer.status not in _REDIRECTS or "location" not in answer.headers:
+                return answer
+            current = str(_httpx().URL(current).join(answer.headers["location"]))
+            if urlsplit(current).scheme not in ("http", "https"):
+                raise _Fatal("redirected to a URL that is not http(s)")
+        raise _Fatal("too many redirects")
+
+    async def _once(self, url: str, headers: dict[str, str], limit: int) -> HttpAnswer:
+        httpx = _httpx()
+        request_headers = dict(headers)
+        authorization = self._auth.header_for(url)
+        if authorization is not None:
+            request_headers["Authorization"] = authorization
+        try:
+            request = self._pool().build_request("GET", url, headers=request_headers)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
+            raise _Fatal("not a usable URL") from None
+        try:
+            response = await self._pool().send(request, stream=True)
+            try:
+                status = response.status_code
+                collected = {k.lower(): v for k, v in response.headers.items()}
+                content = b""
+                if status in (200, 206, 404):
+                    content = await self._read(response, limit)
+                return HttpAnswer(
+                    url=str(response.url), status=status, content=content, headers=collected
+                )
+            finally:
+                await response.aclose()
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            raise _Fatal("not a usable URL") from None
+        except httpx.TimeoutException:
+            raise _Transient("timed out") from None
+        except httpx.ConnectError:
+            raise _Transient("could not connect") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            raise _Transient("the connection broke") from None
+        except httpx.HTTPError:
+            raise _Transient("network error") from None
+
+    async def _read(self, response: httpx.Response, limit: int) -> bytes:
+        declared = response.headers.get("content-length", "")
+        encoding = response.headers.get("content-encoding", "")
+        if declared.isascii() and declared.isdigit() and not encoding and int(declared) > limit:
+            raise AnswerTooLarge
+        try:
+            decoder = BoundedDecoder(encoding, limit)
+        except ValueError as exc:
+            raise _Fatal(str(exc)) from None
+        try:
+            async for chunk in response.aiter_raw():
+                decoder.feed(chunk)
+            return decoder.finish()
+        except ValueError as exc:
+            raise _Transient(str(exc)) from None
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
 
-# --- shared by the index clients ------------------------------------------------
-
-_VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
-HASH_ALGORITHMS = ("sha256", "sha384", "sha512")
-"""The digests kept from an index's answer: the ones pip accepts in --hash."""
+class _Transient(Exception):
+    """Worth another attempt."""
 
 
-def normalize_project(project: str) -> str:
-    """The PEP 503 name, after checking it is a valid name (so it is safe in a URL)."""
-    if not _VALID_NAME.match(project):
-        raise ProjectNotFound(f"{project!r} is not a valid project name")
-    return canonicalize_name(project)
-
-
-def parse_version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def same_version(published: str, pinned: str) -> bool:
-    """PEP 440 equality (1.0 == 1.0.0), falling back to exact text for non-PEP 440 versions."""
-    left, right = parse_version(published), parse_version(pinned)
-    if left is None or right is None:
-        return published.strip().lower() == pinned.strip().lower()
-    return left == right
-
-
-def version_key(text: str) -> str:
-    """A cache key under which every spelling of one version lands."""
-    parsed = parse_version(text)
-    return canonicalize_version(parsed) if parsed is not None else text.strip().lower()
-
-
-def keep_hashes(digests: object) -> dict[str, str]:
-    if not isinstance(digests, Mapping):
-        return {}
-    return {
-        algorithm: str(digest).lower()
-        for algorithm, digest in digests.items()
-        if algorithm in HASH_ALGORITHMS and isinstance(digest, str)
-    }
-
-
-def requires_dist_from_metadata(content: bytes) -> tuple[str, ...]:
-    """The Requires-Dist headers of a core metadata file (PEP 658)."""
-    message = BytesParser(policy=email.policy.compat32).parsebytes(content, headersonly=True)
-    return tuple(str(value).strip() for value in message.get_all("Requires-Dist") or ())
-
-
-async def fetch_requires_dist(
-    http: HttpClient, file_url: str, expected_sha256: str | None
-) -> tuple[str, ...] | None:
-    """Dependencies from `<file url>.metadata`; None when it can't be had or doesn't verify."""
-    metadata_url = file_url.split("#", 1)[0] + ".metadata"
-    try:
-        answer = await http.get(metadata_url)
-    except IndexUnavailable:
-        return None
-    if answer.status != 200:
-        return None
-    if expected_sha256 and hashlib.sha256(answer.content).hexdigest() != expected_sha256.lower():
-        return None
-    return requires_dist_from_metadata(answer.content)
+class _Fatal(Exception):
+    """Another attempt would go the same way."""

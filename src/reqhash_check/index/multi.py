@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from reqhash_check.index.base import (
@@ -72,9 +72,21 @@ class MultiIndex:
         return found
 
     async def release(self, project: str, version: str) -> ReleaseFiles:
-        found = await self._found(ReleaseFiles, "release", project, version)
-        if len(found) == 1:
-            return found[0]
+        """The union of every index's files. An index that could not be asked is named in
+        `unreachable`: the answer is then incomplete, and the checker treats it so."""
+        answers = await self._ask_all("release", project, version)
+        unexpected = [
+            a
+            for a in answers
+            if isinstance(a, BaseException) and not isinstance(a, IndexQueryError)
+        ]
+        if unexpected:
+            raise unexpected[0]
+        found = [a for a in answers if isinstance(a, ReleaseFiles)]
+        errors = [a for a in answers if isinstance(a, IndexQueryError)]
+        if not found:
+            raise _first_problem(errors)
+        unreachable = tuple(str(e) for e in errors if isinstance(e, IndexUnavailable))
         files: list[DistFile] = []
         seen: set[tuple[str, str | None]] = set()
         for release in found:
@@ -83,14 +95,18 @@ class MultiIndex:
                 if key not in seen:
                     seen.add(key)
                     files.append(dist)
-        stated = next((r for r in found if r.requires_dist is not None), None)
+        exact = [r for r in found if r.requires_dist is not None and r.requires_dist_exact]
+        stated = exact or [r for r in found if r.requires_dist is not None]
+        first = stated[0] if stated else found[0]
         return ReleaseFiles(
             project=found[0].project,
             version=found[0].version,
             files=tuple(files),
-            requires_dist=stated.requires_dist if stated else None,
-            requires_dist_exact=stated.requires_dist_exact if stated else True,
+            requires_dist=first.requires_dist,
+            requires_dist_exact=first.requires_dist_exact,
+            dependencies_note=first.dependencies_note,
             index_url=", ".join(r.index_url for r in found),
+            unreachable=unreachable,
         )
 
     async def project_files(self, project: str) -> tuple[DistFile, ...]:
@@ -114,13 +130,23 @@ def open_index(
     *,
     cache: ReleaseCache | None = None,
     offline: bool = False,
+    label: str | None = None,
 ) -> Index:
-    """One index client for a URL: pypi.org's JSON API for pypi.org, else the Simple API."""
+    """One index client for a URL: pypi.org's JSON API for pypi.org, else the Simple API.
+
+    `label` is how the URL was written (with `${VAR}` unexpanded): it is what messages show
+    and what the cache is keyed by, so an expanded value never reaches either.
+    """
     if is_pypi_simple_url(index_url):
         return PyPIJsonIndex(
-            pypi_base_url(index_url), http, cache=cache, offline=offline, display_url=index_url
+            pypi_base_url(index_url),
+            http,
+            cache=cache,
+            offline=offline,
+            display_url=index_url,
+            label=label,
         )
-    return SimpleIndex(index_url, http, cache=cache, offline=offline)
+    return SimpleIndex(index_url, http, cache=cache, offline=offline, label=label)
 
 
 def open_indexes(
@@ -133,7 +159,8 @@ def open_indexes(
     offline: bool,
     retries: int = 3,
     backoff: float = 0.5,
-) -> Index:
+    labels: Mapping[str, str] | None = None,
+) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
 
     The caller must `await index.aclose()` when done.
@@ -146,5 +173,8 @@ def open_indexes(
     for extra in extra_index_urls:
         if extra and extra.rstrip("/") not in {u.rstrip("/") for u in urls}:
             urls.append(extra)
-    indexes = [open_index(url, http, cache=cache, offline=offline) for url in urls]
+    labels = labels or {}
+    indexes = [
+        open_index(url, http, cache=cache, offline=offline, label=labels.get(url)) for url in urls
+    ]
     return MultiIndex(indexes, http)

@@ -1,31 +1,36 @@
-"""The Warehouse JSON API (pypi.org, test.pypi.org, and anything that serves the same shape)."""
+"""pypi.org (and anything that serves the Warehouse JSON API).
+
+A release is asked of the per-version JSON API, `{base}/pypi/<name>/<version>/json`: one
+small document with the version's files and its dependencies. Some mirrors do not serve
+that endpoint; the first time a 404 there turns out to be a version that exists, the run
+stops asking it and reads releases from the project's Simple API page (PEP 691 JSON, half
+the size of the project JSON), falling back to the project JSON when there is no page.
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-from reqhash_check.index.base import (
-    DistFile,
-    IndexUnavailable,
-    ProjectNotFound,
-    VersionNotFound,
-)
-from reqhash_check.index.cache import (
-    CacheEntry,
-    CachingIndex,
-    Fetched,
-    ReleaseCache,
-    file_to_json,
-)
-from reqhash_check.index.http import (
-    HttpAnswer,
-    HttpClient,
-    fetch_requires_dist,
-    keep_hashes,
-    redact_url,
+from reqhash_check.index.answers import (
+    BadAnswer,
+    digests,
+    expect_project,
+    load_json,
+    optional_str,
     same_version,
+)
+from reqhash_check.index.base import DistFile, IndexUnavailable, ProjectNotFound, VersionNotFound
+from reqhash_check.index.cache import CacheEntry, ReleaseCache
+from reqhash_check.index.caching import CachingIndex, Fetched, file_to_json
+from reqhash_check.index.http import HttpAnswer, HttpClient, redact_url
+from reqhash_check.index.metadata import MetadataOffer, read_dependencies
+from reqhash_check.index.simple import (
+    MAX_TEXT,
+    SimpleIndex,
+    dist_files,
+    dist_name_version,
+    release_payload,
 )
 
 PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org", "www.pypi.org"})
@@ -44,43 +49,52 @@ def pypi_base_url(index_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class _NotPyPIJson(Exception):
-    pass
-
-
-def _dist_file(entry: Any, version: str, page_url: str) -> tuple[dict[str, Any], Any]:
-    """One `urls[]`/`releases[v][]` entry → (normalised file, its core-metadata flag)."""
+def _dist_file(entry: Any, version: str, page_url: str) -> tuple[DistFile, Any]:
+    """One `urls[]`/`releases[v][]` entry → (file, its core-metadata flag)."""
     if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
-        raise _NotPyPIJson
+        raise BadAnswer("a file entry without a filename")
     yanked = bool(entry.get("yanked", False))
-    reason = entry.get("yanked_reason") if yanked else None
-    requires_python = entry.get("requires_python")
+    reason = optional_str(entry.get("yanked_reason")) if yanked else None
+    requires_python = optional_str(entry.get("requires_python"))
     dist = DistFile(
         filename=entry["filename"],
         version=version,
         url=urljoin(page_url, str(entry.get("url") or "")),
-        hashes=keep_hashes(entry.get("digests")),
-        requires_python=requires_python if isinstance(requires_python, str) else None,
+        hashes=digests(entry.get("digests"), required=True),
+        requires_python=requires_python[:MAX_TEXT] if requires_python else None,
         yanked=yanked,
-        yanked_reason=(reason.strip() or None) if isinstance(reason, str) else None,
+        yanked_reason=(reason.strip()[:MAX_TEXT] or None) if reason else None,
     )
-    metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata"))
-    return file_to_json(dist), metadata
+    return dist, entry.get("core-metadata", entry.get("data-dist-info-metadata"))
 
 
-def _decode(answer: HttpAnswer) -> dict[str, Any]:
-    try:
-        data = json.loads(answer.content)
-    except ValueError:
-        raise _NotPyPIJson from None
+def _belongs(files: list[tuple[DistFile, Any]], name: str) -> list[tuple[DistFile, Any]]:
+    """Drop files whose names say they are another project's or another version's (files
+    whose names cannot be read, such as old installers, stay: pip ignores them anyway)."""
+    kept = []
+    for dist, flag in files:
+        parsed = dist_name_version(dist.filename)
+        if parsed is None or (parsed[0] == name and same_version(parsed[1], dist.version)):
+            kept.append((dist, flag))
+    return kept
+
+
+def _document(answer: HttpAnswer, project: str) -> dict[str, Any]:
+    data = load_json(answer.content)
     if not isinstance(data, dict) or not isinstance(data.get("info"), dict):
-        raise _NotPyPIJson
+        raise BadAnswer("something that is not a PyPI JSON document")
+    expect_project(data["info"].get("name"), project)
     return data
 
 
-class PyPIJsonIndex(CachingIndex):
-    """Asks `{base}/pypi/<name>/<version>/json`, falling back to `{base}/pypi/<name>/json`."""
+def _offers(files: list[tuple[DistFile, Any]]) -> list[MetadataOffer]:
+    return [
+        MetadataOffer(d, bool(flag), flag.get("sha256") if isinstance(flag, dict) else None)
+        for d, flag in files
+    ]
 
+
+class PyPIJsonIndex(CachingIndex):
     def __init__(
         self,
         base_url: str,
@@ -90,17 +104,25 @@ class PyPIJsonIndex(CachingIndex):
         offline: bool = False,
         display_url: str | None = None,
         owns_http: bool = False,
+        label: str | None = None,
     ) -> None:
         bare = http.register(base_url.rstrip("/"))
         super().__init__(
             http=http,
             owns_http=owns_http,
-            cache_key_url=f"pypi-json:{bare}",
-            display_url=redact_url(display_url or base_url),
+            cache_key_url=f"pypi-json:{redact_url(label).rstrip('/') if label else bare}",
+            display_url=redact_url(label or display_url or base_url),
             cache=cache,
             offline=offline,
         )
         self.base_url = bare
+        self._pages = SimpleIndex(f"{bare}/simple", http, label=self.display_url)
+        self._version_endpoint = True
+        """False once a 404 from the per-version endpoint was for a version that exists."""
+
+    async def aclose(self) -> None:
+        await self._pages.aclose()
+        await super().aclose()
 
     def _project_url(self, name: str) -> str:
         return f"{self.base_url}/pypi/{name}/json"
@@ -108,134 +130,131 @@ class PyPIJsonIndex(CachingIndex):
     def _version_url(self, name: str, version: str) -> str:
         return f"{self.base_url}/pypi/{name}/{quote(version.strip(), safe='')}/json"
 
-    def _bad_answer(self, url: str) -> IndexUnavailable:
-        return IndexUnavailable(
-            f"{self._http.shown(url)} answered with something that is not a PyPI JSON response"
-        )
-
-    async def _project_document(self, name: str) -> HttpAnswer:
-        """The project JSON, fetched once per run however many releases ask for it."""
-        return await self._get_once(self._project_url(name))
-
     async def _fetch_release(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
-        if previous is not None and previous.source_url:
-            answer = await self._http.get(previous.source_url, etag=previous.etag)
+        if previous is not None and previous.document == "version":
+            answer = await self._http.get(self._version_url(name, version), etag=previous.etag)
             if answer.status == 304:
                 return Fetched(None)
             if answer.status == 200:
-                from_project = previous.source_url == self._project_url(name)
-                return await self._release_from(answer, name, version, from_project=from_project)
-        answer = await self._http.get(self._version_url(name, version))
-        if answer.status == 200:
-            return await self._release_from(answer, name, version, from_project=False)
-        # Not there, or a mirror that serves only the project JSON: ask that before concluding.
-        answer = await self._project_document(name)
+                return await self._from_version_json(answer, name, version)
+        elif previous is not None and previous.document == "page":
+            return await self._from_page(name, version, previous)
+        if self._version_endpoint:
+            answer = await self._http.get(self._version_url(name, version))
+            if answer.status == 200:
+                return await self._from_version_json(answer, name, version)
+        found = await self._from_page(name, version, previous)
+        if self._version_endpoint and found.payload is not None:
+            self._version_endpoint = False  # the version exists: the endpoint is not served
+        return found
+
+    async def _from_page(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
+        etag = previous.etag if previous is not None and previous.document == "page" else None
+        try:
+            answer, links = await self._pages.page(name, etag)
+        except ProjectNotFound:
+            return await self._from_project_json(name, version)
+        if answer.status == 304:
+            return Fetched(None)
+        payload = await release_payload(
+            self._http,
+            name,
+            version,
+            links,
+            self.display_url,
+            f"{self.display_url}: {name} has no release {version}",
+        )
+        return Fetched(payload, answer.etag, "page")
+
+    async def _from_version_json(self, answer: HttpAnswer, name: str, version: str) -> Fetched:
+        try:
+            data = _document(answer, name)
+            published = data["info"].get("version")
+            if not isinstance(published, str) or not same_version(published, version):
+                raise BadAnswer(f"a release other than the {version} asked for")
+            entries = data.get("urls")
+            if not isinstance(entries, list):
+                raise BadAnswer("a release without a list of files")
+            files = _belongs([_dist_file(e, published, answer.url) for e in entries], name)
+        except BadAnswer as problem:
+            raise self._bad(answer.url, problem) from None
+        stated = data["info"].get("requires_dist")
+        payload = await self._payload(name, published, files, stated)
+        return Fetched(payload, answer.etag, "version")
+
+    async def _from_project_json(self, name: str, version: str) -> Fetched:
+        answer = await self._get_once(self._project_url(name))
         if answer.status == 404:
             raise ProjectNotFound(f"{self.display_url}: no project named {name!r}")
-        return await self._release_from(answer, name, version, from_project=True)
-
-    async def _release_from(
-        self, answer: HttpAnswer, name: str, version: str, *, from_project: bool
-    ) -> Fetched:
         try:
-            data = _decode(answer)
-            if from_project:
-                payload = await self._from_project_json(data, answer.url, name, version)
-            else:
-                payload = await self._from_version_json(data, answer.url, name)
-        except _NotPyPIJson:
-            raise self._bad_answer(answer.url) from None
-        source = self._project_url(name) if from_project else self._version_url(name, version)
-        return Fetched(payload, answer.etag, source)
-
-    async def _from_version_json(self, data: dict[str, Any], url: str, name: str) -> dict[str, Any]:
+            data = _document(answer, name)
+            releases = data.get("releases")
+            if not isinstance(releases, dict):
+                raise BadAnswer("a project document without releases")
+            matches = [v for v, entries in releases.items() if entries and same_version(v, version)]
+            if not matches:
+                raise VersionNotFound(f"{self.display_url}: {name} has no release {version}")
+            published = matches[0]
+            entries = releases[published]
+            if not isinstance(entries, list):
+                raise BadAnswer("a release without a list of files")
+            files = _belongs([_dist_file(e, published, answer.url) for e in entries], name)
+        except BadAnswer as problem:
+            raise self._bad(answer.url, problem) from None
         info = data["info"]
-        published = str(info.get("version") or "")
-        entries = data.get("urls")
-        if not published or not isinstance(entries, list):
-            raise _NotPyPIJson
-        files = [_dist_file(e, published, url) for e in entries]
-        requires = info.get("requires_dist")
-        requires_dist = await self._requires_dist(requires, files)
-        return self._payload(name, published, files, *requires_dist)
+        latest = info.get("version")
+        stated = info.get("requires_dist") if latest == published else None
+        payload = await self._payload(name, published, files, stated)
+        return Fetched(payload, answer.etag, "project")
 
-    async def _from_project_json(
-        self, data: dict[str, Any], url: str, name: str, version: str
+    async def _payload(
+        self, name: str, published: str, files: list[tuple[DistFile, Any]], stated: Any
     ) -> dict[str, Any]:
-        releases = data.get("releases")
-        if not isinstance(releases, dict):
-            raise _NotPyPIJson
-        matches = [v for v, entries in releases.items() if entries and same_version(v, version)]
-        if not matches:
-            raise VersionNotFound(f"{self.display_url}: {name} has no release {version}")
-        published = matches[0]
-        entries = releases[published]
-        if not isinstance(entries, list):
-            raise _NotPyPIJson
-        files = [_dist_file(e, published, url) for e in entries]
-        info = data["info"]
-        latest = str(info.get("version") or "")
-        if latest and same_version(latest, published):
-            requires_dist = await self._requires_dist(info.get("requires_dist"), files)
-        else:
-            requires_dist = await self._requires_dist(None, files)
-        return self._payload(name, published, files, *requires_dist)
-
-    async def _requires_dist(
-        self, stated: Any, files: list[tuple[dict[str, Any], Any]]
-    ) -> tuple[list[str] | None, bool]:
-        """The dependencies, and whether they come from a file's own metadata."""
-        # A wheel's own metadata is what pip reads when it installs that wheel. The JSON
-        # API's info.requires_dist comes from whichever file was uploaded first and can
-        # differ (an sdist's PKG-INFO may still list a dependency the wheels dropped), and
-        # null there can mean "no dependencies" as well as "unknown".
-        with_metadata = [(f, m) for f, m in files if m]
-        with_metadata.sort(key=lambda fm: not fm[0]["filename"].endswith(".whl"))
-        for dist, flag in with_metadata[:1]:
-            expected = flag.get("sha256") if isinstance(flag, dict) else None
-            found = await fetch_requires_dist(self._http, dist["url"], expected)
-            if found is not None:
-                return list(found), True
-        if isinstance(stated, list):
-            return [str(r) for r in stated], False
-        return None, True
-
-    def _payload(
-        self,
-        name: str,
-        published: str,
-        files: list[tuple[dict[str, Any], Any]],
-        requires_dist: list[str] | None,
-        requires_dist_exact: bool,
-    ) -> dict[str, Any]:
+        # A file's own metadata is what pip reads when it installs that file. The JSON API's
+        # info.requires_dist comes from whichever file was uploaded first and can differ,
+        # and null there can mean "no dependencies" as well as "unknown".
+        dependencies = await read_dependencies(self._http, _offers(files), name, published)
+        requires: list[str] | None = None
+        exact = True
+        if dependencies.requires_dist is not None:
+            requires = list(dependencies.requires_dist)
+        elif isinstance(stated, list) and all(isinstance(r, str) for r in stated):
+            requires, exact = list(stated), False
         return {
             "project": name,
             "version": published,
-            "files": [f for f, _ in files],
-            "requires_dist": requires_dist,
-            "requires_dist_exact": requires_dist_exact,
+            "files": [file_to_json(f) for f, _ in files],
+            "requires_dist": requires,
+            "requires_dist_exact": exact,
+            "dependencies_note": None if requires is not None else dependencies.source,
             "index_url": self.display_url,
         }
 
     async def _fetch_project(self, name: str, previous: CacheEntry | None) -> Fetched:
-        if previous is not None:
-            answer = await self._http.get(self._project_url(name), etag=previous.etag)
-            if answer.status == 304:
-                return Fetched(None)
-        else:
-            answer = await self._project_document(name)
+        etag = previous.etag if previous is not None and previous.document == "page" else None
+        try:
+            answer, links = await self._pages.page(name, etag)
+        except ProjectNotFound:
+            raise
+        except IndexUnavailable:
+            return await self._project_files_from_json(name)
+        if answer.status == 304:
+            return Fetched(None)
+        return Fetched([file_to_json(d) for d, _ in dist_files(name, links)], answer.etag, "page")
+
+    async def _project_files_from_json(self, name: str) -> Fetched:
+        answer = await self._get_once(self._project_url(name))
         if answer.status == 404:
             raise ProjectNotFound(f"{self.display_url}: no project named {name!r}")
         try:
-            data = _decode(answer)
-            releases = data.get("releases")
+            releases = _document(answer, name).get("releases")
             if not isinstance(releases, dict):
-                raise _NotPyPIJson
+                raise BadAnswer("a project document without releases")
             files = [
-                _dist_file(entry, version, answer.url)[0]
+                file_to_json(_dist_file(entry, version, answer.url)[0])
                 for version, entries in releases.items()
                 for entry in (entries if isinstance(entries, list) else ())
             ]
-        except _NotPyPIJson:
-            raise self._bad_answer(answer.url) from None
-        return Fetched(files, answer.etag, self._project_url(name))
+        except BadAnswer as problem:
+            raise self._bad(answer.url, problem) from None
+        return Fetched(files, answer.etag, "project")

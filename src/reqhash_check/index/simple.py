@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -15,22 +14,21 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import InvalidVersion
 
-from reqhash_check.index.base import (
-    DistFile,
-    IndexUnavailable,
-    ProjectNotFound,
-    VersionNotFound,
-)
-from reqhash_check.index.cache import CacheEntry, CachingIndex, Fetched, ReleaseCache, file_to_json
-from reqhash_check.index.http import (
-    HttpAnswer,
-    HttpClient,
-    fetch_requires_dist,
-    keep_hashes,
-    redact_url,
+from reqhash_check.index.answers import (
+    BadAnswer,
+    digests,
+    expect_project,
+    load_json,
+    optional_str,
     same_version,
 )
+from reqhash_check.index.base import DistFile, ProjectNotFound, VersionNotFound
+from reqhash_check.index.cache import CacheEntry, ReleaseCache
+from reqhash_check.index.caching import CachingIndex, Fetched, file_to_json
+from reqhash_check.index.http import HttpAnswer, HttpClient, redact_url
+from reqhash_check.index.metadata import MetadataOffer, read_dependencies
 
 SIMPLE_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
@@ -38,10 +36,12 @@ SIMPLE_ACCEPT = (
 )
 _JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 _HTML_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
+MAX_TEXT = 1000
+"""Longest yanked reason or requires-python kept from an answer."""
 
 
 @dataclass(frozen=True)
-class _Link:
+class Link:
     """One file on a project page, before it is known to belong to the project."""
 
     filename: str
@@ -53,50 +53,52 @@ class _Link:
     """PEP 658/714: False, True (offered, no hash) or the metadata file's hashes."""
 
 
-class _NotSimplePage(Exception):
-    pass
+def _short(text: str | None) -> str | None:
+    return text[:MAX_TEXT] if text is not None else None
 
 
-def _file_version(filename: str, project: str) -> str | None:
-    """The version a file is for, or None when its name can't be read or is another project's."""
+def dist_name_version(filename: str) -> tuple[str, str] | None:
+    """(normalised project, version) from a wheel's or sdist's file name, or None."""
     try:
         if filename.endswith(".whl"):
             name, version, _build, _tags = parse_wheel_filename(filename)
         else:
             name, version = parse_sdist_filename(filename)
-    except (InvalidWheelFilename, InvalidSdistFilename):
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
         return None
-    if canonicalize_name(name) != project:
-        return None
-    return str(version)
+    return canonicalize_name(name), str(version)
+
+
+def file_version(filename: str, project: str) -> str | None:
+    """The version a file is for, or None when its name can't be read or is another project's."""
+    parsed = dist_name_version(filename)
+    return parsed[1] if parsed is not None and parsed[0] == project else None
 
 
 def _metadata_flag(value: Any) -> bool | dict[str, str]:
     if isinstance(value, dict):
-        return keep_hashes(value) or True
+        return digests(value) or True
     return bool(value)
 
 
-def _parse_json_page(content: bytes, page_url: str) -> list[_Link]:
-    try:
-        data = json.loads(content)
-    except ValueError:
-        raise _NotSimplePage from None
+def parse_json_page(content: bytes, page_url: str, project: str) -> list[Link]:
+    data = load_json(content)
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
-        raise _NotSimplePage
+        raise BadAnswer("JSON that is not a simple index page")
+    if "name" in data:
+        expect_project(data["name"], project)
     links = []
     for entry in data["files"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
-            raise _NotSimplePage
+            raise BadAnswer("a file entry without a filename")
         yanked = entry.get("yanked", False)
-        requires_python = entry.get("requires-python")
         links.append(
-            _Link(
+            Link(
                 filename=entry["filename"],
                 url=urljoin(page_url, str(entry.get("url") or "")),
-                hashes=keep_hashes(entry.get("hashes")),
-                requires_python=requires_python if isinstance(requires_python, str) else None,
-                yanked=yanked if isinstance(yanked, str) else bool(yanked),
+                hashes=digests(entry.get("hashes")),
+                requires_python=_short(optional_str(entry.get("requires-python"))),
+                yanked=_short(yanked) or True if isinstance(yanked, str) else bool(yanked),
                 metadata=_metadata_flag(
                     entry.get("core-metadata", entry.get("dist-info-metadata", False))
                 ),
@@ -110,29 +112,35 @@ def _hash_fragment(value: str | None) -> dict[str, str]:
     if not value or "=" not in value:
         return {}
     algorithm, _, digest = value.partition("=")
-    return keep_hashes({algorithm.strip().lower(): digest.strip()})
+    return digests({algorithm.strip().lower(): digest.strip()})
 
 
 class _AnchorParser(HTMLParser):
     def __init__(self, page_url: str) -> None:
         super().__init__(convert_charrefs=True)
         self.base_url = page_url
-        self.links: list[_Link] = []
+        self.links: list[Link] = []
+        self.repository_version = False
+        self.text: list[str] = []
         self._current: dict[str, str | None] | None = None
-        self._text: list[str] = []
+        self._anchor_text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "base":
             href = dict(attrs).get("href")
             if href:
                 self.base_url = urljoin(self.base_url, href)
+        elif tag == "meta":
+            self.repository_version |= dict(attrs).get("name") == "pypi:repository-version"
         elif tag == "a":
             self._current = dict(attrs)
-            self._text = []
+            self._anchor_text = []
 
     def handle_data(self, data: str) -> None:
         if self._current is not None:
-            self._text.append(data)
+            self._anchor_text.append(data)
+        elif len(self.text) < 50:
+            self.text.append(data)
 
     def handle_endtag(self, tag: str) -> None:
         if tag != "a" or self._current is None:
@@ -143,10 +151,10 @@ class _AnchorParser(HTMLParser):
             return
         url = urljoin(self.base_url, href)
         path, _, fragment = url.partition("#")
-        filename = path.rsplit("/", 1)[-1].split("?", 1)[0] or "".join(self._text).strip()
+        filename = path.rsplit("/", 1)[-1].split("?", 1)[0] or "".join(self._anchor_text).strip()
         yanked: bool | str = False
         if "data-yanked" in attrs:
-            yanked = (attrs["data-yanked"] or "").strip() or True
+            yanked = _short((attrs["data-yanked"] or "").strip()) or True
         metadata_attr = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
         metadata: bool | dict[str, str] = False
         if "data-core-metadata" in attrs or "data-dist-info-metadata" in attrs:
@@ -154,27 +162,36 @@ class _AnchorParser(HTMLParser):
                 False if metadata_attr == "false" else (_hash_fragment(metadata_attr) or True)
             )
         self.links.append(
-            _Link(
+            Link(
                 filename=filename,
                 url=url,
                 hashes=_hash_fragment(fragment),
-                requires_python=attrs.get("data-requires-python") or None,
+                requires_python=_short(attrs.get("data-requires-python") or None),
                 yanked=yanked,
                 metadata=metadata,
             )
         )
 
 
-def _parse_html_page(content: bytes, page_url: str, charset: str | None) -> list[_Link]:
+def parse_html_page(content: bytes, page_url: str, charset: str | None, project: str) -> list[Link]:
     try:
         text = content.decode(charset or "utf-8")
     except (LookupError, UnicodeDecodeError):
-        raise _NotSimplePage from None
+        raise BadAnswer("a page that cannot be decoded") from None
     if "\x00" in text or "<" not in text:
-        raise _NotSimplePage
+        raise BadAnswer("something that is not an HTML page")
     parser = _AnchorParser(page_url)
     parser.feed(text)
     parser.close()
+    # An error page served with status 200 is not an empty project: a project page says
+    # what it is (PEP 629's meta tag, "Links for <name>") or links the project's files.
+    words = " ".join(parser.text).lower()
+    if not (
+        parser.repository_version
+        or "links for" in words
+        or any(file_version(link.filename, project) for link in parser.links)
+    ):
+        raise BadAnswer("a page that is not a simple index page")
     return parser.links
 
 
@@ -184,6 +201,74 @@ def _charset(content_type_header: str) -> str | None:
         if key.lower() == "charset":
             return value.strip().strip('"') or None
     return None
+
+
+def links_of(answer: HttpAnswer, project: str) -> list[Link]:
+    """The links of a project page answer (200), whichever form it came in."""
+    if answer.content_type == _JSON_TYPE:
+        return parse_json_page(answer.content, answer.url, project)
+    if answer.content_type in _HTML_TYPES or not answer.content_type:
+        charset = _charset(answer.headers.get("content-type", ""))
+        return parse_html_page(answer.content, answer.url, charset, project)
+    raise BadAnswer(f"a {answer.content_type} document, not a simple index page")
+
+
+def dist_files(project: str, links: list[Link]) -> list[tuple[DistFile, Link]]:
+    """The project's files among the links (as pip, other projects' files are ignored)."""
+    found = []
+    for link in links:
+        version = file_version(link.filename, project)
+        if version is None:
+            continue
+        dist = DistFile(
+            filename=link.filename,
+            version=version,
+            url=link.url.split("#", 1)[0],
+            hashes=link.hashes,
+            requires_python=link.requires_python,
+            yanked=bool(link.yanked),
+            yanked_reason=link.yanked if isinstance(link.yanked, str) else None,
+        )
+        found.append((dist, link))
+    return found
+
+
+async def release_payload(
+    http: HttpClient,
+    project: str,
+    version: str,
+    links: list[Link],
+    index_label: str,
+    missing_message: str,
+) -> dict[str, Any]:
+    """The normalised release of `version` from a project page's links."""
+    files = [
+        (d, link) for d, link in dist_files(project, links) if same_version(d.version, version)
+    ]
+    if not files:
+        raise VersionNotFound(missing_message)
+    offers = [
+        MetadataOffer(
+            d,
+            bool(link.metadata),
+            link.metadata.get("sha256") if isinstance(link.metadata, dict) else None,
+        )
+        for d, link in files
+    ]
+    dependencies = await read_dependencies(http, offers, project, files[0][0].version)
+    return {
+        "project": project,
+        "version": files[0][0].version,
+        "files": [file_to_json(d) for d, _ in files],
+        "requires_dist": None
+        if dependencies.requires_dist is None
+        else list(dependencies.requires_dist),
+        "requires_dist_exact": True,
+        "dependencies_note": None
+        if dependencies.requires_dist is not None
+        else dependencies.source,
+        "index_url": index_label,
+    }
 
 
 class SimpleIndex(CachingIndex):
@@ -197,99 +282,58 @@ class SimpleIndex(CachingIndex):
         cache: ReleaseCache | None = None,
         offline: bool = False,
         owns_http: bool = False,
+        label: str | None = None,
     ) -> None:
         bare = http.register(index_url.rstrip("/"))
+        shown = redact_url(label or index_url)
         super().__init__(
             http=http,
             owns_http=owns_http,
-            cache_key_url=f"simple:{bare}",
-            display_url=redact_url(index_url),
+            cache_key_url=f"simple:{redact_url(label).rstrip('/') if label else bare}",
+            display_url=shown,
             cache=cache,
             offline=offline,
         )
         self.index_url = bare
 
-    def _page_url(self, name: str) -> str:
+    def page_url(self, name: str) -> str:
         return f"{self.index_url}/{name}/"
 
-    async def _page(self, name: str, etag: str | None) -> HttpAnswer:
+    async def page(self, name: str, etag: str | None = None) -> tuple[HttpAnswer, list[Link]]:
+        """The project page: (answer, links); 304 gives no links; 404 is ProjectNotFound."""
+        url = self.page_url(name)
         if etag is not None:
-            return await self._http.get(self._page_url(name), accept=SIMPLE_ACCEPT, etag=etag)
-        return await self._get_once(self._page_url(name), accept=SIMPLE_ACCEPT)
-
-    async def _links(
-        self, name: str, previous: CacheEntry | None
-    ) -> tuple[HttpAnswer, list[_Link]]:
-        answer = await self._page(name, previous.etag if previous is not None else None)
+            answer = await self._http.get(url, accept=SIMPLE_ACCEPT, etag=etag)
+        else:
+            answer = await self._get_once(url, accept=SIMPLE_ACCEPT)
         if answer.status == 404:
             raise ProjectNotFound(f"{self.display_url}: no project named {name!r}")
         if answer.status == 304:
             return answer, []
+        if answer.status != 200:
+            raise self._bad(answer.url, BadAnswer(f"HTTP {answer.status}"))
         try:
-            if answer.content_type == _JSON_TYPE:
-                links = _parse_json_page(answer.content, answer.url)
-            elif answer.content_type in _HTML_TYPES or not answer.content_type:
-                charset = _charset(answer.headers.get("content-type", ""))
-                links = _parse_html_page(answer.content, answer.url, charset)
-            else:
-                raise _NotSimplePage
-        except _NotSimplePage:
-            shown = self._http.shown(answer.url)
-            raise IndexUnavailable(
-                f"{shown} answered with something that is not a simple index page"
-            ) from None
-        return answer, links
-
-    def _files(self, name: str, links: list[_Link]) -> list[tuple[DistFile, _Link]]:
-        found = []
-        for link in links:
-            version = _file_version(link.filename, name)
-            if version is None:
-                continue
-            dist = DistFile(
-                filename=link.filename,
-                version=version,
-                url=link.url.split("#", 1)[0],
-                hashes=link.hashes,
-                requires_python=link.requires_python,
-                yanked=bool(link.yanked),
-                yanked_reason=link.yanked if isinstance(link.yanked, str) else None,
-            )
-            found.append((dist, link))
-        return found
+            return answer, links_of(answer, name)
+        except BadAnswer as problem:
+            raise self._bad(answer.url, problem) from None
 
     async def _fetch_release(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
-        answer, links = await self._links(name, previous)
+        answer, links = await self.page(name, previous.etag if previous is not None else None)
         if answer.status == 304:
             return Fetched(None)
-        files = [
-            (d, link) for d, link in self._files(name, links) if same_version(d.version, version)
-        ]
-        if not files:
-            raise VersionNotFound(f"{self.display_url}: {name} has no files for version {version}")
-        requires_dist = await self._requires_dist(files)
-        payload = {
-            "project": name,
-            "version": files[0][0].version,
-            "files": [file_to_json(d) for d, _ in files],
-            "requires_dist": None if requires_dist is None else list(requires_dist),
-            "index_url": self.display_url,
-        }
-        return Fetched(payload, answer.etag, self._page_url(name))
-
-    async def _requires_dist(self, files: list[tuple[DistFile, _Link]]) -> tuple[str, ...] | None:
-        offered = [(d, link) for d, link in files if link.metadata]
-        offered.sort(key=lambda dl: not dl[0].is_wheel)
-        for dist, link in offered[:2]:
-            expected = link.metadata.get("sha256") if isinstance(link.metadata, dict) else None
-            found = await fetch_requires_dist(self._http, dist.url, expected)
-            if found is not None:
-                return found
-        return None
+        payload = await release_payload(
+            self._http,
+            name,
+            version,
+            links,
+            self.display_url,
+            f"{self.display_url}: {name} has no files for version {version}",
+        )
+        return Fetched(payload, answer.etag, "page")
 
     async def _fetch_project(self, name: str, previous: CacheEntry | None) -> Fetched:
-        answer, links = await self._links(name, previous)
+        answer, links = await self.page(name, previous.etag if previous is not None else None)
         if answer.status == 304:
             return Fetched(None)
-        files = [file_to_json(d) for d, _ in self._files(name, links)]
-        return Fetched(files, answer.etag, self._page_url(name))
+        files = [file_to_json(d) for d, _ in dist_files(name, links)]
+        return Fetched(files, answer.etag, "page")

@@ -1,0 +1,155 @@
+"""Checks every index answer passes before it is believed, shared by the index clients.
+
+An index may be hostile or broken: an answer must be for the project (and version) asked,
+its digests must be well-formed, and its JSON must be of bounded depth. A failed check is a
+`BadAnswer`, which the clients turn into an index failure (exit 3), never into a finding
+that blames the user's file.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import json
+import re
+from collections.abc import Mapping
+from email.parser import BytesParser
+from typing import Any
+
+from packaging.utils import canonicalize_name, canonicalize_version
+from packaging.version import InvalidVersion, Version
+
+from reqhash_check.hashes import STRONG_ALGORITHMS, is_hex_digest
+from reqhash_check.index.base import ProjectNotFound
+
+MAX_NAME_LENGTH = 200
+"""Longer project names are refused before they reach a URL (PyPI's longest are under 100)."""
+MAX_JSON_DEPTH = 64
+"""Index JSON is a few levels deep; deeper nesting is refused before it is decoded."""
+
+_VALID_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+class BadAnswer(Exception):
+    """An index answer that fails a check; the message says which (no answer text in it)."""
+
+
+def normalize_project(project: str) -> str:
+    """The PEP 503 name, after checking it is a valid name (so it is safe in a URL)."""
+    if len(project) > MAX_NAME_LENGTH:
+        raise ProjectNotFound(
+            f"a {len(project)}-character project name is not a valid name "
+            f"(longer than {MAX_NAME_LENGTH})"
+        )
+    if not _VALID_NAME.fullmatch(project):
+        raise ProjectNotFound(f"{project!r} is not a valid project name")
+    return canonicalize_name(project)
+
+
+def parse_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def same_version(published: str, pinned: str) -> bool:
+    """PEP 440 equality (1.0 == 1.0.0), falling back to exact text for non-PEP 440 versions."""
+    left, right = parse_version(published), parse_version(pinned)
+    if left is None or right is None:
+        return published.strip().lower() == pinned.strip().lower()
+    return left == right
+
+
+def version_key(text: str) -> str:
+    """A cache key under which every spelling of one version lands."""
+    parsed = parse_version(text)
+    return canonicalize_version(parsed) if parsed is not None else text.strip().lower()
+
+
+def digests(value: object, *, required: bool = False) -> dict[str, str]:
+    """algorithm → lower-case hex digest, for the algorithms pip accepts.
+
+    Other algorithms (md5, blake2b…) are skipped. A digest pip would accept that is not a
+    hexadecimal string of the right length makes the whole answer bad.
+    """
+    if value is None and not required:
+        return {}
+    if not isinstance(value, Mapping):
+        raise BadAnswer("file digests that are not a mapping")
+    kept: dict[str, str] = {}
+    for algorithm, digest in value.items():
+        if not isinstance(algorithm, str) or algorithm.lower() not in STRONG_ALGORITHMS:
+            continue
+        algorithm = algorithm.lower()
+        if not isinstance(digest, str) or not is_hex_digest(algorithm, digest):
+            raise BadAnswer(f"a malformed {algorithm} digest")
+        kept[algorithm] = digest.lower()
+    return kept
+
+
+def check_depth(content: bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse JSON nested deeper than `limit` without decoding it (no recursion)."""
+    depth = 0
+    in_string = escaped = False
+    for byte in content:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                raise BadAnswer(f"JSON nested deeper than {limit} levels")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+
+
+def load_json(content: bytes) -> Any:
+    """Decode an index's JSON answer, bounded in depth; BadAnswer when it is not JSON."""
+    check_depth(content)
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        raise BadAnswer("an answer that is not JSON") from None
+
+
+def expect_project(stated: object, asked: str) -> None:
+    """The answer names the project asked (PEP 503 comparison)."""
+    if not isinstance(stated, str) or canonicalize_name(stated) != canonicalize_name(asked):
+        raise BadAnswer(f"an answer for another project than {asked!r}")
+
+
+def optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+# --- core metadata ----------------------------------------------------------------------
+
+MAX_METADATA_BYTES = 4 * 1024 * 1024
+
+
+def metadata_headers(content: bytes) -> Any:
+    """The header block of a core metadata file (PKG-INFO / METADATA)."""
+    return BytesParser(policy=email.policy.compat32).parsebytes(content, headersonly=True)
+
+
+def requires_dist_from_metadata(
+    content: bytes, project: str | None = None, version: str | None = None
+) -> tuple[str, ...]:
+    """The Requires-Dist headers of a core metadata file (PEP 658), after checking that the
+    file describes the project and version asked, when they are given."""
+    message = metadata_headers(content)
+    if project is not None:
+        name = message.get("Name")
+        if name is not None:
+            expect_project(str(name), project)
+    if version is not None:
+        stated = message.get("Version")
+        if stated is not None and not same_version(str(stated).strip(), version):
+            raise BadAnswer(f"metadata for another version than {version}")
+    return tuple(str(value).strip() for value in message.get_all("Requires-Dist") or ())

@@ -6,10 +6,15 @@ import os
 from pathlib import Path
 
 from reqhash_check.findings import (
+    AddHashes,
     Finding,
+    Fix,
     HashSet,
+    IndexUse,
     Location,
+    PinDependency,
     Report,
+    SetHashes,
     Severity,
     Unverified,
 )
@@ -48,7 +53,9 @@ def _f(
     severity: Severity | None = None,
     hashes: HashSet | None = None,
     target: str | None = None,
-    fix: str | None = None,
+    fix: Fix | None = None,
+    suppressed: bool = False,
+    detail: tuple[str, ...] = (),
 ) -> Finding:
     return Finding(
         rule=rule,
@@ -61,6 +68,8 @@ def _f(
         hashes=hashes,
         target=target,
         fix=fix,
+        suppressed=suppressed,
+        detail=detail,
     )
 
 
@@ -78,7 +87,7 @@ def sample_report() -> Report:
             "without regenerating hashes. pip fails with THESE PACKAGES DO NOT MATCH THE "
             "HASHES FROM THE REQUIREMENTS FILE.",
             hashes=HashSet(listed=(OLD,), expected=(NEW_SDIST, NEW_WHEEL)),
-            fix="--hash lines for requests==2.32.3",
+            fix=SetHashes(Location(MAIN, 3, 5), "requests==2.32.3 \\\n", (NEW_SDIST, NEW_WHEEL)),
         ),
         _f(
             "foreign-hash",
@@ -99,8 +108,9 @@ def sample_report() -> Report:
             "43.0.1",
             f"On {MAC} pip picks cryptography-43.0.1-cp39-abi3-macosx_10_9_universal2.whl, "
             "whose hash is not listed.",
-            hashes=HashSet(listed=(NEW_WHEEL,), expected=(NEW_WHEEL, NEW_SDIST)),
+            hashes=HashSet(listed=(NEW_WHEEL,), expected=(NEW_SDIST,)),
             target=MAC,
+            detail=(f"add --hash={NEW_SDIST}",),
         ),
         _f(
             "no-installable-file",
@@ -121,6 +131,7 @@ def sample_report() -> Report:
             "6.0.2",
             "pip would skip the unhashed wheel and build the sdist instead.",
             target=LINUX,
+            fix=AddHashes(Location(MAIN, 15, 16), "pyyaml==6.0.2 \\\n", (NEW_WHEEL,)),
         ),
         _f("missing-hash", MAIN, 17, 17, "six", "1.16.0", "six==1.16.0 has no --hash."),
         _f("unpinned", DEV, 2, 3, "pytest", None, "pytest>=8 is not pinned with ==."),
@@ -143,6 +154,7 @@ def sample_report() -> Report:
             "0.27.2",
             "httpx 0.27.2 needs sniffio, which is not pinned.",
             target=LINUX,
+            fix=PinDependency("sniffio", ((">=1.1", "httpx 0.27.2"),), None, "httpx", DEV),
         ),
         _f("unknown-project", DEV, 10, 11, "no-such-thing", "1.0", "The index has no project."),
         _f("unknown-version", DEV, 12, 13, "packaging", "99.0", "packaging has no 99.0."),
@@ -183,7 +195,16 @@ def sample_report() -> Report:
             "Weird|Name",
             "1.0",
             "sha512 hashes cannot be confirmed without downloading.",
-            fix="--hash lines for Weird|Name==1.0",
+        ),
+        _f(
+            "yanked",
+            ODD,
+            6,
+            6,
+            "old",
+            "0.1",
+            "old 0.1 is yanked, and this line says to ignore it.",
+            suppressed=True,
         ),
     )
     unverified = (
@@ -196,6 +217,11 @@ def sample_report() -> Report:
         files=(MAIN, DEV, ODD),
         requirements_checked=21,
         targets=(LINUX, MAC),
+        indexes=(
+            IndexUse("https://pypi.org/simple", None),
+            IndexUse("http://example.invalid/simple", Location(ODD, 1, 1)),
+        ),
+        index_errors=("https://mirror.invalid/simple: could not be asked (2 questions failed)",),
     )
 
 

@@ -1,7 +1,8 @@
 """Rule cases as data: tests/cases/<rule>/<case>.txt with <case>.expected beside it.
 
 Each line of a .expected file is `LINE RULE` (or `FILE:LINE RULE` for a finding in an
-included file). An empty .expected file is an explicit no-finding case.
+included file), followed by `suppressed` for a finding silenced inline (kept and counted,
+never failing). An empty .expected file is an explicit no-finding case.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ CASES = Path(__file__).parent / "cases"
 CASE_FILES = sorted(p for p in CASES.glob("*/*.txt") if p.with_suffix(".expected").exists())
 
 
-def expected_findings(case: Path) -> list[tuple[str, int, str]]:
+def expected_findings(case: Path) -> list[tuple[str, int, str, bool]]:
     rows = []
     for line in case.with_suffix(".expected").read_text().splitlines():
-        where, rule = line.split()
+        where, rule, *mark = line.split()
         name, _, number = where.rpartition(":")
-        rows.append((name or case.name, int(number), rule))
+        rows.append((name or case.name, int(number), rule, mark == ["suppressed"]))
     return sorted(rows)
 
 
@@ -30,7 +31,9 @@ def expected_findings(case: Path) -> list[tuple[str, int, str]]:
 def test_case(case: Path) -> None:
     req_set, problems = load(str(case), environ={})
     result = check(req_set, problems, {}, CheckOptions())
-    found = sorted((Path(f.location.path).name, f.location.line, f.rule) for f in result.findings)
+    found = sorted(
+        (Path(f.location.path).name, f.location.line, f.rule, f.suppressed) for f in result.findings
+    )
     assert found == expected_findings(case)
 
 

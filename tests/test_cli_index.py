@@ -71,7 +71,8 @@ def test_untouched_lockfile_is_clean(
     (tmp_path / "requirements.txt").write_text(lockfile())
     code, out, err = check(capsys, index, "requirements.txt")
     assert code == 0, out + err
-    assert out.startswith("OK: 0 errors, 0 warnings")
+    assert out.splitlines()[-1].startswith("OK: 0 errors, 0 warnings")
+    assert f"index consulted: {index.simple_url}" in out
 
 
 def test_version_bumped_without_new_hashes(
@@ -83,10 +84,13 @@ def test_version_bumped_without_new_hashes(
     assert code == 1
     assert "requirements.txt:2: stale-hash" in out
     assert "belong to requests 2.31.0" in out and "without regenerating" in out
+    assert "fix 1 of these: reqhash-check --fix requirements.txt" in out
+    assert out.count("pip/hash-mismatch-requirements-file: deleting the hashes") == 1
+    assert "published: sha256:" not in out  # the detail is for --verbose
+    code, out, _ = check(capsys, index, "--verbose", "requirements.txt")
     assert "kb: pip/hash-mismatch-requirements-file" in out
     for digest in published("requests", "2.32.3"):
-        assert f"--hash=sha256:{digest}" in out
-    assert "reqhash-check --fix requirements.txt" in out
+        assert f"published: sha256:{digest}" in out
 
 
 def test_flipped_digit_and_invented_version(

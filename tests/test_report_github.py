@@ -9,7 +9,9 @@ from reqhash_check.findings import Finding, Location, Report, Severity
 from reqhash_check.report import RenderContext, github, markdown, renderer
 from tests.report_cases import CONTEXT, TRICKY_MESSAGE, assert_snapshot, clean_report, sample_report
 
-COMMAND = re.compile(r"^::(error|warning) ((?:[A-Za-z]+=[^,:]*)(?:,[A-Za-z]+=[^,:]*)*)::(.*)$")
+COMMAND = re.compile(
+    r"^::(error|warning|notice) ((?:[A-Za-z]+=[^,:]*)(?:,[A-Za-z]+=[^,:]*)*)::(.*)$"
+)
 
 
 def _unescape_data(text: str) -> str:
@@ -55,23 +57,28 @@ def test_command_layout() -> None:
     )
 
 
-def test_one_command_per_finding_then_the_unverified() -> None:
+def test_one_command_per_finding_then_the_unverified_then_sources() -> None:
     report = sample_report()
     lines = github.render(report, CONTEXT).splitlines()
-    assert len(lines) == len(report.findings) + len(report.unverified)
+    active = sorted(report.active, key=lambda f: f.sort_key)
+    assert len(active) == len(report.findings) - 1  # the suppressed one is not annotated
+    assert len(lines) == len(active) + len(report.unverified) + 2
     parsed = [_parse(line) for line in lines]
     kinds = [kind for kind, _, _ in parsed]
-    expected = sorted(report.findings, key=lambda f: f.sort_key)
-    assert kinds[: len(expected)] == [f.severity.value for f in expected]
-    assert [props["title"] for _, props, _ in parsed[len(expected) :]] == [
+    assert kinds[: len(active)] == [f.severity.value for f in active]
+    assert [props.get("title") for _, props, _ in parsed[len(active) :]] == [
         "not verified (click)",
         "not verified (rich)",
+        "index error",
+        "package source",
     ]
+    assert parsed[-1][0] == "notice"
+    assert parsed[-1][2] == "this file sends pip to the index http://example.invalid/simple"
 
 
 def test_finding_command_round_trips() -> None:
     parsed = [_parse(line) for line in github.render(sample_report(), CONTEXT).splitlines()]
-    stale = next(p for p in parsed if p[1]["title"] == "stale-hash (requests)")
+    stale = next(p for p in parsed if p[1].get("title") == "stale-hash (requests)")
     kind, props, message = stale
     assert kind == "error"
     assert props == {
@@ -82,12 +89,10 @@ def test_finding_command_round_trips() -> None:
     }
     assert message.startswith("None of the 1 listed hashes")
     assert "KB: pip/hash-mismatch-requirements-file" in message
-    assert message.endswith(
-        "Fix: reqhash-check --fix requirements.txt (rewrites the --hash lines for requests==2.32.3)"
-    )
-    foreign = next(m for _, p, m in parsed if p["title"] == "foreign-hash (idna)")
-    assert foreign.endswith("Fix: reqhash-check --fix requirements.txt")
-    missing = next(m for _, p, m in parsed if p["title"] == "missing-hash (six)")
+    assert message.endswith("Fix: reqhash-check --fix requirements.txt (rewrite its hashes (2))")
+    foreign = next(m for _, p, m in parsed if p.get("title") == "foreign-hash (idna)")
+    assert foreign.endswith("KB: pip/hash-mismatch-requirements-file")
+    missing = next(m for _, p, m in parsed if p.get("title") == "missing-hash (six)")
     assert "Fix:" not in missing
 
 
@@ -102,9 +107,9 @@ def test_special_characters_survive_in_one_command() -> None:
 
 def test_target_is_added_only_when_the_message_lacks_it() -> None:
     parsed = [_parse(line) for line in github.render(sample_report(), CONTEXT).splitlines()]
-    fallback = next(m for _, p, m in parsed if p["title"].startswith("fallback-target"))
-    assert fallback.endswith("Target: linux-x86_64-glibc2.28-cp312")
-    uncovered = next(m for _, p, m in parsed if p["title"].startswith("uncovered-target"))
+    fallback = next(m for _, p, m in parsed if p.get("title", "").startswith("fallback-target"))
+    assert "Target: linux-x86_64-glibc2.28-cp312" in fallback
+    uncovered = next(m for _, p, m in parsed if p.get("title", "").startswith("uncovered-target"))
     assert "Target:" not in uncovered
 
 

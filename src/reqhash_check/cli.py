@@ -4,56 +4,85 @@ from __future__ import annotations
 
 import argparse
 import glob
+import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from reqhash_check import __version__
-from reqhash_check.check import STRICTEST_PIP, CheckOptions
-from reqhash_check.config import ConfigError, load_config
-from reqhash_check.report import FORMATS, RenderContext, renderer
-from reqhash_check.requirements import RequirementsFileError
-from reqhash_check.rules import UnknownRuleError, parse_rule_list
-from reqhash_check.runner import RunResult, Settings, failing, run, stdin_text
-from reqhash_check.targets import (
-    Target,
-    current_target,
-    parse_target_name,
-    targets_from_pip_options,
-)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
+FORMATS = ("text", "json", "sarif", "github", "markdown")
+MAX_CONCURRENCY = 64
 
 TARGET_HELP = """\
---target NAME describes a real host with its full tag list:
-  linux-<arch>-glibc<M>.<m>-<py>   e.g. linux-x86_64-glibc2.28-cp312
-  linux-<arch>-musl<M>.<m>-<py>    e.g. linux-aarch64-musl1.2-cp311
+targets (--target NAME describes a real host with its full tag list):
+  linux-<arch>-glibc<M>.<m>-<py>       e.g. linux-x86_64-glibc2.28-cp312
+  linux-<arch>-musl<M>.<m>-<py>        e.g. linux-aarch64-musl1.2-cp311
   macos-<arch>-<major>[.<minor>]-<py>  e.g. macos-arm64-11-cp311
-  windows-<arch>-<py>              e.g. windows-amd64-cp310
+  windows-<arch>-<py>                  e.g. windows-amd64-cp310
+  <py> is cp<XY> or pp<XY>. Without target options: the running interpreter.
 """
 
-EPILOG = (
-    TARGET_HELP
-    + """
+
+def _epilog() -> str:
+    from reqhash_check.rules import RULES
+
+    ids = ", ".join(RULES)
+    return (
+        TARGET_HELP
+        + f"""
+rules: {ids}
+  `reqhash-check rules` lists them; `reqhash-check rules RULE` (or --explain RULE) explains
+  one: what pip does, why, how to fix it.
+
+silence a finding on its requirement's lines:  # reqhash: ignore[rule,…]
+configuration: [tool.reqhash-check] in the nearest pyproject.toml (the command line wins).
+colour: --color, or the NO_COLOR / FORCE_COLOR environment variables.
+diagnose a failed pip run: reqhash-check explain LOG
+
 exit codes: 0 no error-level findings (warnings allowed unless --strict); 1 findings at the
-failing level; 2 usage error or an unreadable input file; 3 the index could not be reached or
-answered badly, so some requirements were not verified (and no error-level finding was made).
+failing level; 2 usage error or an input that cannot be read; 3 an index could not be
+reached or answered badly, so some requirements were not verified.
 """
-)
+    )
 
 
 class UsageError(Exception):
     pass
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that says what is wrong in one line, plus where to look, and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see reqhash-check --help)")
+
+
+class _BinaryOption(argparse.Action):
+    """--only-binary/--no-binary kept in one list in the order given, as pip applies them."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        ordered = list(getattr(namespace, "binary", None) or [])
+        ordered.append((self.dest, str(values)))
+        namespace.binary = ordered
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reqhash-check",
-        description="Check pip requirements files for --hash entries that "
-        "`pip install --require-hashes` would reject, before it runs.",
-        epilog=EPILOG,
+        description="Predict whether `pip install --require-hashes` would fail on these "
+        "requirements files (stale, missing, foreign or insufficient --hash entries, "
+        "missing dependencies…), before it runs; --fix rewrites the file.",
+        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
@@ -61,85 +90,262 @@ def build_parser() -> argparse.ArgumentParser:
         "files",
         nargs="*",
         metavar="FILE",
-        help="requirements files ('-' reads standard input); "
-        "default: requirements*.txt and requirements/*.txt in the current folder",
+        help="requirements files ('-' reads standard input); default: requirements*.txt and "
+        "requirements/*.txt in the current folder",
     )
     add("--version", action="version", version=f"reqhash-check {__version__}")
-    add(
+    add("--explain", metavar="RULE", help="explain a rule and exit (as `reqhash-check rules RULE`)")
+
+    mode = parser.add_argument_group("what pip will do")
+    mode.add_argument(
         "--require-hashes",
         action="store_true",
         default=None,
-        help="check in hash-checking mode even if no requirement has a hash",
+        help="check in hash-checking mode even if no requirement has a --hash",
     )
-    targets = parser.add_argument_group("targets (as pip download takes them)")
-    targets.add_argument("--python-version", action="append", default=[], metavar="X.Y")
-    targets.add_argument("--platform", action="append", default=[], metavar="TAG")
-    targets.add_argument("--implementation", metavar="cp|pp|…")
-    targets.add_argument("--abi", action="append", default=[], metavar="ABI")
+    mode.add_argument(
+        "--pip-version",
+        metavar="X.Y",
+        help="the pip that will install (its rules differ: 26.1+ accepts hashed unpinned "
+        "requirements, 24.1+ refuses invalid metadata); default: the strictest pip still in "
+        "common use for each rule",
+    )
+    mode.add_argument(
+        "--only-binary",
+        action=_BinaryOption,
+        metavar="NAMES",
+        help="as pip: only wheels for these projects (:all:, :none:, comma list); kept in "
+        "order with --no-binary",
+    )
+    mode.add_argument(
+        "--no-binary",
+        action=_BinaryOption,
+        metavar="NAMES",
+        help="as pip: never wheels for these projects (:all:, :none:, comma list)",
+    )
+    mode.add_argument(
+        "--prefer-binary",
+        action="store_true",
+        default=None,
+        help="as pip: prefer an older wheel to a newer sdist",
+    )
+
+    targets = parser.add_argument_group("targets (the machines the install must work on)")
     targets.add_argument(
         "--target",
         action="append",
         default=[],
         metavar="NAME",
-        help="a real host, e.g. linux-x86_64-glibc2.28-cp312 (see below)",
+        help="a real host with its full tag list, e.g. linux-x86_64-glibc2.28-cp312 (see "
+        "below; repeatable)",
     )
-    targets.add_argument("--only-binary", action="append", default=[], metavar="NAMES")
-    targets.add_argument("--no-binary", action="append", default=[], metavar="NAMES")
-    targets.add_argument("--prefer-binary", action="store_true", default=None)
-    add(
-        "--pip-version",
+    targets.add_argument(
+        "--python-version",
+        action="append",
+        default=[],
         metavar="X.Y",
-        help="the pip that will install (default: the strictest still in common use, "
-        f"{STRICTEST_PIP[0]}.{STRICTEST_PIP[1]})",
+        help="as pip download: the target's Python (repeatable: one target each)",
     )
+    targets.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="TAG",
+        help="as pip download: a platform tag, e.g. manylinux_2_28_x86_64 (repeatable: "
+        "several make one target that accepts all of them, as in pip)",
+    )
+    targets.add_argument(
+        "--implementation", metavar="cp|pp", help="as pip download: the Python implementation"
+    )
+    targets.add_argument(
+        "--abi", action="append", default=[], metavar="ABI", help="as pip download: an ABI tag"
+    )
+
     index = parser.add_argument_group("index")
-    index.add_argument("-i", "--index-url", metavar="URL")
-    index.add_argument("--extra-index-url", action="append", default=[], metavar="URL")
-    index.add_argument("--offline", action="store_true", help="use only the cache")
-    index.add_argument("--no-cache", action="store_true")
-    index.add_argument("--cache-dir", metavar="DIR")
-    index.add_argument("--timeout", type=float, metavar="SECONDS")
-    index.add_argument("--concurrency", type=int, metavar="N")
-    out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=FORMATS, default="text")
-    out.add_argument("--output", "-o", metavar="PATH")
-    out.add_argument("--sarif-output", metavar="PATH", help="also write SARIF to PATH")
-    out.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    out.add_argument("-q", "--quiet", action="store_true")
-    out.add_argument("-v", "--verbose", action="store_true")
+    index.add_argument(
+        "-i",
+        "--index-url",
+        metavar="URL",
+        help="the package index (default: $PIP_INDEX_URL, else https://pypi.org/simple); a "
+        "file's own --index-url wins, as in pip",
+    )
+    index.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="another index whose files count too (also $PIP_EXTRA_INDEX_URL)",
+    )
+    index.add_argument(
+        "--allow-index",
+        action="append",
+        metavar="HOST",
+        help="the only hosts a requirements file may send pip to; others are reported "
+        "(unlisted-index) and not contacted (repeatable)",
+    )
+    index.add_argument(
+        "--offline",
+        action="store_true",
+        help="use only the cache; what it does not hold is reported as unverifiable",
+    )
+    index.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    index.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache folder (default: $REQHASH_CHECK_CACHE_DIR, else the user cache folder)",
+    )
+    index.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="the longest one request may take in all (default 30)",
+    )
+    index.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help=f"requests at once (default 8, at most {MAX_CONCURRENCY})",
+    )
+
     rules = parser.add_argument_group("rules")
-    rules.add_argument("--select", metavar="RULE,…", action="append", default=[])
-    rules.add_argument("--ignore", metavar="RULE,…", action="append", default=[])
-    rules.add_argument("--strict", action="store_true", default=None, help="warnings fail too")
+    rules.add_argument(
+        "--select", metavar="RULE,…", action="append", default=[], help="only these rules"
+    )
+    rules.add_argument(
+        "--ignore", metavar="RULE,…", action="append", default=[], help="not these rules"
+    )
+    rules.add_argument(
+        "--strict", action="store_true", default=None, help="warnings fail the run too"
+    )
+
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--format",
+        default="text",
+        metavar="FORMAT",
+        help=f"one of {', '.join(FORMATS)} (default text)",
+    )
+    out.add_argument("--output", "-o", metavar="PATH", help="write the report to PATH")
+    out.add_argument("--sarif-output", metavar="PATH", help="also write a SARIF report to PATH")
+    out.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output (auto: on a terminal, honouring NO_COLOR/FORCE_COLOR)",
+    )
+    out.add_argument("-q", "--quiet", action="store_true", help="errors and the summary only")
+    out.add_argument(
+        "-v", "--verbose", action="store_true", help="every detail, and suppressed findings"
+    )
+    out.add_argument(
+        "--no-progress", action="store_true", help="no progress line on a terminal's stderr"
+    )
+
     fixing = parser.add_argument_group("fixing")
-    fixing.add_argument("--fix", action="store_true", help="rewrite the hashes in place")
-    fixing.add_argument("--diff", action="store_true", help="print what --fix would change")
+    fixing.add_argument(
+        "--fix",
+        action="store_true",
+        help="rewrite the files: hashes, and pins for missing dependencies",
+    )
+    fixing.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the unified diff --fix would make and write nothing",
+    )
     fixing.add_argument(
         "--fix-targets-only",
         action="store_true",
-        help="with --fix, keep only hashes of files some target can install",
+        help="with --fix, write only the hashes of files some target can install",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list[:1] == ["rules"]:
+            return _rules_command(args_list[1:])
+        return _check_command(args_list)
+    except UsageError as exc:
+        _say(f"error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+def _say(message: str) -> None:
+    print(f"reqhash-check: {message}", file=sys.stderr)
+
+
+def _check_command(argv: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help/--version
+    except SystemExit as exc:  # --help and --version
         return int(exc.code or 0)
+    if args.explain:
+        return _rules_command([args.explain])
+    from reqhash_check.config import ConfigError
+    from reqhash_check.requirements import RequirementsFileError
+    from reqhash_check.rules import UnknownRuleError
+
     try:
         settings, strict = settings_from(args, os.environ)
-    except (UsageError, ConfigError, UnknownRuleError, RequirementsFileError) as exc:
-        print(f"reqhash-check: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    result = run(settings, progress=_progress_printer() if not args.quiet else None)
-    return finish(args, settings, result, strict)
+    except (ConfigError, UnknownRuleError, RequirementsFileError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    output = _open_output(args.output)
+    sarif = _open_output(args.sarif_output)
+    from reqhash_check.runner import run
+
+    progress = None if args.quiet or args.no_progress else _progress_printer()
+    try:
+        result = run(settings, progress=progress)
+    finally:
+        if progress is not None:
+            progress.clear()
+    return finish(args, settings, result, strict, output, sarif)
+
+
+def _rules_command(argv: list[str]) -> int:
+    from reqhash_check.rules import RULES, suggest
+
+    if not argv:
+        width = max(len(r) for r in RULES)
+        for rule in RULES.values():
+            mark = "fix" if rule.fixable else "   "
+            print(f"{rule.id:<{width}}  {rule.severity.value:<7}  {mark}  {rule.summary}")
+        return EXIT_OK
+    rule_id = argv[0]
+    if rule_id not in RULES or len(argv) > 1:
+        raise UsageError(f"unknown rule {rule_id!r}{suggest(rule_id, RULES)}")
+    sys.stdout.write(RULES[rule_id].explain())
+    return EXIT_OK
+
+
+def _open_output(path: str | None) -> Path | None:
+    """Check an output path before the run: its folder exists and it can be written."""
+    if path is None or path == "-":
+        return None
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"--output {path}: the folder {folder} does not exist")
+    if target.is_dir():
+        raise UsageError(f"--output {path}: is a folder")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise UsageError(f"--output {path}: cannot be written")
+    return target
 
 
 def settings_from(
     args: argparse.Namespace, environ: os._Environ[str] | dict[str, str]
-) -> tuple[Settings, bool]:
+) -> tuple[Any, bool]:
+    from reqhash_check.check import CheckOptions
+    from reqhash_check.config import load_config
+    from reqhash_check.rules import parse_rule_list, suggest
+    from reqhash_check.runner import Settings
+
     config = load_config(Path.cwd()).values
 
     def pick(name: str, default: Any = None) -> Any:
@@ -148,8 +354,15 @@ def settings_from(
             return value
         return config.get(name, default)
 
-    if args.fix and args.diff:
-        raise UsageError("--fix and --diff cannot be combined: --diff only shows")
+    if args.format not in FORMATS:
+        raise UsageError(
+            f"--format {args.format!r}: choose from {', '.join(FORMATS)}"
+            + suggest(args.format, FORMATS)
+        )
+    if args.offline and args.no_cache:
+        raise UsageError(
+            "--offline answers from the cache and --no-cache never reads it; use one of them"
+        )
     files = tuple(args.files) or discover_files(Path.cwd())
     if not files:
         raise UsageError(
@@ -167,10 +380,19 @@ def settings_from(
     select = parse_rule_list(_split(pick("select", [])))
     ignore = parse_rule_list(_split(pick("ignore", [])))
     cache_dir = args.cache_dir or environ.get("REQHASH_CHECK_CACHE_DIR")
-    timeout = float(pick("timeout", 15.0))
+    timeout = float(pick("timeout", 30.0))
     concurrency = int(pick("concurrency", 8))
-    if timeout <= 0 or concurrency < 1:
-        raise UsageError("--timeout must be positive and --concurrency at least 1")
+    if not math.isfinite(timeout) or timeout <= 0 or timeout > 3600:
+        raise UsageError("--timeout must be a number of seconds above 0 and at most 3600")
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
+    binary = list(getattr(args, "binary", None) or [])
+    if not binary:
+        binary = [("only_binary", v) for v in config.get("only-binary", [])]
+        binary += [("no_binary", v) for v in config.get("no-binary", [])]
+    allow = pick("allow-index")
+    from reqhash_check.runner import stdin_text
+
     settings = Settings(
         files=files,
         targets=tuple(targets),
@@ -178,9 +400,9 @@ def settings_from(
         check=CheckOptions(
             require_hashes=bool(pick("require-hashes", False)),
             pip_version=parse_pip_version(pick("pip-version")),
-            only_binary=tuple(pick("only-binary", [])),
-            no_binary=tuple(pick("no-binary", [])),
+            binary_options=tuple(binary),
             prefer_binary=bool(pick("prefer-binary", False)),
+            fix_targets_only=args.fix_targets_only,
         ),
         index_url=pick("index-url"),
         extra_index_urls=tuple(pick("extra-index-url", [])),
@@ -191,9 +413,9 @@ def settings_from(
         cache_dir=Path(cache_dir) if cache_dir else None,
         timeout=timeout,
         concurrency=concurrency,
-        fix=args.fix,
+        fix=args.fix and not args.diff,
         diff=args.diff,
-        fix_targets_only=args.fix_targets_only,
+        allow_index=frozenset(h.lower() for h in allow) if allow else None,
         environ=dict(environ),
     )
     return settings, bool(pick("strict", False))
@@ -214,48 +436,70 @@ def build_targets(
     implementation: str | None,
     abis: Sequence[str],
     names: Sequence[str],
-) -> list[Target]:
-    targets: list[Target] = []
-    try:
-        targets.extend(parse_target_name(name) for name in names)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+) -> list[Any]:
+    from reqhash_check.rules import suggest
+    from reqhash_check.targets import (
+        EXAMPLE_TARGETS,
+        current_target,
+        parse_python_version,
+        parse_target_name,
+        targets_from_pip_options,
+    )
+
+    targets = []
+    for name in names:
+        try:
+            targets.append(parse_target_name(name))
+        except ValueError as exc:
+            raise UsageError(f"{exc}{suggest(name, EXAMPLE_TARGETS)}") from None
     if python_versions or platforms or implementation or abis:
         for version in python_versions:
-            if not _is_version(version):
-                raise UsageError(f"--python-version {version!r}: expected X.Y, e.g. 3.12")
+            try:
+                parse_python_version(version)
+            except ValueError as exc:
+                raise UsageError(f"--python-version: {exc}") from None
         targets.extend(targets_from_pip_options(python_versions, platforms, implementation, abis))
     return targets or [current_target()]
 
 
-def parse_pip_version(text: str | None) -> tuple[int, int]:
+def parse_pip_version(text: str | None) -> tuple[int, int] | None:
     if text is None:
-        return STRICTEST_PIP
+        return None
     parts = text.split(".")
-    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+    if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
         raise UsageError(f"--pip-version {text!r}: expected X.Y, e.g. 24.0")
     return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
 
 
-def finish(args: argparse.Namespace, settings: Settings, result: RunResult, strict: bool) -> int:
+def finish(
+    args: argparse.Namespace,
+    settings: Any,
+    result: Any,
+    strict: bool,
+    output: Path | None,
+    sarif: Path | None,
+) -> int:
+    from reqhash_check.report import RenderContext, renderer
+
     for message in result.read_errors:
-        print(f"reqhash-check: error: {message}", file=sys.stderr)
+        _say(f"error: {message}")
     for message in result.fix_messages:
         print(message, file=sys.stderr)
     if args.diff:
         sys.stdout.write(result.diff)
     context = RenderContext(
-        color=_use_color(args.color, sys.stdout if not args.output else None),
+        color=_use_color(args.color, sys.stdout if output is None else None),
         verbose=args.verbose,
         quiet=args.quiet,
         tool_version=__version__,
         fix_command=_fix_command(settings),
+        fix_hint=fix_hint(os.environ),
     )
     text = renderer(args.format)(result.report, context)
-    if not (args.diff and args.format == "text" and not args.output):
-        _write(args.output, text)
-    if args.sarif_output:
-        _write(args.sarif_output, renderer("sarif")(result.report, context))
+    if not (args.diff and args.format == "text" and output is None):
+        _write(output, text)
+    if sarif is not None:
+        _write(sarif, renderer("sarif")(result.report, context))
     if args.format == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
         from reqhash_check.report.github import append_step_summary, step_summary
 
@@ -263,27 +507,41 @@ def finish(args: argparse.Namespace, settings: Settings, result: RunResult, stri
     return exit_code(result, strict)
 
 
-def exit_code(result: RunResult, strict: bool) -> int:
+def exit_code(result: Any, strict: bool) -> int:
+    from reqhash_check.runner import failing
+
     if result.read_errors:
         return EXIT_USAGE
     if failing(result.report.findings, strict):
         return EXIT_FINDINGS
-    if result.report.unverified and not result.offline:
+    if (result.report.unverified or result.report.index_errors) and not result.offline:
         return EXIT_UNVERIFIED
     return EXIT_OK
 
 
-def _write(path: str | None, text: str) -> None:
-    if path is None or path == "-":
+def _write(path: Path | None, text: str) -> None:
+    if path is None:
         sys.stdout.write(text)
         return
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _fix_command(settings: Settings) -> str:
+def _fix_command(settings: Any) -> str:
     files = " ".join(f for f in settings.files if f != "-")
     return f"reqhash-check --fix {files}".rstrip()
+
+
+def fix_hint(environ: os._Environ[str] | dict[str, str]) -> str:
+    """How the person reading the output fixes a finding, where the tool runs."""
+    if environ.get("PRE_COMMIT") == "1":
+        return "the reqhash-fix pre-commit hook fixes it"
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return "run locally: reqhash-check --fix {path}"
+    return "reqhash-check --fix {path}"
 
 
 def _use_color(choice: str, stream: TextIO | None) -> bool:
@@ -296,22 +554,26 @@ def _use_color(choice: str, stream: TextIO | None) -> bool:
     return stream is not None and stream.isatty()
 
 
-def _progress_printer() -> Any:
-    if not sys.stderr.isatty():
-        return None
+class _Progress:
+    """`checking 12/40 releases…` on a terminal's stderr, cleared when the run ends."""
 
-    def show(done: int, total: int) -> None:
-        end = "\n" if done == total else ""
-        sys.stderr.write(f"\rchecking {done}/{total} releases…{end}")
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        sys.stderr.write(f"\rchecking {done}/{total} releases…\033[K")
         sys.stderr.flush()
+        self.shown = True
 
-    return show
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _progress_printer() -> _Progress | None:
+    return _Progress() if sys.stderr.isatty() else None
 
 
 def _split(values: Sequence[str]) -> list[str]:
     return [part for value in values for part in value.split(",")]
-
-
-def _is_version(text: str) -> bool:
-    parts = text.split(".")
-    return 1 <= len(parts) <= 3 and all(p.isdigit() for p in parts)

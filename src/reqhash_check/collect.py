@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from reqhash_check.check import ReleaseLookup, entry_hashes, published_hashes
+from reqhash_check.check.context import ReleaseLookup, entry_hashes, published_hashes
 from reqhash_check.index.base import (
     DistFile,
     Index,

@@ -38,6 +38,7 @@ __all__ = [
     "FilePlan",
     "FixError",
     "HashEdit",
+    "InsertEdit",
     "StaleEditError",
     "apply_plan",
     "decode_requirements",
@@ -67,6 +68,29 @@ class HashEdit:
     """The entry's physical lines as they were read (`RequirementEntry.raw`)."""
     new_hashes: tuple[str, ...]
     """`algorithm:hexdigest` strings; written sorted and without duplicates."""
+
+
+@dataclass(frozen=True)
+class InsertEdit:
+    """Insert whole lines (given without line endings) before line `before` (1-based), or
+    at the end of the file when `before` is None."""
+
+    before: int | None
+    lines: tuple[str, ...]
+
+
+def pin_lines(
+    project: str, version: str, marker: str | None, hashes: Sequence[str], via: Sequence[str]
+) -> tuple[str, ...]:
+    """A new pin in pip-compile's layout, with its `# via` comment."""
+    head = f"{project}=={version}" + (f" ; {marker}" if marker else "")
+    ordered = sorted(set(hashes))
+    lines = [head + (" \\" if ordered else "")]
+    for number, value in enumerate(ordered):
+        lines.append(f"{_INDENT}--hash={value}" + (" \\" if number < len(ordered) - 1 else ""))
+    if via:
+        lines.append(f"{_INDENT}# via {', '.join(via)}")
+    return tuple(lines)
 
 
 # --- reading the entry the way pip does -------------------------------------------------
@@ -331,7 +355,7 @@ def _check_hashes(values: Sequence[str], where: str) -> tuple[str, ...]:
     return tuple(sorted(set(values)))
 
 
-def rewrite_text(text: str, edits: Sequence[HashEdit]) -> str:
+def rewrite_text(text: str, edits: Sequence[HashEdit | InsertEdit]) -> str:
     """Apply the edits to a whole decoded requirements file and return the new text.
 
     Raises StaleEditError when an edit's lines are not what `text` holds, FixError when edits
@@ -339,9 +363,17 @@ def rewrite_text(text: str, edits: Sequence[HashEdit]) -> str:
     """
     lines = _split_lines(text)
     file_ending = _usual_ending(lines)
+    hash_edits = [e for e in edits if isinstance(e, HashEdit)]
+    inserts = [e for e in edits if isinstance(e, InsertEdit)]
     out: list[str] = []
     next_line = 1  # the first line of `lines` not yet copied (1-based)
-    for edit in sorted(edits, key=lambda e: (e.location.line, e.location.end_line)):
+
+    def insert_before(line: int | None) -> None:
+        for insert in inserts:
+            if insert.before == line:
+                out.extend(f"{new}{file_ending}" for new in insert.lines)
+
+    for edit in sorted(hash_edits, key=lambda e: (e.location.line, e.location.end_line)):
         location = edit.location
         where = f"{location.path}:{location.line}"
         if location.line < next_line:
@@ -360,11 +392,22 @@ def rewrite_text(text: str, edits: Sequence[HashEdit]) -> str:
                 f"{where}: the requirement's lines changed since the file was read"
             )
         new_hashes = _check_hashes(edit.new_hashes, where)
-        out.extend(lines[next_line - 1 : location.line - 1])
+        for number in range(next_line, location.line + 1):
+            insert_before(number)
+            if number < location.line:
+                out.append(lines[number - 1])
         entry = lines[location.line - 1 : location.end_line]
         out.extend(_rewrite_entry(entry, new_hashes, where, file_ending))
         next_line = location.end_line + 1
-    out.extend(lines[next_line - 1 :])
+    for number in range(next_line, len(lines) + 1):
+        insert_before(number)
+        out.append(lines[number - 1])
+    if any(i.before is None or i.before > len(lines) for i in inserts):
+        if out and _line_ending(out[-1]) == "":
+            out[-1] += file_ending
+        for insert in inserts:
+            if insert.before is None or insert.before > len(lines):
+                out.extend(f"{new}{file_ending}" for new in insert.lines)
     return "".join(out)
 
 
@@ -381,6 +424,10 @@ class FilePlan:
     @property
     def changed(self) -> bool:
         return self.old != self.new
+
+    @property
+    def new_text(self) -> str:
+        return self.new[len(self.bom) :].decode(self.encoding)
 
     def diff(self, label: str | None = None) -> str:
         """A unified diff with git's `a/`, `b/` headers; empty when nothing changes."""
@@ -410,7 +457,7 @@ def _diff_lines(text: str) -> list[str]:
     return result
 
 
-def plan_fix(path: Path, edits: Sequence[HashEdit]) -> FilePlan:
+def plan_fix(path: Path, edits: Sequence[HashEdit | InsertEdit]) -> FilePlan:
     """Read `path`, apply the edits to its text and return the bytes `--fix` would write."""
     try:
         old = Path(path).read_bytes()
@@ -433,21 +480,29 @@ def plan_fix(path: Path, edits: Sequence[HashEdit]) -> FilePlan:
 # --- writing -------------------------------------------------------------------------------
 
 
-def apply_plan(plan: FilePlan) -> None:
+def apply_plan(plan: FilePlan, root: Path | None = None) -> None:
     """Write the plan atomically; refuse if the file no longer holds `plan.old`.
 
-    A symlink is written through (its target is replaced, the link stays). The new file gets
-    the old one's permission bits and, where allowed, its owner and group. On any failure the
-    original is left as it was and no temporary file remains.
+    A symlink is written through (its target is replaced, the link stays) when its target is
+    inside `root` (the repository); a file outside `root`, reached through a symlink or not,
+    and a read-only file are never written. The new file gets the old one's permission bits
+    and, where allowed, its owner and group. On any failure the original is left as it was
+    and no temporary file remains.
     """
     if not plan.changed:
         return
     target = Path(os.path.realpath(plan.path))
+    if root is not None and not target.is_relative_to(os.path.realpath(root)):
+        raise FixError(f"{plan.path}: resolves outside the repository ({root}); not written")
     try:
         current = target.read_bytes()
         info = target.stat()
     except OSError as error:
         raise FixError(f"{plan.path}: cannot read: {error.strerror or error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise FixError(f"{plan.path}: not a regular file; not written")
+    if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
+        raise FixError(f"{plan.path}: read-only; not written")
     if current != plan.old:
         raise FileChangedError(f"{plan.path}: changed on disk since it was read; not written")
 

@@ -1,13 +1,21 @@
-"""The rule registry: one stable kebab-case ID per kind of finding."""
+"""The rule registry: one stable kebab-case ID per kind of finding, its documentation, and
+the function that checks it.
+
+Everything a user reads about a rule (`reqhash-check rules`, `--explain RULE`, SARIF help,
+`docs/rules.md`) is generated from the `Rule` entries here. Check functions register
+themselves with `@implements(rule_id, scope)`; the checker is the loop that calls them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from reqhash_check.findings import KB_HASH_MISMATCH, Severity
 
-DOCS_URL = "https://pypi.org/project/reqhash-check/"
+E, W = Severity.ERROR, Severity.WARNING
 
 
 @dataclass(frozen=True)
@@ -15,183 +23,366 @@ class Rule:
     id: str
     severity: Severity
     summary: str
+    """One sentence: when the rule fires."""
     pip_does: str
-    help: str
+    """What pip does on such a file, with its own words where it has them."""
+    why: str
+    """Why it happens, in the words of the person who meets it."""
+    fix: str
+    """What to do instead."""
+    example: str
+    """A requirements file (or part of one) that triggers the rule."""
     kb: str | None = None
     needs_index: bool = False
+    fixable: str | None = None
+    """What `--fix` does for it, or None when it cannot be fixed automatically."""
 
-    @property
-    def help_uri(self) -> str:
-        return f"{DOCS_URL}#rule-{self.id}"
+    def explain(self) -> str:
+        """The rule's documentation as plain text (`reqhash-check rules ID`)."""
+        lines = [
+            f"{self.id} ({self.severity.value}{', needs the index' if self.needs_index else ''})",
+            "",
+            self.summary,
+            "",
+            f"What pip does: {self.pip_does}",
+            "",
+            f"Why: {self.why}",
+            "",
+            f"Fix: {self.fix}",
+        ]
+        lines += ["", f"--fix: {self.fixable or 'not fixed automatically'}"]
+        if self.kb:
+            lines += ["", f"Knowledge-base ID: {self.kb}"]
+        lines += ["", "Example:", ""]
+        lines += [f"    {line}" if line else "" for line in self.example.splitlines()]
+        return "\n".join(lines) + "\n"
+
+    def markdown(self) -> str:
+        """The rule's documentation as a Markdown section (docs/rules.md, SARIF help)."""
+        parts = [
+            f"## `{self.id}`",
+            "",
+            f"Default severity: **{self.severity.value}**."
+            + (" Needs the index." if self.needs_index else ""),
+            "",
+            self.summary,
+            "",
+            f"**What pip does:** {self.pip_does}",
+            "",
+            f"**Why:** {self.why}",
+            "",
+            f"**Fix:** {self.fix}",
+            "",
+            f"**`--fix`:** {self.fixable or 'not fixed automatically'}.",
+        ]
+        if self.kb:
+            parts += ["", f"Knowledge-base ID: `{self.kb}`."]
+        parts += ["", "Example:", "", "```", self.example.rstrip("\n"), "```"]
+        return "\n".join(parts) + "\n"
 
 
-def _rule(
-    id: str,
-    severity: Severity,
-    summary: str,
-    pip_does: str,
-    help: str,
-    *,
-    kb: str | None = None,
-    needs_index: bool = False,
-) -> Rule:
-    return Rule(id, severity, summary, pip_does, help, kb, needs_index)
+_DEAD_ENDS = (
+    "Deleting the hashes or dropping --require-hashes throws the protection away, and "
+    "purging pip's cache changes nothing: a file's hash never changes."
+)
+_H1 = "--hash=sha256:1111111111111111111111111111111111111111111111111111111111111111"
+_H2 = "--hash=sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
-
-E, W = Severity.ERROR, Severity.WARNING
+DOCS_URL = "https://pypi.org/project/reqhash-check/"
+"""The project's page, where its README (with the rule table) is published."""
 
 RULES: dict[str, Rule] = {
     rule.id: rule
     for rule in (
-        _rule(
+        Rule(
             "stale-hash",
             E,
-            "None of the requirement's hashes matches a file the index publishes for the pin.",
-            "fails with THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE",
-            "Regenerate the hashes for the pinned version (reqhash-check --fix). Do not delete "
-            "the hashes, drop --require-hashes or purge pip's cache: a file's hash is fixed.",
+            "None of a requirement's hashes matches a file the index lists for the pinned version.",
+            "fails with 'THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE', "
+            "showing the hash it expected and the one it got.",
+            "Usually the version was bumped by hand without regenerating the hashes (the "
+            "message names the version the hashes belong to). Hashes that match nothing the "
+            "index lists come from another index, a private build, a corrupted download or "
+            "tampering.",
+            "Regenerate the hashes for the pinned version. " + _DEAD_ENDS,
+            f"urllib3==2.8.0 \\\n    {_H1}  # urllib3 2.7.0's wheel",
             kb=KB_HASH_MISMATCH,
             needs_index=True,
+            fixable="replaces the hash set with the hashes the index publishes for the pin",
         ),
-        _rule(
+        Rule(
             "foreign-hash",
             W,
-            "Some hashes match published files, others match nothing the index publishes.",
-            "installs; the unknown hashes are an integrity smell",
-            "Find out where the unknown hashes came from, then regenerate the hash set.",
+            "Some of a requirement's hashes match published files, others match nothing the "
+            "index lists for that version.",
+            "installs: any one listed hash that matches is enough.",
+            "A hash left over from another version, another index or a private build; or a "
+            "file that was swapped after the hashes were made. It is an integrity smell: find "
+            "out where it came from.",
+            "Regenerate the hash set from the index you install from.",
+            f"itsdangerous==2.2.0 \\\n    {_H1} \\\n    {_H2}",
             kb=KB_HASH_MISMATCH,
             needs_index=True,
+            fixable="replaces the hash set with the hashes the index publishes for the pin",
         ),
-        _rule(
+        Rule(
             "uncovered-target",
             E,
-            "On a target, no file pip could pick has a listed hash.",
-            "fails on that target with THESE PACKAGES DO NOT MATCH THE HASHES",
-            "Add the hashes of the files that target installs (reqhash-check --fix).",
+            "On a target, no file pip could pick there has a listed hash.",
+            "fails on that target with 'THESE PACKAGES DO NOT MATCH THE HASHES FROM THE "
+            "REQUIREMENTS FILE' (it downloads the best file for the target, whose hash is "
+            "not listed).",
+            "The hashes were generated on another platform or Python (a Linux-only lock "
+            "deployed on macOS, a wheel added for a new Python after the lock was made).",
+            "Add the hash of the file the target installs (the finding names it), or "
+            "regenerate the hashes for every platform you deploy to.",
+            f"numpy==2.1.3 \\\n    {_H1}  # only the manylinux wheel; a macOS target fails",
             kb=KB_HASH_MISMATCH,
             needs_index=True,
+            fixable="adds the published hashes of the pinned version",
         ),
-        _rule(
+        Rule(
             "no-installable-file",
             E,
-            "On a target, the pinned version publishes no file pip could install.",
-            "fails with Could not find a version that satisfies the requirement",
-            "Pin a version that publishes a file for the target, or allow the sdist.",
+            "On a target, the pinned version publishes no file pip could install at all.",
+            "fails with 'Could not find a version that satisfies the requirement' and 'No "
+            "matching distribution found'.",
+            "No wheel for the target's platform or Python, and no sdist (or --only-binary "
+            "excludes it), or Requires-Python excludes the target.",
+            "Pin a version that publishes a file for the target, allow the sdist, or drop "
+            "the target.",
+            "--only-binary :all:\nsome-sdist-only-project==1.0 \\\n    " + _H1,
             needs_index=True,
         ),
-        _rule(
+        Rule(
             "fallback-target",
             W,
-            "On a target, pip would skip the best file (unhashed) and install a lesser one.",
-            "installs a different file than expected, for example builds the sdist",
-            "Add the hash of the file the target should install (reqhash-check --fix).",
+            "On a target, pip skips the best file (its hash is not listed) and installs a "
+            "lesser one, such as the sdist.",
+            "installs, but not the file you expect: often it builds the sdist from source.",
+            "Only some files' hashes were listed: the wheel's hash is missing while the "
+            "sdist's is there.",
+            "Add the hash of the file the target should install.",
+            f"itsdangerous==2.2.0 \\\n    {_H1}  # the sdist only",
             needs_index=True,
+            fixable="adds the skipped file's hash (every published hash, or with "
+            "--fix-targets-only those of the files the targets pick)",
         ),
-        _rule(
+        Rule(
             "missing-hash",
             E,
-            "Hash-checking mode is on and the requirement has no --hash.",
-            "fails with Hashes are required in --require-hashes mode, but they are missing "
-            "from some requirements",
-            "Add the published hashes (reqhash-check --fix).",
+            "Hash-checking mode is on and a requirement has no --hash.",
+            "fails with 'Hashes are required in --require-hashes mode, but they are missing "
+            "from some requirements', listing the --hash lines it would accept.",
+            "One --hash anywhere in the file set (or --require-hashes) turns the mode on for "
+            "every requirement; a line added by hand lacks its hashes.",
+            "Add the hashes of the pinned version.",
+            f"requests==2.32.3 \\\n    {_H1}\nblinker==1.9.0",
+            fixable="adds the hashes the index publishes for the pin",
         ),
-        _rule(
+        Rule(
             "unpinned",
             E,
-            "Hash-checking mode is on and the requirement is not pinned to one version.",
-            "pip < 26.1 fails with In --require-hashes mode, all requirements must have their "
-            "versions pinned with ==",
+            "Hash-checking mode is on and a requirement is not pinned with == or === to one "
+            "version.",
+            "pip older than 26.1 fails with 'In --require-hashes mode, all requirements must "
+            "have their versions pinned with =='; pip 26.1 and later install whichever "
+            "version a listed hash matches (a warning here with --pip-version 26.1+ when the "
+            "requirement has hashes).",
+            "A range (>=, ~=) or no version at all in a hashed file.",
             "Pin the requirement with == to the version the hashes belong to.",
+            f"click>=8.1 \\\n    {_H1}",
         ),
-        _rule(
+        Rule(
             "unhashable",
             E,
-            "Hash-checking mode is on and the requirement is editable, VCS or a local folder.",
-            "fails: such requirements cannot be hash-checked",
-            "Install it separately without hash-checking, or build a wheel and pin its hash.",
+            "Hash-checking mode is on and a requirement is editable, a VCS checkout or a "
+            "local folder.",
+            "fails: 'The editable requirement … cannot be installed when requiring hashes' or "
+            "'Can't verify hashes for these requirements because we don't have a way to hash "
+            "version control repositories' / '… file:// URL …'.",
+            "Such requirements have no single file whose hash could be checked.",
+            "Build a wheel and pin it with its hash, or install it in a separate step "
+            "without --require-hashes.",
+            f"-e ./mypackage\nrequests==2.32.3 \\\n    {_H1}",
         ),
-        _rule(
+        Rule(
             "invalid-hash",
             E,
             "A --hash uses an algorithm pip refuses or a digest that cannot be right.",
-            "refuses the requirement before any download",
-            "Use sha256 (or sha384/sha512) with the full hexadecimal digest.",
+            "refuses the requirement before downloading anything (only sha256, sha384 and "
+            "sha512 are accepted, written in lower case, with a hexadecimal digest of the "
+            "algorithm's length).",
+            "A typo, a truncated paste, md5/sha1 from an old tool, or an environment "
+            "variable that expanded to something else.",
+            "Write the full sha256 digest.",
+            "six==1.16.0 --hash=md5:d41d8cd98f00b204e9800998ecf8427e",
         ),
-        _rule(
+        Rule(
             "missing-dependency",
             E,
-            "Hash-checking mode is on and a dependency of a pinned requirement is not pinned.",
-            "fails with Hashes are required in --require-hashes mode, but they are missing "
-            "from some requirements",
-            "Pin the dependency with its hashes (pip-compile --generate-hashes does this).",
+            "Hash-checking mode is on and a dependency of a pinned requirement (its metadata, "
+            "markers evaluated per target, extras honoured) is not pinned in the file set.",
+            "fails with 'Hashes are required in --require-hashes mode, but they are missing "
+            "from some requirements' naming the dependency (pip also needs every dependency "
+            "hashed).",
+            "The file was edited by hand, a new version of a package gained a dependency, or "
+            "the file was compiled on another platform (a dependency needed only on Windows).",
+            "Pin the dependency with its hashes (pip-compile --generate-hashes and uv do this "
+            "for the whole tree).",
+            f"tqdm==4.67.1 \\\n    {_H1}  # needs colorama on Windows",
+            needs_index=True,
+            fixable="adds the newest non-yanked version that satisfies every specifier on it "
+            "and installs on every target, hashed, with the requiring edge's marker and a "
+            "'# via' comment, at its sorted place; its own missing dependencies too",
+        ),
+        Rule(
+            "invalid-metadata",
+            E,
+            "The pinned version's metadata has a requirement or version that pip 24.1 and "
+            "later cannot parse.",
+            "pip 24.1 and later say 'Ignoring version … since it has invalid metadata' and "
+            "then fail with 'No matching distribution found'; older pips install it. An error "
+            "when modelling pip 24.1 or later (the default), else a warning.",
+            "Old releases declared dependencies with legacy syntax such as 'pytz (>dev)', "
+            "which the packaging library stopped accepting.",
+            "Pin a newer release, or use pip older than 24.1 for this install.",
+            f"celery==4.4.7 \\\n    {_H1}",
             needs_index=True,
         ),
-        _rule(
+        Rule(
             "unknown-project",
             E,
             "The index has no such project.",
-            "fails with No matching distribution found",
+            "fails with 'No matching distribution found'.",
+            "A typo, a renamed project, or a private package looked up on the public index.",
             "Check the project's name and the index URL.",
+            f"reqeusts==2.32.3 \\\n    {_H1}",
             needs_index=True,
         ),
-        _rule(
+        Rule(
             "unknown-version",
             E,
             "The index has no such version of the project.",
-            "fails with No matching distribution found",
+            "fails with 'Could not find a version that satisfies the requirement' / 'No "
+            "matching distribution found'.",
+            "A typo in the version, a release that was deleted, or a version that exists "
+            "only on another index.",
             "Pin a version the index publishes.",
+            f"gunicorn==99.0.0 \\\n    {_H1}",
             needs_index=True,
         ),
-        _rule(
+        Rule(
             "yanked",
             W,
-            "The pinned version (or the file pip would pick) is yanked.",
-            "installs with a warning",
-            "Move to a version that is not yanked, unless you need this one.",
+            "The pinned version, or the file pip would pick, is yanked.",
+            "installs it with a warning (a yanked file is taken only when pinned with ==).",
+            "The maintainers withdrew the release; the finding gives their reason.",
+            "Move to a release that is not yanked, unless you need this one.",
+            f"requests==2.32.0 \\\n    {_H1}",
             needs_index=True,
         ),
-        _rule(
+        Rule(
             "duplicate",
             E,
-            "The same project is pinned twice with different versions.",
-            "fails with Double requirement given",
-            "Keep one pin per project across a file and its includes.",
+            "The same project is pinned twice with different versions across a file and its "
+            "includes.",
+            "fails with 'Double requirement given' or a conflict between the two pins.",
+            "Two files of a set pin the project, or one was updated and the other was not.",
+            "Keep one pin per project across the file set.",
+            "-r base.txt  # pins six==1.16.0\nsix==1.15.0",
         ),
-        _rule(
+        Rule(
             "insecure-index",
             W,
-            "An http:// index or a --trusted-host: downloads can be tampered with in transit.",
-            "installs over an unauthenticated channel",
+            "An http:// index or find-links location, or --trusted-host, in a file.",
+            "installs over a channel anyone on the network path can change: the "
+            "knowledge base's man-in-the-middle cause of hash mismatches.",
+            "An internal mirror without TLS, or TLS errors worked around.",
             "Use an https:// index and drop --trusted-host.",
+            "--index-url http://mirror.internal/simple",
         ),
-        _rule(
+        Rule(
+            "unlisted-index",
+            E,
+            "A file sends pip to an index or find-links host that is not in the allow-list "
+            "given with --allow-index.",
+            "downloads from that host (it has no allow-list of its own). reqhash-check does "
+            "not contact the host.",
+            "A pull request that changes where packages come from: the dependency-confusion "
+            "and substitution risk a reviewer must see.",
+            "Remove the option, or add the host to --allow-index if it is trusted.",
+            "--extra-index-url https://packages.example.net/simple",
+        ),
+        Rule(
             "parse-error",
             E,
             "A line pip cannot parse.",
-            "fails with Invalid requirement",
+            "fails before installing anything ('Invalid requirement', 'no such option', …).",
+            "A typo, an option the pip you install with does not know (they change between "
+            "pip versions), or a line continuation that joins two lines.",
             "Correct the line (see pip's requirements file format).",
+            "requests=2.32.3",
         ),
-        _rule(
+        Rule(
             "include-error",
             E,
-            "An -r/-c include that is missing, unreadable or part of a cycle.",
-            "fails with Could not open requirements file",
-            "Point the include at an existing file and break any cycle.",
+            "An -r/-c include that is missing, unreadable, outside the repository, not a "
+            "requirements file, or part of a cycle.",
+            "fails with 'Could not open requirements file' (or reads what it should not).",
+            "A renamed file, a path relative to the wrong folder, or a file that points "
+            "outside the checked-out tree.",
+            "Point the include at a requirements file in the repository.",
+            "-r requirements/base.txt  # no such file",
         ),
-        _rule(
+        Rule(
             "unverifiable",
             W,
-            "A hash or requirement the index could not confirm without more than it offers.",
-            "-",
+            "A hash or requirement the index could not confirm: a sha384/sha512 hash the "
+            "index does not publish, or --offline with nothing cached.",
+            "—",
+            "The index publishes sha256 digests only; offline runs answer from the cache.",
             "Use sha256 hashes, or run again with the index reachable.",
+            "six==1.16.0 --hash=sha512:" + "ab" * 64,
             needs_index=True,
         ),
     )
 }
 
+DOCUMENTED_SCOPES = ("set", "entry", "release", "target")
+_CHECKS: list[tuple[str, str, Callable[..., Iterable[Any]]]] = []
+
+
+def implements(rule_id: str, scope: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the function that checks `rule_id`; `scope` says what it is called with."""
+    if rule_id not in RULES:
+        raise KeyError(rule_id)
+    if scope not in DOCUMENTED_SCOPES:
+        raise ValueError(scope)
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        _CHECKS.append((rule_id, scope, function))
+        return function
+
+    return register
+
+
+def checks(scope: str) -> list[tuple[str, Callable[..., Iterable[Any]]]]:
+    """(rule ID, function) for every registered check of a scope, in registry order."""
+    return [(rid, fn) for rid, sc, fn in _CHECKS if sc == scope]
+
 
 class UnknownRuleError(ValueError):
     pass
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """ " (did you mean X?)" when a choice is close to `word`, else ""."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    if not close:
+        prefixed = [c for c in choices if c.startswith(word)]
+        close = prefixed[:1]
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def parse_rule_list(text: str | Iterable[str]) -> frozenset[str]:
@@ -200,5 +391,6 @@ def parse_rule_list(text: str | Iterable[str]) -> frozenset[str]:
     ids = frozenset(item.strip() for item in items if item.strip())
     unknown = sorted(ids - RULES.keys())
     if unknown:
-        raise UnknownRuleError(f"unknown rule ID(s): {', '.join(unknown)}")
+        hint = suggest(unknown[0], RULES)
+        raise UnknownRuleError(f"unknown rule ID(s): {', '.join(unknown)}{hint}")
     return ids

@@ -1,36 +1,48 @@
-"""One run: read the files, ask the index, check, optionally fix. The CLI only wires this."""
+"""One run: read the files, ask the indexes, check, optionally fix. The CLI only wires this."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reqhash_check import fix as fixer
-from reqhash_check.check import CheckOptions, ReleaseLookup, check, entry_hashes
+from reqhash_check.check import CheckOptions, check
+from reqhash_check.check.context import SetContext
 from reqhash_check.collect import Lookups, lookup_releases
-from reqhash_check.findings import Finding, Report, Severity, Unverified
-from reqhash_check.index.base import OfflineMiss
-from reqhash_check.index.cache import ReleaseCache, default_cache_dir
-from reqhash_check.index.multi import open_indexes
+from reqhash_check.findings import (
+    AddHashes,
+    Finding,
+    IndexUse,
+    PinDependency,
+    Report,
+    SetHashes,
+    Severity,
+    Unverified,
+)
+from reqhash_check.index.base import Index, OfflineMiss
+from reqhash_check.index.cache import CACHE_FILENAME, ReleaseCache, default_cache_dir
+from reqhash_check.index.http import redact_url, url_host
+from reqhash_check.index.multi import DEFAULT_INDEX_URL, MultiIndex, open_indexes
+from reqhash_check.paths import repository_root
 from reqhash_check.requirements import (
     Kind,
     ParseProblem,
-    RequirementEntry,
     RequirementSet,
     RequirementsFileError,
     load,
     read_text,
 )
+from reqhash_check.resolve import NewPin, lookups_for, resolve
 from reqhash_check.rules import RULES
-from reqhash_check.targets import BinaryPolicy, Target, candidates
+from reqhash_check.scrub import replacements, scrub, scrub_text
+from reqhash_check.targets import Target
 
-DEFAULT_INDEX = "https://pypi.org/simple"
-CACHE_FILE_NAME = "index-cache.sqlite3"
-FIXABLE_RULES = frozenset({"stale-hash", "missing-hash", "foreign-hash", "uncovered-target"})
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -46,62 +58,62 @@ class Settings:
     offline: bool = False
     use_cache: bool = True
     cache_dir: Path | None = None
-    timeout: float = 15.0
+    timeout: float = 30.0
     concurrency: int = 8
     fix: bool = False
     diff: bool = False
-    fix_targets_only: bool = False
+    allow_index: frozenset[str] | None = None
+    """--allow-index: the hosts a file may send pip to; None when not given."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResult:
     report: Report
-    read_errors: list[str] = field(default_factory=list)
-    fix_messages: list[str] = field(default_factory=list)
+    read_errors: tuple[str, ...] = ()
+    fix_messages: tuple[str, ...] = ()
     diff: str = ""
     offline: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Loaded:
     req_set: RequirementSet
-    problems: list[ParseProblem]
+    problems: tuple[ParseProblem, ...]
 
 
-def run(settings: Settings, progress: Callable[[int, int], None] | None = None) -> RunResult:
-    loaded, read_errors = _load_all(settings)
-    lookups: Lookups = {}
+def run(settings: Settings, progress: Progress | None = None) -> RunResult:
+    loaded, read_errors = _load_all(settings, {})
+    plans = [plan_indexes(settings, item.req_set) for item in loaded]
+    lookups: dict[int, Lookups] = {}
+    index_errors: tuple[str, ...] = ()
     if _needs_index(settings) and any(_pinned(item.req_set) for item in loaded):
-        lookups = asyncio.run(_lookup_all(settings, loaded, progress))
-    findings, unverified = _check_all(settings, loaded, lookups)
-    result = RunResult(
-        Report(
-            findings=tuple(findings),
-            unverified=tuple(unverified),
-            files=tuple(f for item in loaded for f in item.req_set.files),
-            requirements_checked=sum(len(item.req_set.entries) for item in loaded),
-            targets=tuple(t.name for t in settings.targets),
-            unreadable=tuple(read_errors),
-        ),
-        read_errors,
-        offline=settings.offline,
-    )
+        lookups, index_errors = asyncio.run(_lookup_all(settings, loaded, plans, progress))
+    report = _report(settings, loaded, plans, lookups, index_errors, read_errors)
+    result = RunResult(report, tuple(read_errors), offline=settings.offline)
     if settings.fix or settings.diff:
-        _fix(settings, loaded, lookups, findings, result)
-    return result
+        result = _fix(settings, loaded, plans, lookups, result)
+    return _scrubbed(result, loaded)
 
 
-def _load_all(settings: Settings) -> tuple[list[_Loaded], list[str]]:
+def _scrubbed(result: RunResult, loaded: Sequence[_Loaded]) -> RunResult:
+    values: dict[str, str] = {}
+    for item in loaded:
+        values.update(getattr(item.req_set, "expanded", {}) or {})
+    table = replacements(values)
+    return scrub(result, table) if table else result
+
+
+def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loaded], list[str]]:
     loaded, errors = [], []
     for path in settings.files:
         try:
-            text = settings.stdin_text if path == "-" else None
+            text = settings.stdin_text if path == "-" else overlay.get(path)
             req_set, problems = load(path, text=text, environ=settings.environ)
         except RequirementsFileError as exc:
             errors.append(str(exc))
             continue
-        loaded.append(_Loaded(req_set, problems))
+        loaded.append(_Loaded(req_set, tuple(problems)))
     return loaded, errors
 
 
@@ -109,57 +121,122 @@ def _pinned(req_set: RequirementSet) -> bool:
     return any(e.kind is Kind.NAMED and e.pin for e in req_set.entries)
 
 
-def _needs_index(settings: Settings) -> bool:
-    active = _active_rules(settings)
-    return any(RULES[rule].needs_index for rule in active)
-
-
-def _active_rules(settings: Settings) -> frozenset[str]:
+def active_rules(settings: Settings) -> frozenset[str]:
     chosen = settings.select or frozenset(RULES)
     return chosen - settings.ignore
 
 
-def index_urls(settings: Settings, req_set: RequirementSet) -> tuple[str, tuple[str, ...]]:
-    """pip's order: an --index-url in the file replaces the one given outside it."""
-    from_file = [str(o.value) for o in req_set.options if o.name == "index_url"]
-    primary = (
-        (from_file[-1] if from_file else None)
-        or settings.index_url
-        or settings.environ.get("PIP_INDEX_URL")
-        or DEFAULT_INDEX
+def _needs_index(settings: Settings) -> bool:
+    return any(RULES[rule].needs_index for rule in active_rules(settings))
+
+
+# -- where pip goes for each file set ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """The indexes one file set sends pip to, and which of them may be contacted."""
+
+    urls: tuple[str, ...]
+    """Primary first, as requests use them (environment values expanded)."""
+    labels: Mapping[str, str]
+    """url → how it is shown and keyed in the cache (as written, credentials redacted)."""
+    refused: Mapping[str, str]
+    """url → why it is not contacted."""
+    uses: tuple[IndexUse, ...]
+
+    @property
+    def key(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        return self.urls, tuple(sorted(self.refused.items()))
+
+    @property
+    def shown(self) -> str:
+        return ", ".join(self.labels.get(u, redact_url(u)) for u in self.urls)
+
+
+def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
+    """pip's order: an --index-url in the file replaces the one given outside it; extra
+    indexes add up. A URL from a file is contacted only if it names its host literally, and
+    (with --allow-index) only if that host is allowed."""
+    environ = settings.environ
+    trusted: list[tuple[str, IndexUse]] = []
+    primary_outside = settings.index_url or environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL
+    trusted.append((primary_outside, IndexUse(redact_url(primary_outside), None)))
+    extras_outside = [*settings.extra_index_urls, *environ.get("PIP_EXTRA_INDEX_URL", "").split()]
+    trusted += [(u, IndexUse(redact_url(u), None)) for u in extras_outside if u]
+    trusted_hosts = {url_host(u) for u, _ in trusted} | set(settings.allow_index or ())
+
+    primary = primary_outside
+    extras = [u for u in extras_outside if u]
+    labels: dict[str, str] = {u: use.url for u, use in trusted}
+    refused: dict[str, str] = {}
+    uses: dict[str, IndexUse] = {}
+    from_file = [o for o in req_set.options if o.name in ("index_url", "extra_index_url")]
+    for option in from_file:
+        url = str(option.value)
+        written = str(getattr(option, "written", None) or url)
+        label = redact_url(written)
+        where = f"{option.location.path}:{option.location.line}" if option.location else ""
+        host = url_host(url)
+        reason = None
+        if written != url and host not in trusted_hosts:
+            reason = (
+                f"{label} ({where}) uses an environment variable and its host is not named on "
+                "the command line; it was not contacted (allow it with --allow-index HOST)"
+            )
+        elif settings.allow_index is not None and host not in settings.allow_index:
+            reason = f"{label} ({where}) is not in --allow-index; it was not contacted"
+        if option.name == "index_url":
+            primary = url
+        else:
+            extras.append(url)
+        labels[url] = label
+        if reason:
+            refused[url] = reason
+        uses[url] = IndexUse(label, option.location, "index", reason is None)
+    urls = tuple(dict.fromkeys([primary, *extras]))
+    shown_uses = [uses.get(u) or IndexUse(labels.get(u, redact_url(u)), None) for u in urls]
+    return IndexPlan(urls, labels, refused, tuple(shown_uses))
+
+
+def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> MultiIndex:
+    return open_indexes(
+        plan.urls[0],
+        plan.urls[1:],
+        timeout=settings.timeout,
+        concurrency=settings.concurrency,
+        cache=cache,
+        offline=settings.offline,
+        labels=plan.labels,
+        refused=plan.refused,
     )
-    extras = [
-        *settings.extra_index_urls,
-        *settings.environ.get("PIP_EXTRA_INDEX_URL", "").split(),
-        *(str(o.value) for o in req_set.options if o.name == "extra_index_url"),
-    ]
-    return primary, tuple(dict.fromkeys(u for u in extras if u and u != primary))
+
+
+def _cache(settings: Settings) -> ReleaseCache | None:
+    if not settings.use_cache:
+        return None
+    folder = settings.cache_dir or default_cache_dir()
+    return ReleaseCache(folder / CACHE_FILENAME)
 
 
 async def _lookup_all(
     settings: Settings,
     loaded: Sequence[_Loaded],
-    progress: Callable[[int, int], None] | None,
-) -> Lookups:
-    cache = None
-    if settings.use_cache or settings.offline:
-        folder = settings.cache_dir or default_cache_dir()
-        cache = ReleaseCache(folder / CACHE_FILE_NAME)
-    by_index: dict[tuple[str, tuple[str, ...]], list[RequirementEntry]] = {}
-    for item in loaded:
-        key = index_urls(settings, item.req_set)
-        by_index.setdefault(key, []).extend(item.req_set.entries)
-    lookups: Lookups = {}
+    plans: Sequence[IndexPlan],
+    progress: Progress | None,
+) -> tuple[dict[int, Lookups], tuple[str, ...]]:
+    """Release data per file set, from the indexes that set consults (never another's)."""
+    cache = _cache(settings)
+    groups: dict[object, list[int]] = {}
+    for number, plan in enumerate(plans):
+        groups.setdefault(plan.key, []).append(number)
+    by_set: dict[int, Lookups] = {}
+    problems: dict[str, list[str]] = {}
     try:
-        for (primary, extras), entries in by_index.items():
-            index = open_indexes(
-                primary,
-                extras,
-                timeout=settings.timeout,
-                concurrency=settings.concurrency,
-                cache=cache,
-                offline=settings.offline,
-            )
+        for members in groups.values():
+            plan = plans[members[0]]
+            index = _open(settings, plan, cache)
+            entries = [e for n in members for e in loaded[n].req_set.entries]
             try:
                 found = await lookup_releases(
                     index,
@@ -169,31 +246,91 @@ async def _lookup_all(
                 )
             finally:
                 await index.aclose()
-            lookups.update(found)
+            for name, reasons in index.problems.items():
+                problems.setdefault(name, []).extend(reasons)
+            for number in members:
+                by_set[number] = found
     finally:
         if cache is not None:
             cache.close()
-    return lookups
+    return by_set, _grouped(problems, settings.offline)
 
 
-def _check_all(
-    settings: Settings, loaded: Sequence[_Loaded], lookups: Lookups
+def _grouped(problems: Mapping[str, list[str]], offline: bool) -> tuple[str, ...]:
+    """Each failing index once: how many questions failed, and the first reason."""
+    lines = []
+    for name, reasons in problems.items():
+        if offline and all("(offline)" in r for r in reasons):
+            continue
+        count = len(reasons)
+        lines.append(
+            f"{name}: could not be asked ({count} {'question' if count == 1 else 'questions'} "
+            f"failed; first: {reasons[0]})"
+        )
+    return tuple(lines)
+
+
+def _check_set(
+    settings: Settings, item: _Loaded, plan: IndexPlan, lookups: Lookups
 ) -> tuple[list[Finding], list[Unverified]]:
-    active = _active_rules(settings)
-    options = replace(settings.check, targets=settings.targets)
+    options = replace(
+        settings.check,
+        targets=settings.targets,
+        allowed_hosts=settings.allow_index,
+        indexes_shown=plan.shown,
+    )
+    result = check(item.req_set, item.problems, lookups, options)
+    active = active_rules(settings)
+    return [f for f in result.findings if f.rule in active], list(result.unverified)
+
+
+def _report(
+    settings: Settings,
+    loaded: Sequence[_Loaded],
+    plans: Sequence[IndexPlan],
+    lookups: Mapping[int, Lookups],
+    index_errors: tuple[str, ...],
+    read_errors: Sequence[str],
+) -> Report:
     findings: list[Finding] = []
     unverified: list[Unverified] = []
-    for item in loaded:
-        result = check(item.req_set, item.problems, lookups, options)
-        findings.extend(f for f in result.findings if f.rule in active)
-        unverified.extend(result.unverified)
-    findings = list(dict.fromkeys(findings))  # a file included twice reports once
-    unverified = list(dict.fromkeys(unverified))
-    return findings, unverified
+    for number, (item, plan) in enumerate(zip(loaded, plans, strict=True)):
+        found, skipped = _check_set(settings, item, plan, lookups.get(number, {}))
+        findings.extend(found)
+        unverified.extend(skipped)
+    unknown: Counter[str] = Counter()
+    consulted: list[IndexUse] = []
+    for number, (item, plan) in enumerate(zip(loaded, plans, strict=True)):
+        set_lookups = lookups.get(number)
+        if set_lookups is not None:
+            consulted += plan.uses
+        else:
+            consulted += [u for u in plan.uses if u.origin is not None]
+        if not set_lookups or not SetContext(item.req_set, (), {}, settings.check).hash_mode:
+            continue
+        for entry in item.req_set.entries:
+            lookup = set_lookups.get((entry.name, entry.pin or ""))
+            release = lookup.release if lookup is not None else None
+            if release is not None and release.requires_dist is None:
+                unknown[release.dependencies_note or "unknown"] += 1
+    return Report(
+        findings=tuple(sorted(dict.fromkeys(findings), key=lambda f: f.sort_key)),
+        unverified=tuple(dict.fromkeys(unverified)),
+        files=tuple(dict.fromkeys(f for item in loaded for f in item.req_set.files)),
+        requirements_checked=sum(len(item.req_set.entries) for item in loaded),
+        targets=tuple(t.name for t in settings.targets),
+        unreadable=tuple(read_errors),
+        indexes=tuple(dict.fromkeys(consulted)),
+        index_errors=index_errors,
+        dependencies_unknown=tuple(
+            f"{count} {'requirement' if count == 1 else 'requirements'}: {note}"
+            for note, count in sorted(unknown.items())
+        ),
+    )
 
 
 def failing(findings: Sequence[Finding], strict: bool) -> bool:
-    return any(f.severity is Severity.ERROR or strict for f in findings)
+    return any(not f.suppressed and (f.severity is Severity.ERROR or strict) for f in findings)
 
 
 # -- --fix / --diff ------------------------------------------------------------------------
@@ -202,73 +339,148 @@ def failing(findings: Sequence[Finding], strict: bool) -> bool:
 def _fix(
     settings: Settings,
     loaded: Sequence[_Loaded],
-    lookups: Lookups,
-    findings: Sequence[Finding],
-    result: RunResult,
-) -> None:
-    to_fix = {(f.location.path, f.location.line) for f in findings if f.rule in FIXABLE_RULES}
-    edits: dict[str, list[fixer.HashEdit]] = {}
-    for item in loaded:
-        for entry in item.req_set.entries:
-            key = (entry.location.path, entry.location.line)
-            if key not in to_fix or not entry.pin or entry.kind is not Kind.NAMED:
-                continue
-            lookup = lookups.get((entry.name, entry.pin))
-            new_hashes = _new_hashes(settings, entry, lookup)
-            if not new_hashes:
-                continue
-            edits.setdefault(entry.location.path, []).append(
-                fixer.HashEdit(entry.location, entry.raw, new_hashes)
-            )
-    diffs = []
+    plans: Sequence[IndexPlan],
+    lookups: dict[int, Lookups],
+    before: RunResult,
+) -> RunResult:
+    """Apply every fix the findings carry, in one pass per file, then check the fixed text
+    again in memory."""
+    fixable = [f for f in before.report.findings if f.fix is not None and not f.suppressed]
+    messages: list[str] = []
+    new_pins: list[NewPin] = []
+    wanted = [f.fix for f in fixable if isinstance(f.fix, PinDependency)]
+    if wanted:
+        new_pins, conflicts = asyncio.run(_resolve_pins(settings, loaded, plans, wanted))
+        messages += [f"not fixed: {c}" for c in conflicts]
+    edits = _edits(fixable, new_pins, loaded)
+    if not edits:
+        messages.append("nothing to fix")
+        return replace(before, fix_messages=tuple(messages))
+    texts: dict[str, str] = {}
+    diffs: list[str] = []
+    fixed_files = 0
     for path, file_edits in sorted(edits.items()):
         if path == "-":
-            result.fix_messages.append("standard input cannot be fixed in place; use --diff")
+            messages.append("standard input cannot be fixed in place; use --diff")
             continue
-        unique = list({(e.location.line): e for e in file_edits}.values())
         try:
-            plan = fixer.plan_fix(Path(path), unique)
+            plan = fixer.plan_fix(Path(path), file_edits)
             if settings.diff:
                 diffs.append(plan.diff())
             elif plan.changed:
-                fixer.apply_plan(plan)
-                result.fix_messages.append(
-                    f"{path}: rewrote the hashes of {len(unique)} "
-                    f"{'requirement' if len(unique) == 1 else 'requirements'}"
-                )
+                fixer.apply_plan(plan, repository_root(path))
+            texts[path] = plan.new_text
+            fixed_files += plan.changed
         except fixer.FixError as exc:
-            result.fix_messages.append(f"not fixed: {exc}")
-    result.diff = "".join(diffs)
-    if settings.fix:
-        again = run(replace(settings, fix=False, diff=False))
-        result.report = again.report
-        result.read_errors = again.read_errors
-
-
-def _new_hashes(
-    settings: Settings, entry: RequirementEntry, lookup: ReleaseLookup | None
-) -> tuple[str, ...]:
-    if lookup is None or lookup.release is None:
-        return ()
-    files = lookup.release.files
-    if settings.fix_targets_only and settings.targets:
-        keep = {
-            f.filename
-            for target in settings.targets
-            for f in candidates(target, files, entry.name, _policy_for(settings))
-        }
-        files = tuple(f for f in files if f.filename in keep)
-    published = sorted({f"sha256:{f.sha256}" for f in files if f.sha256})
-    # Hashes the index cannot confirm (sha384/sha512) are kept rather than dropped.
-    kept = [h for h in entry_hashes(entry) if not h.startswith("sha256:")]
-    return tuple(published + kept)
-
-
-def _policy_for(settings: Settings) -> BinaryPolicy:
-    return BinaryPolicy.from_options(
-        settings.check.only_binary, settings.check.no_binary, settings.check.prefer_binary
+            messages.append(f"not fixed: {exc}")
+    extra = lookups_for(new_pins)
+    reloaded, read_errors = _load_all(settings, texts)
+    after = _report(
+        settings,
+        reloaded,
+        [plan_indexes(settings, item.req_set) for item in reloaded],
+        {n: {**found, **extra} for n, found in lookups.items()} or {0: extra},
+        before.report.index_errors,
+        read_errors,
     )
+    pinned = {(p.path, p.project) for p in new_pins}
+    count = sum(
+        1
+        for f in fixable
+        if f.location.path in texts
+        and (not isinstance(f.fix, PinDependency) or (f.fix.path, f.fix.project) in pinned)
+    )
+    remaining = Counter(f.rule for f in after.active)
+    left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
+    verb = "would fix" if settings.diff else "fixed"
+    messages.append(
+        f"{verb} {count} {'finding' if count == 1 else 'findings'} in {fixed_files} "
+        f"{'file' if fixed_files == 1 else 'files'}; {sum(remaining.values())} remain"
+        + (f" ({left})" if left else "")
+    )
+    report = before.report if settings.diff else after
+    return replace(
+        before,
+        report=report,
+        read_errors=tuple(read_errors) if not settings.diff else before.read_errors,
+        fix_messages=tuple(messages),
+        diff="".join(diffs),
+    )
+
+
+async def _resolve_pins(
+    settings: Settings,
+    loaded: Sequence[_Loaded],
+    plans: Sequence[IndexPlan],
+    wanted: Sequence[PinDependency],
+) -> tuple[list[NewPin], list[str]]:
+    by_path = {f: n for n, item in enumerate(loaded) for f in item.req_set.files}
+    groups: dict[int, list[PinDependency]] = {}
+    for pin in wanted:
+        groups.setdefault(by_path.get(pin.path, 0), []).append(pin)
+    cache = _cache(settings)
+    pins: list[NewPin] = []
+    conflicts: list[str] = []
+    try:
+        for number, group in groups.items():
+            item = loaded[number]
+            index: Index = _open(settings, plans[number], cache)
+            try:
+                policy = SetContext(item.req_set, (), {}, settings.check).policy
+                found, clashes = await resolve(
+                    index,
+                    group,
+                    [e.name for e in item.req_set.entries if e.name],
+                    settings.targets,
+                    policy,
+                    targets_only=settings.check.fix_targets_only,
+                )
+            finally:
+                await index.aclose()
+            pins += found
+            conflicts += clashes
+    finally:
+        if cache is not None:
+            cache.close()
+    return pins, conflicts
+
+
+def _edits(
+    fixable: Sequence[Finding], new_pins: Sequence[NewPin], loaded: Sequence[_Loaded]
+) -> dict[str, list[fixer.HashEdit | fixer.InsertEdit]]:
+    """The fixes as edits of each file: one hash set per requirement (every SetHashes and
+    AddHashes on it merged), and the new pins at their sorted places."""
+    hashes: dict[tuple[str, int], tuple[Finding, set[str]]] = {}
+    for finding in fixable:
+        fix = finding.fix
+        if not isinstance(fix, (SetHashes, AddHashes)):
+            continue
+        key = (fix.location.path, fix.location.line)
+        _, current = hashes.setdefault(key, (finding, set()))
+        if isinstance(fix, AddHashes) and not current:
+            current.update(finding.hashes.listed if finding.hashes else ())
+        current.update(fix.hashes)
+    edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
+    for (path, _line), (finding, new) in hashes.items():
+        fix = finding.fix
+        assert isinstance(fix, (SetHashes, AddHashes))
+        edits.setdefault(path, []).append(fixer.HashEdit(fix.location, fix.raw, tuple(sorted(new))))
+    entries = [e for item in loaded for e in item.req_set.entries]
+    for pin in sorted(new_pins, key=lambda p: p.project):
+        in_file = sorted(
+            (e for e in entries if e.location.path == pin.path and e.name),
+            key=lambda e: e.location.line,
+        )
+        after = next((e for e in in_file if e.name > pin.project), None)
+        lines = fixer.pin_lines(pin.project, pin.version, pin.marker, pin.hashes, pin.via)
+        edits.setdefault(pin.path, []).append(
+            fixer.InsertEdit(after.location.line if after else None, lines)
+        )
+    return edits
 
 
 def stdin_text() -> str:
     return read_text(sys.stdin.buffer.read(), "<stdin>")
+
+
+__all__ = ["RunResult", "Settings", "failing", "plan_indexes", "run", "scrub_text", "stdin_text"]

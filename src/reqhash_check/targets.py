@@ -304,11 +304,13 @@ def _expand_platform(platform_tag: str) -> list[str]:
     return [platform_tag]
 
 
-def _parse_python_version(text: str) -> tuple[int, ...]:
-    """pip's --python-version: "3", "3.12", "312" or "3.12.1"."""
+def parse_python_version(text: str) -> tuple[int, ...]:
+    """pip's --python-version: "3", "3.12", "312" or "3.12.1" (pip refuses anything else)."""
     text = text.strip()
-    if not re.fullmatch(r"\d+(\.\d+){0,2}", text):
-        raise ValueError(f"invalid Python version {text!r}: expected e.g. 3.12 or 312")
+    if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", text):
+        raise ValueError(
+            f"invalid Python version {text!r}: expected e.g. 3.12 or 312 (at most three parts)"
+        )
     if "." in text:
         return tuple(int(part) for part in text.split("."))
     if len(text) > 1:
@@ -372,7 +374,7 @@ def targets_from_pip_options(
     if not python_versions and not platforms and implementation is None and not abis:
         return [current_target()]
     impl = implementation or None
-    versions: list[tuple[int, ...] | None] = [_parse_python_version(v) for v in python_versions]
+    versions: list[tuple[int, ...] | None] = [parse_python_version(v) for v in python_versions]
     if not versions:
         versions = [None]
     platform_tags = list(dict.fromkeys(platforms))
@@ -404,6 +406,15 @@ TARGET_NAME_GRAMMAR = (
     "macos-<x86_64|arm64>-<major>[.<minor>]-<py> | windows-<amd64|x86|arm64>-<py>, "
     "where <py> is cp<XY> or pp<XY> (e.g. linux-x86_64-glibc2.28-cp312, "
     "macos-arm64-11-cp311, windows-amd64-cp310)"
+)
+
+EXAMPLE_TARGETS = (
+    "linux-x86_64-glibc2.28-cp312",
+    "linux-aarch64-glibc2.28-cp312",
+    "linux-x86_64-musl1.2-cp312",
+    "macos-arm64-11-cp312",
+    "macos-x86_64-10.15-cp312",
+    "windows-amd64-cp312",
 )
 
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
@@ -475,7 +486,9 @@ def parse_target_name(text: str) -> Target:
     nodot = _nodot(python_version)
     tags: list[Tag] = []
     if impl == "cp":
-        tags += ptags.cpython_tags(python_version, abis=[f"cp{nodot}"], platforms=platforms)
+        # Below 3.8 CPython's ABI tag carries the pymalloc flag: cp37m, as on a real 3.7 host.
+        abi = f"cp{nodot}m" if python_version < (3, 8) else f"cp{nodot}"
+        tags += ptags.cpython_tags(python_version, abis=[abi], platforms=platforms)
     else:
         tags += ptags.generic_tags(f"pp{nodot}", abis=[f"pypy{nodot}_pp73"], platforms=platforms)
     tags += ptags.compatible_tags(python_version, interpreter=f"{impl}{nodot}", platforms=platforms)
@@ -522,7 +535,8 @@ _SDIST_EXTENSIONS = (
 _SortKey = tuple[int, int, int, Version, int, tuple[()] | tuple[int, str]]
 
 
-def _requires_python_ok(requires_python: str | None, python_version: Sequence[int]) -> bool:
+def requires_python_allows(requires_python: str | None, python_version: Sequence[int]) -> bool:
+    """Whether a file's Requires-Python admits the version (pip pads it to three parts)."""
     if not requires_python:
         return True
     try:
@@ -572,7 +586,7 @@ class _Ranker:
                 return False
             if not self.policy.allows_sdist(self.project):
                 return False
-        return _requires_python_ok(file.requires_python, self.target.python_version)
+        return requires_python_allows(file.requires_python, self.target.python_version)
 
     def key(self, file: DistFile, allowed: _AllowedHashes | None) -> _SortKey:
         binary_preference = 0

@@ -56,6 +56,11 @@ class ReleaseFiles:
 class IndexQueryError(Exception):
     """The index could not be asked, or answered badly. The message is safe to print."""
 
+    def __init__(self, message: str, *, index: str | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+        """The index (as shown) that failed, when known."""
+
 
 class IndexUnavailable(IndexQueryError):
     """Timeout, refused connection, 5xx or 429 after retries, or an answer we cannot read."""

@@ -243,10 +243,15 @@ class CachingIndex(ABC):
                 error = _MISSING_ERRORS[entry.payload["missing"]]
                 raise error(f"{self._display_url}: no {what}")
         if self._offline:
-            raise OfflineMiss(f"{self._display_url}: {what}: not in the cache (offline)")
+            raise OfflineMiss(
+                f"{self._display_url}: {what}: not in the cache (offline)", index=self._display_url
+            )
         previous = entry if entry is not None and state is None and entry.etag else None
         try:
             fetched = await fetch(previous)
+        except IndexUnavailable as exc:
+            exc.index = exc.index or self._display_url
+            raise
         except (ProjectNotFound, VersionNotFound) as exc:
             if cache is not None:
                 kind_missing = "version" if isinstance(exc, VersionNotFound) else "project"

@@ -16,7 +16,7 @@ from reqhash_check.index.base import (
     VersionNotFound,
 )
 from reqhash_check.index.cache import ReleaseCache
-from reqhash_check.index.http import HttpClient, HttpSettings
+from reqhash_check.index.http import HttpClient, HttpSettings, redact_url
 from reqhash_check.index.pypi import PyPIJsonIndex, is_pypi_simple_url, pypi_base_url
 from reqhash_check.index.simple import SimpleIndex
 
@@ -47,6 +47,8 @@ class MultiIndex:
             raise ValueError("at least one index is needed")
         self.indexes = tuple(indexes)
         self._http = http
+        self.problems: dict[str, list[str]] = {}
+        """Each index that could not be asked → why, one entry per failed request."""
 
     @property
     def display_url(self) -> str:
@@ -84,9 +86,12 @@ class MultiIndex:
             raise unexpected[0]
         found = [a for a in answers if isinstance(a, ReleaseFiles)]
         errors = [a for a in answers if isinstance(a, IndexQueryError)]
+        failed = [e for e in errors if isinstance(e, IndexUnavailable)]
+        for error in failed:
+            self.problems.setdefault(error.index or "", []).append(str(error))
         if not found:
             raise _first_problem(errors)
-        unreachable = tuple(str(e) for e in errors if isinstance(e, IndexUnavailable))
+        unreachable = tuple(dict.fromkeys(e.index or str(e) for e in failed))
         files: list[DistFile] = []
         seen: set[tuple[str, str | None]] = set()
         for release in found:
@@ -122,6 +127,28 @@ class MultiIndex:
             await index.aclose()
         if self._http is not None:
             await self._http.aclose()
+
+
+class RefusedIndex:
+    """An index that is not contacted: every question gets `reason` as an index failure, so
+    what depends on it is reported unverified rather than guessed."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        self._label = label
+        self._reason = reason
+
+    @property
+    def display_url(self) -> str:
+        return self._label
+
+    async def release(self, project: str, version: str) -> ReleaseFiles:
+        raise IndexUnavailable(self._reason, index=self._label)
+
+    async def project_files(self, project: str) -> tuple[DistFile, ...]:
+        raise IndexUnavailable(self._reason, index=self._label)
+
+    async def aclose(self) -> None:
+        return None
 
 
 def open_index(
@@ -160,6 +187,7 @@ def open_indexes(
     retries: int = 3,
     backoff: float = 0.5,
     labels: Mapping[str, str] | None = None,
+    refused: Mapping[str, str] | None = None,
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
 
@@ -174,7 +202,11 @@ def open_indexes(
         if extra and extra.rstrip("/") not in {u.rstrip("/") for u in urls}:
             urls.append(extra)
     labels = labels or {}
-    indexes = [
-        open_index(url, http, cache=cache, offline=offline, label=labels.get(url)) for url in urls
+    refused = refused or {}
+    indexes: list[Index] = [
+        RefusedIndex(labels.get(url) or redact_url(url), refused[url])
+        if url in refused
+        else open_index(url, http, cache=cache, offline=offline, label=labels.get(url))
+        for url in urls
     ]
     return MultiIndex(indexes, http)

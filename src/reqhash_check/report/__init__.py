@@ -19,6 +19,8 @@ class RenderContext:
     tool_version: str = ""
     fix_command: str = "reqhash-check --fix"
     """The command a user runs to fix mismatch findings, shown under them."""
+    fix_hint: str = "reqhash-check --fix {path}"
+    """How to fix a fixable finding where the tool runs; `{path}` is the finding's file."""
 
 
 Renderer = Callable[[Report, RenderContext], str]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Location, Report, Severity, Unverified
+from reqhash_check.findings import Finding, Location, Report, Severity, Unverified
 from reqhash_check.report import RenderContext
 from reqhash_check.report import markdown as markdown_report
+from reqhash_check.report.escape import safe
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
 
 def escape_data(text: str) -> str:
-    """A command's message, escaped as the Actions toolkit's `escapeData` does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A command's message, escaped as the Actions toolkit's `escapeData` does, after any
+    other control character from a file or an index is made visible."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return safe(text)
 
 
 def escape_property(text: str) -> str:
@@ -47,12 +50,12 @@ def _finding_command(finding: Finding, context: RenderContext) -> str:
     message = finding.message
     if finding.target and finding.target not in message:
         message += f"\nTarget: {finding.target}"
+    message += "".join(f"\n{line}" for line in finding.detail)
     if finding.kb:
         message += f"\nKB: {finding.kb}"
-    if finding.fix or finding.kb == KB_HASH_MISMATCH:
-        message += f"\nFix: {context.fix_command}"
-        if finding.fix:  # what --fix would rewrite, e.g. "--hash lines for six==1.16.0"
-            message += f" (rewrites the {finding.fix})"
+    if finding.fix is not None:
+        message += f"\nFix: {context.fix_hint.replace('{path}', finding.location.path)}"
+        message += f" ({finding.fix.title})"
     name = "error" if finding.severity is Severity.ERROR else "warning"
     return command(name, {**_position(finding.location), "title": title}, message)
 
@@ -66,14 +69,33 @@ def _unverified_command(item: Unverified) -> str:
     )
 
 
+def _index_commands(report: Report) -> list[str]:
+    lines = [command("error", {"title": "index error"}, problem) for problem in report.index_errors]
+    for use in report.indexes:
+        if use.origin is None:
+            continue
+        state = "" if use.contacted else " (not contacted)"
+        lines.append(
+            command(
+                "notice",
+                {**_position(use.origin), "title": "package source"},
+                f"this file sends pip to the {use.kind} {use.url}{state}",
+            )
+        )
+    return lines
+
+
 def render(report: Report, context: RenderContext) -> str:
     lines = [
-        _finding_command(f, context) for f in sorted(report.findings, key=lambda f: f.sort_key)
+        _finding_command(f, context)
+        for f in sorted(report.findings, key=lambda f: f.sort_key)
+        if not f.suppressed
     ]
     lines += [
         _unverified_command(u)
         for u in sorted(report.unverified, key=lambda u: (u.location, u.project))
     ]
+    lines += _index_commands(report)
     return "".join(line + "\n" for line in lines)
 
 

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
-from reqhash_check.findings import Finding, Report, Severity
+from reqhash_check.findings import (
+    AddHashes,
+    Finding,
+    Fix,
+    IndexUse,
+    PinDependency,
+    Report,
+    SetHashes,
+    Severity,
+)
 from reqhash_check.report import RenderContext
 
 SCHEMA_VERSION = 1
@@ -19,11 +29,16 @@ def render(report: Report, context: RenderContext) -> str:
         "summary": {
             "errors": report.count(Severity.ERROR),
             "warnings": report.count(Severity.WARNING),
+            "suppressed": report.suppressed,
+            "by_rule": dict(sorted(Counter(f.rule for f in report.active).items())),
             "files": list(dict.fromkeys(report.files)),
             "requirements": report.requirements_checked,
             "targets": list(report.targets),
             "unverified": len(report.unverified),
             "unreadable": list(report.unreadable),
+            "indexes": [index_dict(u) for u in report.indexes],
+            "index_errors": list(report.index_errors),
+            "dependencies_unknown": list(report.dependencies_unknown),
         },
         "unverified": [
             {
@@ -38,6 +53,33 @@ def render(report: Report, context: RenderContext) -> str:
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def index_dict(use: IndexUse) -> dict[str, Any]:
+    return {
+        "url": use.url,
+        "kind": use.kind,
+        "path": use.origin.path if use.origin else None,
+        "line": use.origin.line if use.origin else None,
+        "contacted": use.contacted,
+    }
+
+
+def fix_dict(fix: Fix | None) -> dict[str, Any] | None:
+    if isinstance(fix, SetHashes):
+        return {"kind": "set-hashes", "title": fix.title, "hashes": list(fix.hashes)}
+    if isinstance(fix, AddHashes):
+        return {"kind": "add-hashes", "title": fix.title, "hashes": list(fix.hashes)}
+    if isinstance(fix, PinDependency):
+        return {
+            "kind": "pin-dependency",
+            "title": fix.title,
+            "project": fix.project,
+            "specifiers": [spec for spec, _ in fix.specifiers],
+            "marker": fix.marker,
+            "path": fix.path,
+        }
+    return None
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
@@ -56,4 +98,6 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
             "expected": list(finding.hashes.expected) if finding.hashes else [],
         },
         "target": finding.target,
+        "suppressed": finding.suppressed,
+        "fix": fix_dict(finding.fix),
     }

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Report, Severity
 from reqhash_check.report import RenderContext
+from reqhash_check.report.escape import safe
 from reqhash_check.rules import RULES
 
 TITLE = "reqhash-check"
@@ -21,14 +22,15 @@ _SPECIALS = re.compile(r"([\\`*_\[\]<>|~&#!])")
 
 
 def escape(text: str) -> str:
-    """Text for a table cell or a paragraph: specials escaped, line breaks as `<br>`."""
+    """Text for a table cell or a paragraph: specials escaped, line breaks as `<br>`, other
+    control characters made visible."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "<br>".join(_SPECIALS.sub(r"\\\1", line) for line in lines)
+    return "<br>".join(_SPECIALS.sub(r"\\\1", safe(line)) for line in lines)
 
 
 def code(text: str, *, cell: bool = True) -> str:
     """An inline code span that survives backticks inside (and `|` when it is in a table cell)."""
-    text = text.replace("\r", " ").replace("\n", " ")
+    text = safe(text.replace("\r", " ").replace("\n", " "))
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -54,7 +56,11 @@ def _project_label(finding: Finding) -> str:
 
 def _rule_link(rule_id: str) -> str:
     rule = RULES.get(rule_id)
-    return f"[{code(rule_id)}]({rule.help_uri})" if rule else code(rule_id)
+    return f'<abbr title="{_attr(rule.summary)}">{code(rule_id)}</abbr>' if rule else code(rule_id)
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
 def _lines(finding: Finding) -> str:
@@ -87,7 +93,7 @@ def _install_table(report: Report) -> list[str]:
     """Rows: each project (or, for findings about no project, each file); columns: targets."""
     targets = _targets(report)
     rows: dict[str, list[Finding]] = {}
-    for finding in sorted(report.findings, key=lambda f: f.sort_key):
+    for finding in sorted(report.active, key=lambda f: f.sort_key):
         key = _project_label(finding) or f"{finding.location.path}"
         rows.setdefault(key, []).append(finding)
     if not rows:
@@ -114,11 +120,11 @@ def _install_table(report: Report) -> list[str]:
 
 
 def _findings_section(report: Report, context: RenderContext) -> list[str]:
-    if not report.findings:
+    if not report.active:
         return []
     out = ["## Findings", ""]
     by_path: dict[str, list[Finding]] = {}
-    for finding in sorted(report.findings, key=lambda f: f.sort_key):
+    for finding in sorted(report.active, key=lambda f: f.sort_key):
         by_path.setdefault(finding.location.path, []).append(finding)
     for path, findings in by_path.items():
         out += [f"### {code(path, cell=False)}", ""]
@@ -126,8 +132,11 @@ def _findings_section(report: Report, context: RenderContext) -> list[str]:
         out.append(_row(["---:", "---", "---", "---", "---", "---"]))
         for f in findings:
             message = escape(f.message)
-            if f.fix:  # what --fix would rewrite, e.g. "--hash lines for six==1.16.0"
-                message += f"<br>Fix: {code(context.fix_command)} rewrites the {escape(f.fix)}"
+            for line in f.detail:
+                message += f"<br>{escape(line)}"
+            if f.fix is not None:
+                hint = context.fix_hint.replace("{path}", f.location.path)
+                message += f"<br>Fix: {escape(hint)} ({escape(f.fix.title)})"
             cells = [
                 _lines(f),
                 f.severity.value,
@@ -138,11 +147,13 @@ def _findings_section(report: Report, context: RenderContext) -> list[str]:
             ]
             out.append(_row(cells))
         out.append("")
-    if any(f.kb == KB_HASH_MISMATCH for f in report.findings):
+    if any(f.kb == KB_HASH_MISMATCH for f in report.active):
         out += [
             f"Findings with the knowledge-base ID {code(KB_HASH_MISMATCH, cell=False)} predict "
             "`THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE`. "
-            f"To regenerate the hashes run {code(context.fix_command, cell=False)}.",
+            f"To regenerate the hashes run {code(context.fix_command, cell=False)}. "
+            "Deleting the hashes, dropping `--require-hashes` or purging pip's cache does not "
+            "help: the first two throw the protection away, and a file's hash never changes.",
             "",
         ]
     return out
@@ -185,7 +196,34 @@ def summary_line(report: Report) -> str:
     parts.append(scope)
     if report.unverified:
         parts.append(f"{_plural(len(report.unverified), 'requirement')} not verified")
+    if report.suppressed:
+        parts.append(f"{report.suppressed} suppressed")
     return "; ".join(parts) + "."
+
+
+def _sources_section(report: Report) -> list[str]:
+    out: list[str] = []
+    if report.index_errors:
+        out += ["## Index errors", ""]
+        out += [f"- {escape(problem)}" for problem in report.index_errors]
+        out.append("")
+    if report.indexes:
+        out += ["## Package sources", ""]
+        for use in report.indexes:
+            where = (
+                f" (sent there by {code(use.origin.path, cell=False)} line {use.origin.line})"
+                if use.origin
+                else ""
+            )
+            state = "" if use.contacted else " — not contacted"
+            out.append(f"- {use.kind} {code(use.url, cell=False)}{where}{state}")
+        out.append("")
+    if report.dependencies_unknown:
+        out += [
+            "Dependencies not known for: " + "; ".join(map(escape, report.dependencies_unknown)),
+            "",
+        ]
+    return out
 
 
 def render(report: Report, context: RenderContext) -> str:
@@ -199,6 +237,7 @@ def render(report: Report, context: RenderContext) -> str:
     lines += _install_table(report)
     lines += _findings_section(report, context)
     lines += _unverified_section(report)
+    lines += _sources_section(report)
     if context.tool_version:
         lines += [f"<sub>{TITLE} {escape(context.tool_version)}</sub>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"

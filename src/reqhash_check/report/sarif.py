@@ -41,14 +41,12 @@ def _tags(rule: Rule) -> list[str]:
 
 
 def _descriptor(rule: Rule) -> dict[str, Any]:
-    pip_does = rule.pip_does if rule.pip_does.strip("-") else "nothing: it is a note"
-    kb = f"\n\nKnowledge-base ID: {rule.kb}" if rule.kb else ""
-    kb_md = f"\n\nKnowledge-base ID: `{rule.kb}`" if rule.kb else ""
     properties: dict[str, Any] = {
         "tags": _tags(rule),
         "precision": "very-high",
         "problem.severity": _level(rule.severity),
         "requiresIndex": rule.needs_index,
+        "fixable": rule.fixable is not None,
     }
     if rule.kb:
         properties["kb"] = rule.kb
@@ -58,15 +56,9 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         descriptor["name"] = name
     return descriptor | {
         "shortDescription": {"text": rule.summary},
-        "fullDescription": {"text": f"{rule.summary} pip {pip_does}."},
-        "help": {
-            "text": f"{rule.summary}\n\nWhat pip does: {pip_does}.\n\nFix: {rule.help}{kb}",
-            "markdown": (
-                f"{rule.summary}\n\n**What pip does:** {pip_does}.\n\n"
-                f"**Fix:** {rule.help}{kb_md}\n\n[Rule documentation]({rule.help_uri})"
-            ),
-        },
-        "helpUri": rule.help_uri,
+        "fullDescription": {"text": f"{rule.summary} What pip does: {rule.pip_does}"},
+        # The whole documentation travels with the report: code scanning shows it as is.
+        "help": {"text": rule.explain(), "markdown": rule.markdown()},
         "defaultConfiguration": {"level": _level(rule.severity)},
         "properties": properties,
     }
@@ -118,7 +110,7 @@ def _result(finding: Finding) -> dict[str, Any]:
         "version": finding.version,
         "target": finding.target,
         "kb": finding.kb,
-        "fix": finding.fix,
+        "fix": finding.fix.title if finding.fix is not None else None,
     }
     properties: dict[str, Any] = {"severity": finding.severity.value}
     properties.update({key: value for key, value in optional.items() if value is not None})
@@ -137,6 +129,10 @@ def _result(finding: Finding) -> dict[str, Any]:
     }
     if finding.rule in _RULE_INDEX:
         result["ruleIndex"] = _RULE_INDEX[finding.rule]
+    if finding.suppressed:
+        result["suppressions"] = [
+            {"kind": "inSource", "justification": "# reqhash: ignore[...] on its lines"}
+        ]
     return result
 
 

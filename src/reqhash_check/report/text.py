@@ -1,91 +1,22 @@
-"""Human output: `path:line: rule message`, grouped per file, with what to do underneath."""
+"""Human output: one line per finding (`path:line: rule message`), grouped per file; detail
+under a finding only where it adds something; advice once per run; a summary by rule."""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from itertools import groupby
 
-from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Report, Severity
+from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Report, Severity, Unverified
 from reqhash_check.report import RenderContext
+from reqhash_check.report.escape import safe, safe_line
 
 _RED, _YELLOW, _DIM, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[1m", "\033[0m"
 
 DEAD_ENDS = (
-    "do not delete the hashes, turn off --require-hashes or purge pip's cache: "
-    "the first two drop the protection, and a file's hash never changes"
+    "deleting the hashes, dropping --require-hashes or purging pip's cache does not fix a "
+    "mismatch: the first two throw the protection away, and a file's hash never changes"
 )
-
-
-def render(report: Report, context: RenderContext) -> str:
-    paint = _painter(context.color)
-    lines: list[str] = []
-    findings = sorted(report.findings, key=lambda f: f.sort_key)
-    for _path, group in groupby(findings, key=lambda f: f.location.path):
-        items = list(group)
-        if context.quiet:
-            items = [f for f in items if f.severity is Severity.ERROR]
-        for finding in items:
-            lines.append(_headline(finding, paint))
-            if not context.quiet:
-                lines.extend(_details(finding, context, paint))
-        if items:
-            lines.append("")
-    for skipped in report.unverified:
-        where = f"{skipped.location.path}:{skipped.location.line}"
-        version = f" {skipped.version}" if skipped.version else ""
-        lines.append(
-            f"{where}: {paint(_YELLOW, 'not verified')} {skipped.project}{version}: "
-            f"{skipped.reason}"
-        )
-    if report.unverified:
-        lines.append("")
-    lines.append(_summary(report, paint))
-    return "\n".join(lines) + "\n"
-
-
-def _headline(finding: Finding, paint: _Paint) -> str:
-    colour = _RED if finding.severity is Severity.ERROR else _YELLOW
-    where = f"{finding.location.path}:{finding.location.line}"
-    suffix = "" if finding.severity is Severity.ERROR else " (warning)"
-    return f"{paint(_BOLD, where)}: {paint(colour, finding.rule)} {finding.message}{suffix}"
-
-
-def _details(finding: Finding, context: RenderContext, paint: _Paint) -> list[str]:
-    if finding.kb != KB_HASH_MISMATCH or finding.severity is not Severity.ERROR:
-        return []
-    lines = [paint(_DIM, f"    kb: {finding.kb}")]
-    if finding.hashes and finding.hashes.expected and finding.project and finding.version:
-        lines.append(f"    published hashes for {finding.project}=={finding.version}:")
-        shown = finding.hashes.expected if context.verbose else finding.hashes.expected[:6]
-        lines.extend(f"        --hash={h}" for h in shown)
-        hidden = len(finding.hashes.expected) - len(shown)
-        if hidden:
-            lines.append(f"        … and {hidden} more (-v shows all)")
-    path = finding.location.path
-    command = f"reqhash-check --fix {path}" if path != "-" else context.fix_command
-    lines.append(f"    fix: {command}")
-    lines.append(paint(_DIM, f"    {DEAD_ENDS}"))
-    return lines
-
-
-def _summary(report: Report, paint: _Paint) -> str:
-    errors = report.count(Severity.ERROR)
-    warnings = report.count(Severity.WARNING)
-    files = len(dict.fromkeys(report.files))
-    counts = f"{_n(errors, 'error')}, {_n(warnings, 'warning')}"
-    text = f"{counts} in {_n(files, 'file')} ({_n(report.requirements_checked, 'requirement')})"
-    if report.unverified:
-        text += f"; {_n(len(report.unverified), 'requirement')} NOT verified against the index"
-    if report.unreadable:
-        text += f"; {_n(len(report.unreadable), 'input')} could NOT be read"
-    if errors or report.unreadable:
-        return paint(_RED, text)
-    if report.unverified:
-        return paint(_YELLOW, text)
-    return text if warnings else f"OK: {text}"
-
-
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+MAX_LISTED = 8
 
 
 class _Paint:
@@ -96,5 +27,114 @@ class _Paint:
         return f"{code}{text}{_RESET}" if self.enabled else text
 
 
-def _painter(enabled: bool) -> _Paint:
-    return _Paint(enabled)
+def render(report: Report, context: RenderContext) -> str:
+    paint = _Paint(context.color)
+    lines: list[str] = []
+    shown = [
+        f
+        for f in sorted(report.findings, key=lambda f: f.sort_key)
+        if (context.verbose or not f.suppressed)
+        and not (context.quiet and f.severity is not Severity.ERROR)
+    ]
+    for path, group in groupby(shown, key=lambda f: f.location.path):
+        items = list(group)
+        for finding in items:
+            lines.append(_headline(finding, paint))
+            if not context.quiet:
+                lines += [f"    {safe_line(d)}" for d in _details(finding, context)]
+        fixable = [f for f in items if f.fix is not None and not f.suppressed]
+        if fixable and not context.quiet:
+            hint = context.fix_hint.replace("{path}", path)
+            lines.append(paint(_DIM, f"  fix {len(fixable)} of these: {safe(hint)}"))
+        lines.append("")
+    lines += _unverified(report.unverified, paint)
+    if not context.quiet:
+        lines += _notes(report, paint)
+    lines.append(_summary(report, paint))
+    return "\n".join(lines) + "\n"
+
+
+def _headline(finding: Finding, paint: _Paint) -> str:
+    colour = _RED if finding.severity is Severity.ERROR else _YELLOW
+    where = safe_line(f"{finding.location.path}:{finding.location.line}")
+    suffix = "" if finding.severity is Severity.ERROR else " (warning)"
+    if finding.suppressed:
+        suffix += " (suppressed)"
+    return f"{paint(_BOLD, where)}: {paint(colour, finding.rule)} {safe(finding.message)}{suffix}"
+
+
+def _details(finding: Finding, context: RenderContext) -> list[str]:
+    details = list(finding.detail)
+    if context.verbose and finding.hashes:
+        details += [f"listed: {h}" for h in finding.hashes.listed]
+        details += [f"published: {h}" for h in finding.hashes.expected]
+    if context.verbose and finding.kb:
+        details.append(f"kb: {finding.kb}")
+    if context.verbose and finding.fix is not None:
+        details.append(f"--fix would {finding.fix.title}")
+    return details
+
+
+def _unverified(items: tuple[Unverified, ...], paint: _Paint) -> list[str]:
+    if not items:
+        return []
+    by_reason: dict[str, list[Unverified]] = defaultdict(list)
+    for item in items:
+        by_reason[item.reason].append(item)
+    lines = []
+    for reason, group in by_reason.items():
+        names = [
+            f"{u.project} {u.version} ({u.location.path}:{u.location.line})"
+            if u.version
+            else f"{u.project} ({u.location.path}:{u.location.line})"
+            for u in group
+        ]
+        more = len(names) - MAX_LISTED
+        listed = ", ".join(names[:MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+        lines.append(f"{paint(_YELLOW, 'not verified')}: {safe(f'{listed}: {reason}')}")
+    return [*lines, ""]
+
+
+def _notes(report: Report, paint: _Paint) -> list[str]:
+    lines = [f"{paint(_RED, 'index error')}: {safe(p)}" for p in report.index_errors]
+    lines += [safe_line(f"dependencies not known for {n}") for n in report.dependencies_unknown]
+    if report.indexes:
+        parts = []
+        for use in report.indexes:
+            where = f" ({use.origin.path}:{use.origin.line})" if use.origin else ""
+            parts.append(use.url + where + ("" if use.contacted else " [not contacted]"))
+        label = "indexes consulted" if len(parts) > 1 else "index consulted"
+        lines.append(safe_line(f"{label}: {'; '.join(parts)}"))
+    if any(f.kb == KB_HASH_MISMATCH and not f.suppressed for f in report.findings):
+        lines.append(paint(_DIM, f"{KB_HASH_MISMATCH}: {DEAD_ENDS}"))
+    return lines
+
+
+def _summary(report: Report, paint: _Paint) -> str:
+    errors = report.count(Severity.ERROR)
+    warnings = report.count(Severity.WARNING)
+    files = len(dict.fromkeys(report.files))
+    text = (
+        f"{_n(errors, 'error')}, {_n(warnings, 'warning')} in {_n(files, 'file')} "
+        f"({_n(report.requirements_checked, 'requirement')})"
+    )
+    by_rule = Counter(f.rule for f in report.active)
+    if by_rule:
+        text += ": " + ", ".join(f"{rule} {n}" for rule, n in sorted(by_rule.items()))
+    if report.suppressed:
+        text += f"; {report.suppressed} suppressed"
+    if report.unverified:
+        text += f"; {_n(len(report.unverified), 'requirement')} NOT verified against the index"
+    elif report.index_errors:
+        text += "; an index could NOT be asked"
+    if report.unreadable:
+        text += f"; {_n(len(report.unreadable), 'input')} could NOT be read"
+    if errors or report.unreadable:
+        return paint(_RED, text)
+    if report.unverified or report.index_errors:
+        return paint(_YELLOW, text)
+    return text if warnings else f"OK: {text}"
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -1,0 +1,107 @@
+"""The checker: requirement entries + release data + targets → findings. No I/O here.
+
+It is the loop that calls each registered rule function (`rules.implements`) with the
+context of its scope: the file set, each requirement, each pinned requirement's release,
+each target. A requirement whose release could not be asked is a result too
+(`Unverified`), and so is one whose answer came from only some of the indexes consulted,
+when what they publish does not settle the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+# The rule modules register their functions when imported.
+from reqhash_check.check import dependencies, entries, fileset, install, releases  # noqa: F401
+from reqhash_check.check.context import (
+    NEWEST_PIP,
+    OLDEST_PIP,
+    CheckOptions,
+    EntryContext,
+    ReleaseLookup,
+    SetContext,
+    TargetContext,
+    entry_hashes,
+    marker_applies,
+    published_hashes,
+)
+from reqhash_check.findings import Finding, Unverified
+from reqhash_check.requirements import ParseProblem, RequirementSet
+from reqhash_check.rules import checks
+
+__all__ = [
+    "NEWEST_PIP",
+    "OLDEST_PIP",
+    "CheckOptions",
+    "CheckResult",
+    "ReleaseLookup",
+    "check",
+    "entry_hashes",
+    "published_hashes",
+]
+
+# Findings that depend on which files the index publishes: with an index missing from the
+# answer, they may be wrong either way.
+_FILE_DEPENDENT = frozenset(
+    {"stale-hash", "foreign-hash", "uncovered-target", "no-installable-file", "fallback-target"}
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    findings: tuple[Finding, ...]
+    unverified: tuple[Unverified, ...]
+
+
+def check(
+    req_set: RequirementSet,
+    problems: Sequence[ParseProblem],
+    lookups: Mapping[tuple[str, str], ReleaseLookup],
+    options: CheckOptions,
+) -> CheckResult:
+    ctx = SetContext(req_set, problems, lookups, options)
+    findings: list[Finding] = []
+    unverified: list[Unverified] = []
+    for _rule, function in checks("set"):
+        findings.extend(function(ctx))
+    for entry in req_set.entries:
+        entry_ctx = EntryContext(ctx, entry)
+        for _rule, function in checks("entry"):
+            findings.extend(function(entry_ctx))
+        if entry.is_constraint or entry_ctx.lookup is None:
+            continue
+        found = _release_findings(entry_ctx)
+        lookup = entry_ctx.lookup
+        release = lookup.release
+        if lookup.error is not None:
+            unverified.append(Unverified(entry.location, entry.name, entry.pin, lookup.error))
+        elif release is not None and release.unreachable and _unsettled(found):
+            reason = (
+                f"{', '.join(release.unreachable)} could not be asked, and what "
+                f"{release.index_url} publishes does not settle it"
+            )
+            unverified.append(Unverified(entry.location, entry.name, entry.pin, reason))
+            found = [f for f in found if f.rule not in _FILE_DEPENDENT]
+        findings.extend(found)
+    ordered = sorted(dict.fromkeys(findings), key=lambda f: f.sort_key)
+    return CheckResult(tuple(ordered), tuple(unverified))
+
+
+def _release_findings(ctx: EntryContext) -> list[Finding]:
+    found: list[Finding] = []
+    for _rule, function in checks("release"):
+        found.extend(function(ctx))
+    if ctx.release is None:
+        return found
+    for target in ctx.options.targets:
+        if not marker_applies(ctx.entry.marker, target):
+            continue
+        target_ctx = TargetContext(ctx, target)
+        for _rule, function in checks("target"):
+            found.extend(function(target_ctx))
+    return found
+
+
+def _unsettled(found: Sequence[Finding]) -> bool:
+    return any(f.rule in _FILE_DEPENDENT for f in found)

@@ -1,0 +1,276 @@
+"""What a rule function is called with: the file set, one requirement, one target.
+
+The contexts compute shared facts once (the hashes listed and published, which file pip
+picks on a target) so each rule function stays a few lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from packaging.markers import InvalidMarker, Marker
+
+from reqhash_check.findings import Finding, Fix, HashSet, Location, Severity
+from reqhash_check.hashes import STRONG_ALGORITHMS
+from reqhash_check.index.base import DistFile, ReleaseFiles
+from reqhash_check.requirements import (
+    Kind,
+    ParseProblem,
+    RequirementEntry,
+    RequirementSet,
+)
+from reqhash_check.rules import RULES
+from reqhash_check.targets import BinaryPolicy, Pick, Target, pick_file
+
+PIP_ACCEPTS_UNPINNED_HASHED = (26, 1)
+"""pip 26.1 began to accept a hashed requirement that is not pinned with ==."""
+PIP_REFUSES_INVALID_METADATA = (24, 1)
+"""pip 24.1 began to ignore releases whose metadata its packaging cannot parse."""
+OLDEST_PIP = (23, 0)
+NEWEST_PIP = (26, 3)
+
+
+@dataclass(frozen=True)
+class ReleaseLookup:
+    """What the index said about one (project, version): files, "no such thing", or nothing."""
+
+    release: ReleaseFiles | None = None
+    missing: str | None = None
+    """"project" or "version" when the index has no such project or version."""
+    error: str | None = None
+    """Why the index could not be asked; the requirement is unverified."""
+    offline: bool = False
+    """The error is an --offline cache miss rather than a failing index."""
+    history: Mapping[str, DistFile] = field(default_factory=dict)
+    """sha256 → file, over every release of the project: where a stale hash comes from."""
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    require_hashes: bool = False
+    pip_version: tuple[int, int] | None = None
+    """The pip that will install; None models the strictest pip still in common use for
+    each rule (so nothing some pip in use would fail on is missed)."""
+    targets: tuple[Target, ...] = ()
+    binary_options: tuple[tuple[str, str], ...] = ()
+    """("only_binary" | "no_binary", value) from the command line, in the order given."""
+    prefer_binary: bool = False
+    allowed_hosts: frozenset[str] | None = None
+    """--allow-index: the only hosts a file may send pip to (None: no allow-list)."""
+    indexes_shown: str = ""
+    """The indexes consulted for this set, as messages name them."""
+    fix_targets_only: bool = False
+    """Fixes write only the hashes of files some target can install."""
+
+
+def entry_hashes(entry: RequirementEntry) -> tuple[str, ...]:
+    """The entry's hashes as `algo:hex`, with a URL's `#sha256=` fragment, as pip counts them."""
+    # pip lowercases digests before comparing, but takes algorithm names as written.
+    listed = [f"{h.algorithm}:{h.digest.lower()}" for h in entry.hashes]
+    if entry.url and "#" in entry.url:
+        for part in entry.url.split("#", 1)[1].split("&"):
+            algorithm, _, digest = part.partition("=")
+            if algorithm in STRONG_ALGORITHMS and digest:
+                listed.append(f"{algorithm}:{digest.lower()}")
+    return tuple(dict.fromkeys(listed))
+
+
+def published_hashes(files: Iterable[DistFile]) -> set[str]:
+    return {f"{algo}:{digest.lower()}" for f in files for algo, digest in f.hashes.items()}
+
+
+def sha256_hashes(files: Iterable[DistFile]) -> tuple[str, ...]:
+    return tuple(sorted({f"sha256:{f.sha256.lower()}" for f in files if f.sha256}))
+
+
+def marker_applies(marker: str | None, target: Target, extra: str = "") -> bool:
+    if not marker:
+        return True
+    try:
+        return Marker(marker).evaluate({**target.marker_environment, "extra": extra})
+    except InvalidMarker:
+        return True
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return one if count == 1 else many
+
+
+class SetContext:
+    """One top-level file with its includes, and everything the rules need about it."""
+
+    def __init__(
+        self,
+        req_set: RequirementSet,
+        problems: Sequence[ParseProblem],
+        lookups: Mapping[tuple[str, str], ReleaseLookup],
+        options: CheckOptions,
+    ) -> None:
+        self.req_set = req_set
+        self.problems = problems
+        self.lookups = lookups
+        self.options = options
+
+    @cached_property
+    def hash_mode(self) -> bool:
+        """pip turns hash-checking on when any requirement has a --hash or a file (or the
+        command line) says --require-hashes; a URL's #sha256= fragment does not."""
+        return (
+            self.options.require_hashes
+            or any(o.name == "require_hashes" and o.value for o in self.req_set.options)
+            or any(e.hashes for e in self.req_set.entries)
+        )
+
+    @cached_property
+    def policy(self) -> BinaryPolicy:
+        """Format control as pip builds it: the command line first, then each file's option
+        lines in the order pip reads them."""
+        from_files = [
+            (o.name, str(o.value))
+            for o in self.req_set.options
+            if o.name in ("only_binary", "no_binary")
+        ]
+        prefer = self.options.prefer_binary or any(
+            o.name == "prefer_binary" and o.value for o in self.req_set.options
+        )
+        return BinaryPolicy.from_ordered([*self.options.binary_options, *from_files], prefer)
+
+    @cached_property
+    def requirements(self) -> tuple[RequirementEntry, ...]:
+        """The entries pip installs (constraints excluded)."""
+        return tuple(e for e in self.req_set.entries if not e.is_constraint)
+
+    @cached_property
+    def pinned_names(self) -> frozenset[str]:
+        return frozenset(e.name for e in self.req_set.entries if e.name and not e.is_constraint)
+
+    def lookup(self, entry: RequirementEntry) -> ReleaseLookup | None:
+        if entry.kind is not Kind.NAMED or not entry.pin:
+            return None
+        return self.lookups.get((entry.name, entry.pin))
+
+    def pip_fails(self, since: tuple[int, int]) -> bool | None:
+        """Whether the modelled pip has the behaviour pip gained in `since`; None when no
+        pip is modelled (then the strictest reading applies)."""
+        version = self.options.pip_version
+        return None if version is None else version >= since
+
+    def finding(
+        self,
+        rule_id: str,
+        location: Location,
+        message: str,
+        *,
+        entry: RequirementEntry | None = None,
+        suppressed: frozenset[str] = frozenset(),
+        severity: Severity | None = None,
+        hashes: HashSet | None = None,
+        target: str | None = None,
+        fix: Fix | None = None,
+        detail: tuple[str, ...] = (),
+    ) -> Finding:
+        rule = RULES[rule_id]
+        return Finding(
+            rule=rule_id,
+            severity=severity or rule.severity,
+            location=location,
+            project=(entry.raw_name or entry.name or None) if entry else None,
+            version=entry.pin if entry else None,
+            message=message,
+            kb=rule.kb,
+            hashes=hashes,
+            target=target,
+            fix=fix,
+            suppressed=rule_id in suppressed,
+            detail=detail,
+        )
+
+
+class EntryContext:
+    """One requirement of a set, with its release data when it is pinned."""
+
+    def __init__(self, owner: SetContext, entry: RequirementEntry) -> None:
+        self.set = owner
+        self.entry = entry
+
+    @property
+    def options(self) -> CheckOptions:
+        return self.set.options
+
+    @property
+    def project(self) -> str:
+        return self.entry.raw_name or self.entry.name
+
+    @cached_property
+    def lookup(self) -> ReleaseLookup | None:
+        return self.set.lookup(self.entry)
+
+    @property
+    def release(self) -> ReleaseFiles | None:
+        return self.lookup.release if self.lookup is not None else None
+
+    @cached_property
+    def listed(self) -> tuple[str, ...]:
+        return entry_hashes(self.entry)
+
+    @cached_property
+    def published(self) -> set[str]:
+        return published_hashes(self.release.files) if self.release else set()
+
+    @cached_property
+    def expected(self) -> tuple[str, ...]:
+        """The sha256 hashes the index publishes for the pinned version."""
+        return sha256_hashes(self.release.files) if self.release else ()
+
+    @cached_property
+    def hash_set(self) -> HashSet:
+        return HashSet(listed=self.listed, expected=self.expected)
+
+    @cached_property
+    def known(self) -> list[str]:
+        return [h for h in self.listed if h in self.published]
+
+    @cached_property
+    def unknown(self) -> list[str]:
+        """Listed sha256 hashes that match no published file."""
+        return [h for h in self.listed if h not in self.published and h.startswith("sha256:")]
+
+    @cached_property
+    def unconfirmable(self) -> list[str]:
+        """Listed hashes in an algorithm the index does not publish (sha384/sha512)."""
+        return [h for h in self.listed if h not in self.published and not h.startswith("sha256:")]
+
+    def finding(self, rule_id: str, message: str, **extra: object) -> Finding:
+        return self.set.finding(
+            rule_id,
+            self.entry.location,
+            message,
+            entry=self.entry,
+            suppressed=self.entry.suppressed,
+            **extra,  # type: ignore[arg-type]
+        )
+
+
+class TargetContext:
+    """One pinned requirement on one target: which file pip would install there."""
+
+    def __init__(self, entry: EntryContext, target: Target) -> None:
+        self.entry = entry
+        self.target = target
+
+    @cached_property
+    def pick(self) -> Pick:
+        release = self.entry.release
+        assert release is not None
+        return pick_file(
+            self.target,
+            release.files,
+            set(self.entry.listed),
+            self.entry.entry.name,
+            self.entry.set.policy,
+        )
+
+    def finding(self, rule_id: str, message: str, **extra: object) -> Finding:
+        return self.entry.finding(rule_id, message, target=self.target.name, **extra)

@@ -27,7 +27,14 @@ from reqhash_check.index.base import (
     ReleaseFiles,
     VersionNotFound,
 )
-from reqhash_check.index.http import HttpAnswer, HttpClient, normalize_project, version_key
+from reqhash_check.index.http import (
+    HttpAnswer,
+    HttpClient,
+    normalize_project,
+    stated_size,
+    stated_time,
+    version_key,
+)
 
 SCHEMA_VERSION = 1
 _APPLICATION_ID = 0x72686368  # "rhch"
@@ -282,6 +289,8 @@ def file_to_json(dist: DistFile) -> dict[str, Any]:
         "requires_python": dist.requires_python,
         "yanked": dist.yanked,
         "yanked_reason": dist.yanked_reason,
+        "size": dist.size,
+        "upload_time": dist.upload_time,
     }
 
 
@@ -294,6 +303,8 @@ def file_from_json(data: dict[str, Any]) -> DistFile:
         requires_python=data.get("requires_python"),
         yanked=bool(data.get("yanked")),
         yanked_reason=data.get("yanked_reason"),
+        size=stated_size(data.get("size")),
+        upload_time=stated_time(data.get("upload_time")),
     )
 
 

@@ -57,10 +57,10 @@ def _host_key(url: httpx.URL | str) -> str:
 class _IndexAuth(httpx.Auth):
     """Basic auth per host: credentials from index URLs first, then netrc (like pip)."""
 
-    def __init__(self) -> None:
+    def __init__(self, use_netrc: bool = True) -> None:
         self._by_host: dict[str, tuple[str, str]] = {}
         self._netrc: netrc.netrc | None = None
-        self._netrc_loaded = False
+        self._netrc_loaded = not use_netrc
 
     def remember(self, url: str, credentials: tuple[str, str]) -> None:
         self._by_host[_host_key(url)] = credentials
@@ -105,6 +105,8 @@ class HttpSettings:
     """First wait between attempts; doubles each time."""
     max_wait: float = 30.0
     """No single wait (backoff or Retry-After) is longer than this."""
+    use_netrc: bool = True
+    """False for indexes named by an untrusted file: only credentials in their own URL."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,7 @@ class HttpClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
-        self._auth = _IndexAuth()
+        self._auth = _IndexAuth(self.settings.use_netrc)
         self._semaphore = asyncio.Semaphore(max(1, self.settings.concurrency))
         self._client = httpx.AsyncClient(
             headers={"User-Agent": USER_AGENT},
@@ -288,6 +290,20 @@ def keep_hashes(digests: object) -> dict[str, str]:
         for algorithm, digest in digests.items()
         if algorithm in HASH_ALGORITHMS and isinstance(digest, str)
     }
+
+
+def stated_size(value: object) -> int | None:
+    """A file size as an index states it, or None when it is not a plain count of bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
+        return value
+    return None
+
+
+def stated_time(value: object) -> str | None:
+    """An ISO 8601 upload time as an index states it, or None when it is not one."""
+    if isinstance(value, str) and 10 <= len(value) <= 40 and value[:4].isdigit():
+        return value
+    return None
 
 
 def requires_dist_from_metadata(content: bytes) -> tuple[str, ...]:

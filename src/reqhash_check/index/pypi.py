@@ -26,6 +26,8 @@ from reqhash_check.index.http import (
     keep_hashes,
     redact_url,
     same_version,
+    stated_size,
+    stated_time,
 )
 
 PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org", "www.pypi.org"})
@@ -63,6 +65,8 @@ def _dist_file(entry: Any, version: str, page_url: str) -> tuple[dict[str, Any],
         requires_python=requires_python if isinstance(requires_python, str) else None,
         yanked=yanked,
         yanked_reason=(reason.strip() or None) if isinstance(reason, str) else None,
+        size=stated_size(entry.get("size")),
+        upload_time=stated_time(entry.get("upload_time_iso_8601")),
     )
     metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata"))
     return file_to_json(dist), metadata

@@ -30,6 +30,8 @@ from reqhash_check.index.http import (
     keep_hashes,
     redact_url,
     same_version,
+    stated_size,
+    stated_time,
 )
 
 SIMPLE_ACCEPT = (
@@ -51,6 +53,8 @@ class _Link:
     yanked: bool | str
     metadata: bool | dict[str, str]
     """PEP 658/714: False, True (offered, no hash) or the metadata file's hashes."""
+    size: int | None = None
+    upload_time: str | None = None
 
 
 class _NotSimplePage(Exception):
@@ -100,6 +104,8 @@ def _parse_json_page(content: bytes, page_url: str) -> list[_Link]:
                 metadata=_metadata_flag(
                     entry.get("core-metadata", entry.get("dist-info-metadata", False))
                 ),
+                size=stated_size(entry.get("size")),
+                upload_time=stated_time(entry.get("upload-time")),
             )
         )
     return links
@@ -254,6 +260,8 @@ class SimpleIndex(CachingIndex):
                 requires_python=link.requires_python,
                 yanked=bool(link.yanked),
                 yanked_reason=link.yanked if isinstance(link.yanked, str) else None,
+                size=link.size,
+                upload_time=link.upload_time,
             )
             found.append((dist, link))
         return found

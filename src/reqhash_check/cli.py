@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from reqhash_check import __version__
 from reqhash_check.check import STRICTEST_PIP, CheckOptions
 from reqhash_check.config import ConfigError, load_config
+from reqhash_check.lockfile import is_lock_path
 from reqhash_check.report import FORMATS, RenderContext, renderer
 from reqhash_check.requirements import RequirementsFileError
 from reqhash_check.rules import UnknownRuleError, parse_rule_list
@@ -61,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         "files",
         nargs="*",
         metavar="FILE",
-        help="requirements files ('-' reads standard input); "
-        "default: requirements*.txt and requirements/*.txt in the current folder",
+        help="requirements files or PEP 751 lock files (pylock.toml, pylock.NAME.toml; "
+        "'-' reads standard input); default: requirements*.txt, requirements/*.txt, "
+        "pylock.toml and pylock.*.toml in the current folder",
     )
     add("--version", action="version", version=f"reqhash-check {__version__}")
     add(
@@ -153,7 +155,8 @@ def settings_from(
     files = tuple(args.files) or discover_files(Path.cwd())
     if not files:
         raise UsageError(
-            "no requirements files given, and none found (requirements*.txt, requirements/*.txt)"
+            "no requirements files given, and none found (requirements*.txt, "
+            "requirements/*.txt, pylock.toml, pylock.*.toml)"
         )
     if files.count("-") > 1:
         raise UsageError("standard input ('-') can be read only once")
@@ -204,6 +207,10 @@ def discover_files(folder: Path) -> tuple[str, ...]:
     found += sorted(
         os.path.join("requirements", name)
         for name in glob.glob("*.txt", root_dir=folder / "requirements")
+    )
+    # PEP 751 lock files, which pip 26.1+ reads with -r as well.
+    found += sorted(
+        name for name in glob.glob("pylock*.toml", root_dir=folder) if is_lock_path(name)
     )
     return tuple(found)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reqhash_check import fix as fixer
+from reqhash_check import lockfile
 from reqhash_check.check import CheckOptions, ReleaseLookup, check, entry_hashes
 from reqhash_check.collect import Lookups, lookup_releases
 from reqhash_check.findings import Finding, Report, Severity, Unverified
@@ -70,17 +71,26 @@ class _Loaded:
 
 
 def run(settings: Settings, progress: Callable[[int, int], None] | None = None) -> RunResult:
+    lock_paths = tuple(f for f in settings.files if lockfile.is_lock_path(f))
+    locks = _check_locks(settings, lock_paths, progress)
+    settings = replace(settings, files=tuple(f for f in settings.files if f not in lock_paths))
     loaded, read_errors = _load_all(settings)
     lookups: Lookups = {}
     if _needs_index(settings) and any(_pinned(item.req_set) for item in loaded):
         lookups = asyncio.run(_lookup_all(settings, loaded, progress))
     findings, unverified = _check_all(settings, loaded, lookups)
+    findings = sorted([*findings, *locks.findings], key=lambda f: f.sort_key)
+    read_errors = [*locks.read_errors, *read_errors]
     result = RunResult(
         Report(
             findings=tuple(findings),
-            unverified=tuple(unverified),
-            files=tuple(f for item in loaded for f in item.req_set.files),
-            requirements_checked=sum(len(item.req_set.entries) for item in loaded),
+            unverified=(*unverified, *locks.unverified),
+            files=(
+                *(lock.path for lock in locks.locks),
+                *(f for item in loaded for f in item.req_set.files),
+            ),
+            requirements_checked=sum(len(item.req_set.entries) for item in loaded)
+            + locks.packages_checked,
             targets=tuple(t.name for t in settings.targets),
             unreadable=tuple(read_errors),
         ),
@@ -88,8 +98,36 @@ def run(settings: Settings, progress: Callable[[int, int], None] | None = None) 
         offline=settings.offline,
     )
     if settings.fix or settings.diff:
-        _fix(settings, loaded, lookups, findings, result)
+        lock_diff, lock_messages = lockfile.fix_locks(settings, locks)
+        _fix(
+            replace(settings, files=(*lock_paths, *settings.files)),
+            loaded,
+            lookups,
+            findings,
+            result,
+        )
+        result.diff = lock_diff + result.diff
+        result.fix_messages[:0] = lock_messages
     return result
+
+
+def _check_locks(
+    settings: Settings, paths: Sequence[str], progress: Callable[[int, int], None] | None
+) -> lockfile.LockRun:
+    """PEP 751 lock files go to the lockfile package, under pip's lock rules."""
+    if not paths:
+        return lockfile.LockRun()
+    cache_file = None
+    if settings.use_cache or settings.offline:
+        cache_file = (settings.cache_dir or default_cache_dir()) / CACHE_FILE_NAME
+    return lockfile.check_locks(
+        settings,
+        paths,
+        active_rules=_active_rules(settings),
+        needs_index=_needs_index(settings),
+        cache_file=cache_file,
+        progress=progress,
+    )
 
 
 def _load_all(settings: Settings) -> tuple[list[_Loaded], list[str]]:

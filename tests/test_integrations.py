@@ -223,6 +223,13 @@ HOOK_FILES = [
     ("requirements.txt.bak", False),
     ("docs/requirements", False),
     ("README.txt", False),
+    ("pylock.toml", True),
+    ("pylock.dev.toml", True),
+    ("sub/dir/pylock.linux-x86_64.toml", True),
+    ("pylock.a.b.toml", False),
+    ("pylock.toml.bak", False),
+    ("mypylock.toml", False),
+    ("pyproject.toml", False),
 ]
 
 

@@ -15,6 +15,7 @@ The result is parsed and validated again before it is offered; the write is atom
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,6 +111,8 @@ def plan_lock_fix(
             summary.added += 1
         summary.packages.add(names.get(position, "?"))
     new_text = document.as_string()
+    if "\r\n" in lock.text and not re.search(r"(?<!\r)\n", lock.text):
+        new_text = re.sub(r"(?<!\r)\n", "\r\n", new_text)  # added lines take the file's CRLF
     if new_text == lock.text:
         return None, summary
     new = new_text.encode("utf-8")

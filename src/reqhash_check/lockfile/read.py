@@ -211,6 +211,11 @@ def parse_lock(path: str, data: bytes) -> LockFile:
     lock.text = text
     try:
         raw = tomllib.loads(text)
+    except RecursionError:
+        lock.problems.append(
+            LockProblem(lock.at(1), "parse-error", "nested too deeply to read; not checked")
+        )
+        return lock
     except tomllib.TOMLDecodeError as error:
         match = _TOML_POSITION.search(str(error))
         line = int(match.group(1)) if match else 1

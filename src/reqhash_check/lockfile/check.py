@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from reqhash_check.check import CheckResult, ReleaseLookup
 from reqhash_check.findings import Finding, HashSet, Location, Severity, Unverified
@@ -467,19 +467,31 @@ class _LockChecker:
                         ),
                     ),
                 )
-            if file.kind == "sdist" and self.options.policy.allows_wheel(package.name):
-                wheel = self._published_wheel_for(package, target)
-                if wheel is not None:
-                    self.missing_wheels[package.position][wheel.filename] = wheel
-                    self.emit(
-                        "fallback-target",
-                        package.location,
-                        f"on {target.name} the lock has no wheel for {package.name}, so pip "
-                        f"builds {file.filename}; the index publishes {wheel.filename} for "
-                        "this target",
-                        package,
-                        target=target.name,
-                    )
+            self.check_fallback(selection, package, file)
+
+    def check_fallback(
+        self, selection: Selection, package: LockedPackage, file: LockedFile
+    ) -> None:
+        """pip installs a lesser file (the sdist, or a less specific wheel) because the lock
+        lacks the wheel the index publishes for this target."""
+        if file.kind == "archive" or not self.options.policy.allows_wheel(package.name):
+            return
+        target = selection.target
+        wheel = self._published_wheel_for(package, target)
+        if wheel is None or wheel.filename in {w.filename for w in package.wheels}:
+            return
+        if file.is_wheel and _rank(file.filename, target) <= _rank(wheel.filename, target):
+            return
+        self.missing_wheels[package.position][wheel.filename] = wheel
+        instead = f"builds {file.filename}" if not file.is_wheel else f"installs {file.filename}"
+        self.emit(
+            "fallback-target",
+            package.location,
+            f"on {target.name} the lock lacks {wheel.filename}, the file the index publishes "
+            f"for this target, so pip {instead} instead",
+            package,
+            target=target.name,
+        )
 
     def _published_wheel_for(self, package: LockedPackage, target: Target) -> DistFile | None:
         lookup = self.lookups.get(package.position)
@@ -621,6 +633,16 @@ def _published_file(release: ReleaseFiles, file: LockedFile) -> DistFile | None:
             return published
     lowered = {n.lower() for n in names}
     return next((p for p in release.files if p.filename.lower() in lowered), None)
+
+
+def _rank(filename: str, target: Target) -> int:
+    """The wheel's best tag's place in the target's list (lower is better)."""
+    try:
+        tags = parse_wheel_filename(filename)[3]
+    except ValueError:
+        return len(target.tags)
+    ranks = [i for i, tag in enumerate(target.tags) if tag in tags]
+    return min(ranks, default=len(target.tags))
 
 
 def _hash_lines(file: LockedFile) -> list[int]:

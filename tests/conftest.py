@@ -26,6 +26,18 @@ def _is_loopback(host: Any) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _no_pip_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's pip configuration (extra indexes, find-links) stays out of every test;
+    a test that is about pip's configuration sets its own."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("PIP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+
+
+@pytest.fixture(autouse=True)
 def _no_internet(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fail any connection to a non-loopback address, unless the test is marked `online`."""
     if request.node.get_closest_marker("online"):

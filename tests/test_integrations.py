@@ -104,7 +104,9 @@ def _offline_env(tmp: Path, index: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "GITHUB_"))}
     env.update(
         PIP_CONFIG_FILE=os.devnull,
-        PIP_NO_INDEX="1",
+        # pip (installing the tool) and reqhash-check (checking) both read PIP_* as pip does;
+        # the only index either sees is the loopback one, and the tool's dependencies are
+        # already importable through PYTHONPATH, so nothing is fetched from anywhere else.
         PIP_FIND_LINKS="",
         PIP_EXTRA_INDEX_URL="",
         PIP_INDEX_URL=index,
@@ -223,6 +225,13 @@ HOOK_FILES = [
     ("requirements.txt.bak", False),
     ("docs/requirements", False),
     ("README.txt", False),
+    ("pylock.toml", True),
+    ("pylock.dev.toml", True),
+    ("sub/dir/pylock.linux-x86_64.toml", True),
+    ("pylock.a.b.toml", False),
+    ("pylock.toml.bak", False),
+    ("mypylock.toml", False),
+    ("pyproject.toml", False),
 ]
 
 

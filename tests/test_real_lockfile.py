@@ -46,3 +46,16 @@ def test_removed_hashes_and_unpinned_are_reported_at_their_lines(tmp_path: Path)
     assert offline_findings(path) == sorted(
         [(jinja_start, "missing-hash", "jinja2"), (click_line, "unpinned", "click")]
     )
+
+
+def test_example_lock_files_are_valid_and_mapped() -> None:
+    from reqhash_check.lockfile.read import read_lock
+
+    for name in ("pylock.toml", "pylock.pip.toml"):
+        lock = read_lock(str(EXAMPLE.parent / name))
+        assert lock.problems == [] and len(lock.packages) == 13
+        lines = (EXAMPLE.parent / name).read_text().splitlines()
+        for package in lock.packages:
+            assert lines[package.location.line - 1] == "[[packages]]"
+            for file in package.files:
+                assert all(file.hashes[a] in lines[n - 1] for a, n in file.hash_lines.items())

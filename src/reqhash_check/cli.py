@@ -90,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         "files",
         nargs="*",
         metavar="FILE",
-        help="requirements files ('-' reads standard input); default: requirements*.txt and "
-        "requirements/*.txt in the current folder",
+        help="requirements files or PEP 751 lock files ('-' reads standard input); default: "
+        "requirements*.txt, requirements/*.txt, pylock.toml and pylock.*.toml in the current "
+        "folder",
     )
     add("--version", action="version", version=f"reqhash-check {__version__}")
     add("--explain", metavar="RULE", help="explain a rule and exit (as `reqhash-check rules RULE`)")
@@ -166,8 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-i",
         "--index-url",
         metavar="URL",
-        help="the package index (default: $PIP_INDEX_URL, else https://pypi.org/simple); a "
-        "file's own --index-url wins, as in pip",
+        help="the package index (default: pip's configuration or $PIP_INDEX_URL, else "
+        "https://pypi.org/simple); a file's own --index-url wins, as in pip",
     )
     index.add_argument(
         "--extra-index-url",
@@ -177,11 +178,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="another index whose files count too (also $PIP_EXTRA_INDEX_URL)",
     )
     index.add_argument(
+        "-f",
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="LOCATION",
+        help="as pip: a folder or page of archives whose files count too (repeatable)",
+    )
+    index.add_argument(
+        "--no-index",
+        action="store_true",
+        help="as pip: ignore every index, use only --find-links locations",
+    )
+    index.add_argument(
+        "--isolated",
+        action="store_true",
+        help="as pip: ignore pip's configuration files and PIP_* environment variables "
+        "(read by default for indexes, find-links and --no-index)",
+    )
+    index.add_argument(
         "--allow-index",
         action="append",
         metavar="HOST",
         help="the only hosts a requirements file may send pip to; others are reported "
         "(unlisted-index) and not contacted (repeatable)",
+    )
+    index.add_argument(
+        "--allow-outside-includes",
+        action="store_true",
+        help="let files include (-r/-c), or find links in, places outside the repository",
     )
     index.add_argument(
         "--offline",
@@ -366,7 +391,8 @@ def settings_from(
     files = tuple(args.files) or discover_files(Path.cwd())
     if not files:
         raise UsageError(
-            "no requirements files given, and none found (requirements*.txt, requirements/*.txt)"
+            "no requirements files given, and none found (requirements*.txt, "
+            "requirements/*.txt, pylock.toml, pylock.*.toml)"
         )
     if files.count("-") > 1:
         raise UsageError("standard input ('-') can be read only once")
@@ -416,6 +442,10 @@ def settings_from(
         fix=args.fix and not args.diff,
         diff=args.diff,
         allow_index=frozenset(h.lower() for h in allow) if allow else None,
+        allow_outside=args.allow_outside_includes,
+        find_links=tuple(args.find_links),
+        no_index=args.no_index,
+        isolated=args.isolated,
         environ=dict(environ),
     )
     return settings, bool(pick("strict", False))
@@ -427,6 +457,10 @@ def discover_files(folder: Path) -> tuple[str, ...]:
         os.path.join("requirements", name)
         for name in glob.glob("*.txt", root_dir=folder / "requirements")
     )
+    # PEP 751 lock files, which pip 26.1+ reads with -r as well.
+    from reqhash_check.lockfile import is_lock_path
+
+    found += sorted(n for n in glob.glob("pylock*.toml", root_dir=folder) if is_lock_path(n))
     return tuple(found)
 
 

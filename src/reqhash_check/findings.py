@@ -87,7 +87,20 @@ class PinDependency:
         return f"pin {self.project} in {self.path}"
 
 
-Fix = SetHashes | AddHashes | PinDependency
+@dataclass(frozen=True)
+class RewriteLockEntries:
+    """Rewrite a lock file package's file entries (hashes, url, size, upload time) to what
+    the index publishes for its version; applied by the lockfile package."""
+
+    project: str
+    version: str
+
+    @property
+    def title(self) -> str:
+        return f"rewrite the file entries of {self.project} {self.version}"
+
+
+Fix = SetHashes | AddHashes | PinDependency | RewriteLockEntries
 
 
 @dataclass(frozen=True)

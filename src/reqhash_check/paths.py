@@ -7,14 +7,15 @@ from pathlib import Path
 
 
 def repository_root(path: str | Path) -> Path:
-    """The git work tree holding `path` (the nearest folder with a `.git`), else the current
-    directory. Resolved, so comparisons see through symlinks."""
-    start = Path(os.path.realpath(path))
-    folder = start if start.is_dir() else start.parent
+    """The git work tree holding the file named on the command line (the nearest folder
+    with a `.git`), else the current directory when the file is in it, else the file's own
+    folder. The file itself is not resolved: a symlink leaving the tree does not move it."""
+    folder = Path(os.path.realpath(os.path.dirname(os.path.abspath(path))))
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():
             return candidate
-    return Path(os.path.realpath(os.getcwd()))
+    here = Path(os.path.realpath(os.getcwd()))
+    return here if folder.is_relative_to(here) else folder
 
 
 def is_inside(path: str | Path, root: Path) -> bool:

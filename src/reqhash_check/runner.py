@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reqhash_check import fix as fixer
+from reqhash_check import lockfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
 from reqhash_check.collect import Lookups, lookup_releases
@@ -18,6 +19,7 @@ from reqhash_check.findings import (
     AddHashes,
     Finding,
     IndexUse,
+    Location,
     PinDependency,
     Report,
     SetHashes,
@@ -27,8 +29,10 @@ from reqhash_check.findings import (
 from reqhash_check.index.base import Index, OfflineMiss
 from reqhash_check.index.cache import CACHE_FILENAME, ReleaseCache, default_cache_dir
 from reqhash_check.index.http import redact_url, url_host
+from reqhash_check.index.local import local_path
 from reqhash_check.index.multi import DEFAULT_INDEX_URL, MultiIndex, open_indexes
-from reqhash_check.paths import repository_root
+from reqhash_check.paths import is_inside, repository_root
+from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
     Kind,
     ParseProblem,
@@ -64,6 +68,13 @@ class Settings:
     diff: bool = False
     allow_index: frozenset[str] | None = None
     """--allow-index: the hosts a file may send pip to; None when not given."""
+    allow_outside: bool = False
+    """--allow-outside-includes: files may include, or find links in, places outside the
+    repository."""
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    isolated: bool = False
+    """Ignore pip's configuration files and PIP_* variables, as pip --isolated does."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -83,6 +94,9 @@ class _Loaded:
 
 
 def run(settings: Settings, progress: Progress | None = None) -> RunResult:
+    lock_paths = tuple(f for f in settings.files if lockfile.is_lock_path(f))
+    locks = _check_locks(settings, lock_paths, progress)
+    settings = replace(settings, files=tuple(f for f in settings.files if f not in lock_paths))
     loaded, read_errors = _load_all(settings, {})
     plans = [plan_indexes(settings, item.req_set) for item in loaded]
     lookups: dict[int, Lookups] = {}
@@ -93,7 +107,58 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     result = RunResult(report, tuple(read_errors), offline=settings.offline)
     if settings.fix or settings.diff:
         result = _fix(settings, loaded, plans, lookups, result)
+    if lock_paths:
+        result = _with_locks(settings, result, locks)
     return _scrubbed(result, loaded)
+
+
+def _check_locks(
+    settings: Settings, paths: Sequence[str], progress: Progress | None
+) -> lockfile.LockRun:
+    """PEP 751 lock files go to the lockfile package, under pip's lock rules."""
+    if not paths:
+        return lockfile.LockRun()
+    cache_file = None
+    if settings.use_cache:
+        cache_file = (settings.cache_dir or default_cache_dir()) / CACHE_FILENAME
+    return lockfile.check_locks(
+        settings,
+        paths,
+        active_rules=active_rules(settings),
+        needs_index=_needs_index(settings),
+        cache_file=cache_file,
+        progress=progress,
+    )
+
+
+def _with_locks(settings: Settings, result: RunResult, locks: lockfile.LockRun) -> RunResult:
+    """The lock files' findings merged into the report; their fixes applied with the rest,
+    and, after --fix, the fixed locks checked again (their answers come from the cache)."""
+    diff, messages = "", list(result.fix_messages)
+    if settings.fix or settings.diff:
+        lock_diff, lock_messages = lockfile.fix_locks(settings, locks)
+        diff = lock_diff
+        if lock_messages and messages == ["nothing to fix"]:
+            messages = []
+        messages = [*lock_messages, *messages]
+        if settings.fix and lock_messages:
+            locks = _check_locks(settings, [lock.path for lock in locks.locks], None)
+    report = result.report
+    merged = replace(
+        report,
+        findings=tuple(sorted([*report.findings, *locks.findings], key=lambda f: f.sort_key)),
+        unverified=(*report.unverified, *locks.unverified),
+        files=(*(lock.path for lock in locks.locks), *report.files),
+        requirements_checked=report.requirements_checked + locks.packages_checked,
+        unreadable=(*locks.read_errors, *report.unreadable),
+    )
+    return replace(
+        result,
+        report=merged,
+        read_errors=(*locks.read_errors, *result.read_errors),
+        fix_messages=tuple(messages),
+        diff=diff + result.diff,
+    )
 
 
 def _scrubbed(result: RunResult, loaded: Sequence[_Loaded]) -> RunResult:
@@ -135,68 +200,114 @@ def _needs_index(settings: Settings) -> bool:
 
 @dataclass(frozen=True)
 class IndexPlan:
-    """The indexes one file set sends pip to, and which of them may be contacted."""
+    """The sources one file set sends pip to, and which of them may be contacted."""
 
     urls: tuple[str, ...]
-    """Primary first, as requests use them (environment values expanded)."""
-    labels: Mapping[str, str]
-    """url → how it is shown and keyed in the cache (as written, credentials redacted)."""
-    refused: Mapping[str, str]
-    """url → why it is not contacted."""
-    uses: tuple[IndexUse, ...]
+    """Index URLs, primary first, as requests use them (environment values expanded)."""
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """URL or location → how it is shown and keyed in the cache (as written, redacted)."""
+    refused: Mapping[str, str] = field(default_factory=dict)
+    """URL or location → why it is not contacted."""
+    uses: tuple[IndexUse, ...] = ()
 
     @property
-    def key(self) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-        return self.urls, tuple(sorted(self.refused.items()))
+    def key(self) -> tuple[object, ...]:
+        return self.urls, self.find_links, self.no_index, tuple(sorted(self.refused.items()))
 
     @property
     def shown(self) -> str:
-        return ", ".join(self.labels.get(u, redact_url(u)) for u in self.urls)
+        sources = [] if self.no_index else list(self.urls)
+        sources += list(self.find_links)
+        return ", ".join(self.labels.get(u, redact_url(u)) for u in sources) or "no index"
 
 
 def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
-    """pip's order: an --index-url in the file replaces the one given outside it; extra
-    indexes add up. A URL from a file is contacted only if it names its host literally, and
-    (with --allow-index) only if that host is allowed."""
-    environ = settings.environ
-    trusted: list[tuple[str, IndexUse]] = []
-    primary_outside = settings.index_url or environ.get("PIP_INDEX_URL") or DEFAULT_INDEX_URL
-    trusted.append((primary_outside, IndexUse(redact_url(primary_outside), None)))
-    extras_outside = [*settings.extra_index_urls, *environ.get("PIP_EXTRA_INDEX_URL", "").split()]
-    trusted += [(u, IndexUse(redact_url(u), None)) for u in extras_outside if u]
-    trusted_hosts = {url_host(u) for u, _ in trusted} | set(settings.allow_index or ())
+    """Where pip looks, in pip's order: its configuration and PIP_* variables, then the
+    command line, then the file's own options (its --index-url replaces the one before;
+    extra indexes and find-links add up; --no-index drops every index).
 
-    primary = primary_outside
-    extras = [u for u in extras_outside if u]
-    labels: dict[str, str] = {u: use.url for u, use in trusted}
+    A location from a file is contacted only if it names its host literally (no ${VAR}),
+    is within --allow-index when that is given, and, for a folder or page on this machine,
+    lies inside the repository."""
+    config = pip_locations(settings.environ, isolated=settings.isolated)
+    primary = settings.index_url or config.index_url or DEFAULT_INDEX_URL
+    extras = [*config.extra_index_urls, *settings.extra_index_urls]
+    find_links = [*config.find_links, *settings.find_links]
+    no_index = settings.no_index or config.no_index
+    trusted = [primary, *extras, *find_links]
+    trusted_hosts = {url_host(u) for u in trusted if url_host(u)} | set(settings.allow_index or ())
+    labels = {u: redact_url(u) for u in trusted}
     refused: dict[str, str] = {}
-    uses: dict[str, IndexUse] = {}
-    from_file = [o for o in req_set.options if o.name in ("index_url", "extra_index_url")]
-    for option in from_file:
-        url = str(option.value)
-        written = str(getattr(option, "written", None) or url)
-        label = redact_url(written)
+    origins: dict[str, IndexUse] = {}
+    for option in req_set.options:
+        if option.name not in ("index_url", "extra_index_url", "find_links", "no_index"):
+            continue
+        if option.name == "no_index":
+            no_index = no_index or bool(option.value)
+            continue
+        value = str(option.value)
+        written = str(getattr(option, "written", None) or value)
         where = f"{option.location.path}:{option.location.line}" if option.location else ""
-        host = url_host(url)
-        reason = None
-        if written != url and host not in trusted_hosts:
-            reason = (
-                f"{label} ({where}) uses an environment variable and its host is not named on "
-                "the command line; it was not contacted (allow it with --allow-index HOST)"
-            )
-        elif settings.allow_index is not None and host not in settings.allow_index:
-            reason = f"{label} ({where}) is not in --allow-index; it was not contacted"
+        if option.name == "find_links":
+            value = _find_links_location(value, option.location.path if option.location else "")
+        label = redact_url(written)
+        reason = _refusal(settings, value, written, trusted_hosts, option.location)
         if option.name == "index_url":
-            primary = url
+            primary = value
+        elif option.name == "extra_index_url":
+            extras.append(value)
         else:
-            extras.append(url)
-        labels[url] = label
+            find_links.append(value)
+        labels[value] = label
         if reason:
-            refused[url] = reason
-        uses[url] = IndexUse(label, option.location, "index", reason is None)
+            refused[value] = f"{label} ({where}) {reason}"
+        kind = "find-links" if option.name == "find_links" else "index"
+        origins[value] = IndexUse(label, option.location, kind, reason is None)
     urls = tuple(dict.fromkeys([primary, *extras]))
-    shown_uses = [uses.get(u) or IndexUse(labels.get(u, redact_url(u)), None) for u in urls]
-    return IndexPlan(urls, labels, refused, tuple(shown_uses))
+    links = tuple(dict.fromkeys(find_links))
+    shown = [] if no_index else list(urls)
+    uses = tuple(
+        origins.get(u) or IndexUse(labels.get(u, redact_url(u)), None, kind)
+        for kind, group in (("index", shown), ("find-links", links))
+        for u in group
+    )
+    return IndexPlan(urls, links, no_index, labels, refused, uses)
+
+
+def _find_links_location(value: str, including: str) -> str:
+    """pip reads a relative find-links path in a file relative to that file when it exists."""
+    if "://" in value or value.startswith("file:") or os.path.isabs(value) or not including:
+        return value
+    beside = os.path.join(os.path.dirname(os.path.abspath(including)), value)
+    return beside if os.path.exists(beside) else value
+
+
+def _refusal(
+    settings: Settings,
+    value: str,
+    written: str,
+    trusted_hosts: set[str],
+    origin: Location | None,
+) -> str | None:
+    host = url_host(value)
+    if written != value and host not in trusted_hosts:
+        return (
+            "uses an environment variable and its host is not named on the command line or "
+            "in pip's configuration; it was not contacted (allow it with --allow-index HOST)"
+        )
+    if host and settings.allow_index is not None and host not in settings.allow_index:
+        return "is not in --allow-index; it was not contacted"
+    path = local_path(value)
+    if path is not None and origin is not None and not settings.allow_outside:
+        root = repository_root(origin.path) if origin.path != "-" else repository_root(".")
+        if not is_inside(path, root):
+            return (
+                "is a location outside the repository; it was not read "
+                "(--allow-outside-includes allows it)"
+            )
+    return None
 
 
 def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> MultiIndex:
@@ -209,6 +320,8 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         offline=settings.offline,
         labels=plan.labels,
         refused=plan.refused,
+        find_links=plan.find_links,
+        no_index=plan.no_index,
     )
 
 

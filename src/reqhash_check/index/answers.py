@@ -128,6 +128,20 @@ def optional_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def stated_size(value: object) -> int | None:
+    """A file size as an index states it, or None when it is not a plain count of bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53:
+        return value
+    return None
+
+
+def stated_time(value: object) -> str | None:
+    """An ISO 8601 upload time as an index states it, or None when it is not one."""
+    if isinstance(value, str) and 10 <= len(value) <= 40 and value[:4].isdigit():
+        return value
+    return None
+
+
 # --- core metadata ----------------------------------------------------------------------
 
 MAX_METADATA_BYTES = 4 * 1024 * 1024

@@ -19,6 +19,10 @@ class DistFile:
     requires_python: str | None = None
     yanked: bool = False
     yanked_reason: str | None = None
+    size: int | None = None
+    """Bytes, when the index states it (JSON API, PEP 700)."""
+    upload_time: str | None = None
+    """ISO 8601 upload time, when the index states it (JSON API, PEP 700)."""
 
     @property
     def is_wheel(self) -> bool:

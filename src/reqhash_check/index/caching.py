@@ -20,6 +20,8 @@ from reqhash_check.index.answers import (
     digests,
     normalize_project,
     same_version,
+    stated_size,
+    stated_time,
     version_key,
 )
 from reqhash_check.index.base import (
@@ -45,6 +47,8 @@ def file_to_json(dist: DistFile) -> dict[str, Any]:
         "requires_python": dist.requires_python,
         "yanked": dist.yanked,
         "yanked_reason": dist.yanked_reason,
+        "size": dist.size,
+        "upload_time": dist.upload_time,
     }
 
 
@@ -71,6 +75,8 @@ def file_from_json(data: object) -> DistFile:
         requires_python=_str(data, "requires_python", optional=True),
         yanked=bool(data.get("yanked")),
         yanked_reason=_str(data, "yanked_reason", optional=True),
+        size=stated_size(data.get("size")),
+        upload_time=stated_time(data.get("upload_time")),
     )
 
 

@@ -91,6 +91,8 @@ class HttpSettings:
     """No single wait (backoff or Retry-After) is longer than this."""
     max_bytes: int = MAX_ANSWER_BYTES
     """The largest decoded body accepted; a longer one is an index failure."""
+    use_netrc: bool = True
+    """False for indexes named by an untrusted file: only credentials in their own URL."""
 
 
 @dataclass(frozen=True)
@@ -187,10 +189,10 @@ class BoundedDecoder:
 class _IndexAuth:
     """Basic auth per host: credentials from index URLs first, then netrc (like pip)."""
 
-    def __init__(self) -> None:
+    def __init__(self, use_netrc: bool = True) -> None:
         self._by_host: dict[str, tuple[str, str]] = {}
         self._netrc: netrc.netrc | None = None
-        self._netrc_loaded = False
+        self._netrc_loaded = not use_netrc
 
     def remember(self, url: str, credentials: tuple[str, str]) -> None:
         self._by_host[_host_key(url)] = credentials
@@ -244,7 +246,7 @@ class HttpClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
-        self._auth = _IndexAuth()
+        self._auth = _IndexAuth(self.settings.use_netrc)
         self._transport = transport
         self._semaphore: asyncio.Semaphore | None = None
         self._client: httpx.AsyncClient | None = None

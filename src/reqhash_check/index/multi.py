@@ -17,6 +17,7 @@ from reqhash_check.index.base import (
 )
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.index.http import HttpClient, HttpSettings, redact_url
+from reqhash_check.index.local import FindLinks, LocalSimpleIndex, local_path
 from reqhash_check.index.pypi import PyPIJsonIndex, is_pypi_simple_url, pypi_base_url
 from reqhash_check.index.simple import SimpleIndex
 
@@ -151,6 +152,21 @@ class RefusedIndex:
         return None
 
 
+class NoSource:
+    """--no-index without --find-links: pip has nowhere to look."""
+
+    display_url = "no index (--no-index)"
+
+    async def release(self, project: str, version: str) -> ReleaseFiles:
+        raise ProjectNotFound("--no-index and no --find-links: pip finds no files at all")
+
+    async def project_files(self, project: str) -> tuple[DistFile, ...]:
+        raise ProjectNotFound("--no-index and no --find-links: pip finds no files at all")
+
+    async def aclose(self) -> None:
+        return None
+
+
 def open_index(
     index_url: str,
     http: HttpClient,
@@ -164,6 +180,8 @@ def open_index(
     `label` is how the URL was written (with `${VAR}` unexpanded): it is what messages show
     and what the cache is keyed by, so an expanded value never reaches either.
     """
+    if local_path(index_url) is not None:
+        return LocalSimpleIndex(index_url, http, label=label)
     if is_pypi_simple_url(index_url):
         return PyPIJsonIndex(
             pypi_base_url(index_url),
@@ -188,6 +206,8 @@ def open_indexes(
     backoff: float = 0.5,
     labels: Mapping[str, str] | None = None,
     refused: Mapping[str, str] | None = None,
+    find_links: Sequence[str] = (),
+    no_index: bool = False,
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
 
@@ -201,6 +221,8 @@ def open_indexes(
     for extra in extra_index_urls:
         if extra and extra.rstrip("/") not in {u.rstrip("/") for u in urls}:
             urls.append(extra)
+    if no_index:
+        urls = []
     labels = labels or {}
     refused = refused or {}
     indexes: list[Index] = [
@@ -209,4 +231,10 @@ def open_indexes(
         else open_index(url, http, cache=cache, offline=offline, label=labels.get(url))
         for url in urls
     ]
-    return MultiIndex(indexes, http)
+    for location in dict.fromkeys(find_links):
+        label = labels.get(location) or redact_url(location)
+        if location in refused:
+            indexes.append(RefusedIndex(label, refused[location]))
+        else:
+            indexes.append(FindLinks(location, http, label=label))
+    return MultiIndex(indexes or [NoSource()], http)

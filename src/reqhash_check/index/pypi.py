@@ -19,6 +19,8 @@ from reqhash_check.index.answers import (
     load_json,
     optional_str,
     same_version,
+    stated_size,
+    stated_time,
 )
 from reqhash_check.index.base import DistFile, IndexUnavailable, ProjectNotFound, VersionNotFound
 from reqhash_check.index.cache import CacheEntry, ReleaseCache
@@ -64,6 +66,8 @@ def _dist_file(entry: Any, version: str, page_url: str) -> tuple[DistFile, Any]:
         requires_python=requires_python[:MAX_TEXT] if requires_python else None,
         yanked=yanked,
         yanked_reason=(reason.strip()[:MAX_TEXT] or None) if reason else None,
+        size=stated_size(entry.get("size")),
+        upload_time=stated_time(entry.get("upload_time_iso_8601")),
     )
     return dist, entry.get("core-metadata", entry.get("data-dist-info-metadata"))
 

@@ -23,6 +23,8 @@ from reqhash_check.index.answers import (
     load_json,
     optional_str,
     same_version,
+    stated_size,
+    stated_time,
 )
 from reqhash_check.index.base import DistFile, ProjectNotFound, VersionNotFound
 from reqhash_check.index.cache import CacheEntry, ReleaseCache
@@ -51,6 +53,8 @@ class Link:
     yanked: bool | str
     metadata: bool | dict[str, str]
     """PEP 658/714: False, True (offered, no hash) or the metadata file's hashes."""
+    size: int | None = None
+    upload_time: str | None = None
 
 
 def _short(text: str | None) -> str | None:
@@ -81,11 +85,11 @@ def _metadata_flag(value: Any) -> bool | dict[str, str]:
     return bool(value)
 
 
-def parse_json_page(content: bytes, page_url: str, project: str) -> list[Link]:
+def parse_json_page(content: bytes, page_url: str, project: str | None) -> list[Link]:
     data = load_json(content)
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise BadAnswer("JSON that is not a simple index page")
-    if "name" in data:
+    if "name" in data and project is not None:
         expect_project(data["name"], project)
     links = []
     for entry in data["files"]:
@@ -102,6 +106,8 @@ def parse_json_page(content: bytes, page_url: str, project: str) -> list[Link]:
                 metadata=_metadata_flag(
                     entry.get("core-metadata", entry.get("dist-info-metadata", False))
                 ),
+                size=stated_size(entry.get("size")),
+                upload_time=stated_time(entry.get("upload-time")),
             )
         )
     return links
@@ -173,7 +179,11 @@ class _AnchorParser(HTMLParser):
         )
 
 
-def parse_html_page(content: bytes, page_url: str, charset: str | None, project: str) -> list[Link]:
+def parse_html_page(
+    content: bytes, page_url: str, charset: str | None, project: str | None
+) -> list[Link]:
+    """The links of an HTML page. With `project`, the page must show it is that project's
+    index page (a find-links page, `project=None`, is any page of links)."""
     try:
         text = content.decode(charset or "utf-8")
     except (LookupError, UnicodeDecodeError):
@@ -186,7 +196,7 @@ def parse_html_page(content: bytes, page_url: str, charset: str | None, project:
     # An error page served with status 200 is not an empty project: a project page says
     # what it is (PEP 629's meta tag, "Links for <name>") or links the project's files.
     words = " ".join(parser.text).lower()
-    if not (
+    if project is not None and not (
         parser.repository_version
         or "links for" in words
         or any(file_version(link.filename, project) for link in parser.links)
@@ -203,7 +213,7 @@ def _charset(content_type_header: str) -> str | None:
     return None
 
 
-def links_of(answer: HttpAnswer, project: str) -> list[Link]:
+def links_of(answer: HttpAnswer, project: str | None) -> list[Link]:
     """The links of a project page answer (200), whichever form it came in."""
     if answer.content_type == _JSON_TYPE:
         return parse_json_page(answer.content, answer.url, project)
@@ -228,6 +238,8 @@ def dist_files(project: str, links: list[Link]) -> list[tuple[DistFile, Link]]:
             requires_python=link.requires_python,
             yanked=bool(link.yanked),
             yanked_reason=link.yanked if isinstance(link.yanked, str) else None,
+            size=link.size,
+            upload_time=link.upload_time,
         )
         found.append((dist, link))
     return found

@@ -13,6 +13,7 @@ from reqhash_check.findings import (
     IndexUse,
     PinDependency,
     Report,
+    RewriteLockEntries,
     SetHashes,
     Severity,
 )
@@ -79,6 +80,8 @@ def fix_dict(fix: Fix | None) -> dict[str, Any] | None:
             "marker": fix.marker,
             "path": fix.path,
         }
+    if isinstance(fix, RewriteLockEntries):
+        return {"kind": "rewrite-lock-entries", "title": fix.title, "project": fix.project}
     return None
 
 

@@ -1,0 +1,151 @@
+"""Lock files in a run: read, ask the indexes, check, and fix. The runner calls these two:
+
+* `check_locks(settings, paths, ...)` → `LockRun` (findings, unverified, unreadable files);
+* `fix_locks(settings, lock_run)` → what `--fix`/`--diff` did (diff text and messages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reqhash_check import fix as fixer
+from reqhash_check.check import ReleaseLookup
+from reqhash_check.findings import Finding, Unverified
+from reqhash_check.index.cache import ReleaseCache
+from reqhash_check.lockfile.check import LockCheck, LockCheckOptions, check_lock
+from reqhash_check.lockfile.fix import LockFixError, plan_lock_fix
+from reqhash_check.lockfile.lookup import (
+    IndexSettings,
+    choose_index,
+    lookup_packages,
+)
+from reqhash_check.lockfile.read import LockFile, LockFileError, read_lock
+from reqhash_check.paths import repository_root
+from reqhash_check.pipconfig import pip_locations
+from reqhash_check.targets import BinaryPolicy
+
+if TYPE_CHECKING:
+    from reqhash_check.runner import Settings
+
+__all__ = ["LockRun", "check_locks", "fix_locks"]
+
+DEFAULT_INDEX = "https://pypi.org/simple"
+
+
+@dataclass
+class LockRun:
+    locks: list[LockFile] = field(default_factory=list)
+    checks: dict[str, LockCheck] = field(default_factory=dict)
+    lookups: dict[str, dict[int, ReleaseLookup]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    unverified: list[Unverified] = field(default_factory=list)
+    read_errors: list[str] = field(default_factory=list)
+
+    @property
+    def packages_checked(self) -> int:
+        return sum(len(lock.packages) for lock in self.locks)
+
+
+def index_settings(settings: Settings) -> IndexSettings:
+    """The configured indexes, as a requirements file with no index options would use."""
+    config = pip_locations(settings.environ, isolated=settings.isolated)
+    primary = settings.index_url or config.index_url or DEFAULT_INDEX
+    extras = [*config.extra_index_urls, *settings.extra_index_urls]
+    return IndexSettings(
+        primary=primary,
+        extras=tuple(dict.fromkeys(u for u in extras if u and u != primary)),
+        timeout=settings.timeout,
+        concurrency=settings.concurrency,
+        offline=settings.offline,
+    )
+
+
+def binary_policy(settings: Settings) -> BinaryPolicy:
+    return BinaryPolicy.from_ordered(settings.check.binary_options, settings.check.prefer_binary)
+
+
+def check_locks(
+    settings: Settings,
+    paths: Sequence[str],
+    *,
+    active_rules: frozenset[str],
+    needs_index: bool,
+    cache_file: Path | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LockRun:
+    run = LockRun()
+    for path in paths:
+        try:
+            run.locks.append(read_lock(path))
+        except LockFileError as error:  # noqa: PERF203 - one message per unreadable file
+            run.read_errors.append(str(error))
+    indexes = index_settings(settings)
+    choices = {
+        (lock.path, package.position): choose_index(package, indexes)
+        for lock in run.locks
+        for package in lock.packages
+    }
+    found = {}
+    if needs_index and choices:
+        cache = ReleaseCache(cache_file) if cache_file is not None else None
+        try:
+            found = asyncio.run(
+                lookup_packages(
+                    (
+                        (package, choices[(lock.path, package.position)])
+                        for lock in run.locks
+                        for package in lock.packages
+                    ),
+                    indexes,
+                    cache,
+                    progress,
+                )
+            )
+        finally:
+            if cache is not None:
+                cache.close()
+    options = LockCheckOptions(targets=settings.targets, policy=binary_policy(settings))
+    for lock in run.locks:
+        lookups = {}
+        for package in lock.packages:
+            key = (choices[(lock.path, package.position)], package.name, package.version or "")
+            if key in found:
+                lookups[package.position] = found[key]
+        run.lookups[lock.path] = lookups
+        result = check_lock(lock, lookups, options)
+        run.checks[lock.path] = result
+        run.findings.extend(f for f in result.result.findings if f.rule in active_rules)
+        run.unverified.extend(result.result.unverified)
+    return run
+
+
+def fix_locks(settings: Settings, run: LockRun) -> tuple[str, list[str]]:
+    """Rewrite (or, with --diff, show) the file entries whose hashes are wrong."""
+    diffs: list[str] = []
+    messages: list[str] = []
+    for lock in run.locks:
+        check = run.checks.get(lock.path)
+        if check is None:
+            continue
+        try:
+            plan, summary = plan_lock_fix(lock, check, run.lookups.get(lock.path, {}))
+        except LockFixError as error:
+            messages.append(f"not fixed: {error}")
+            continue
+        messages.extend(summary.skipped)
+        if plan is None or not plan.changed:
+            continue
+        if settings.diff:
+            diffs.append(plan.diff())
+            continue
+        try:
+            fixer.apply_plan(plan, repository_root(lock.path))
+        except fixer.FixError as error:
+            messages.append(f"not fixed: {error}")
+            continue
+        messages.append(f"{lock.path}: {summary.describe()}")
+    return "".join(diffs), messages

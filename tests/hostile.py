@@ -1,0 +1,191 @@
+"""A hostile package index on 127.0.0.1: one misbehaviour per behaviour name.
+
+    with HostileIndex() as index:
+        index.behaviour = "bomb"
+        main(["--index-url", index.simple_url, ...])
+
+Every behaviour answers the Simple API page of any project (and the per-version JSON API
+where it matters) in its own wrong way. `requests` records the paths asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import threading
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+WHEEL = "demo-1.0-py3-none-any.whl"
+WHEEL_SHA = hashlib.sha256(b"demo wheel").hexdigest()
+INJECTION = (
+    "broken\n::error file=pwned.txt,line=1::injected\x1b[31mred\x1b]0;title\x07\r::warning::x"
+)
+
+
+def _bomb() -> bytes:
+    """About 1 MiB of gzip that expands to 1 GiB of zeros. Each 1 MiB of zeros, flushed in
+    full, compresses to the same bytes, so the stream is built by repeating them (with the
+    trailer's CRC and size set for the whole) rather than by compressing 1 GiB."""
+    chunk = bytes(1024 * 1024)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    first = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    again = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    finish = compressor.flush()
+    crc = 0
+    for _ in range(1024):
+        crc = zlib.crc32(chunk, crc)
+    return first + again * 1023 + finish[:-8] + struct.pack("<II", crc, (1024 << 20) & 0xFFFFFFFF)
+
+
+_BOMB: bytes | None = None
+
+
+def page(project: str, files: list[dict[str, Any]], name: str | None = None) -> bytes:
+    return json.dumps(
+        {"meta": {"api-version": "1.1"}, "name": name or project, "files": files}
+    ).encode()
+
+
+def good_file(**overrides: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "filename": WHEEL,
+        "url": f"/files/{WHEEL}",
+        "hashes": {"sha256": WHEEL_SHA},
+    }
+    entry.update(overrides)
+    return entry
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    owner: HostileIndex
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        self.owner.requests.append((self.path, dict(self.headers.items())))
+        behaviour = self.owner.behaviour
+        try:
+            getattr(self, f"_{behaviour.replace('-', '_')}")()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _send(self, body: bytes, content_type: str = SIMPLE_JSON, **headers: str) -> None:
+        self.send_response(int(headers.pop("status", "200")))
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            self.send_header(key.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _project(self) -> str:
+        parts = [p for p in self.path.split("?")[0].split("/") if p]
+        return parts[1] if len(parts) > 1 else "demo"
+
+    # --- behaviours ---------------------------------------------------------------------
+
+    def _good(self) -> None:
+        if self.path.startswith("/files/"):
+            self._send(b"", "application/octet-stream", status="404")
+            return
+        self._send(page(self._project(), [good_file()]))
+
+    def _bomb(self) -> None:
+        global _BOMB
+        if _BOMB is None:
+            _BOMB = _bomb()
+        self._send(_BOMB, Content_Encoding="gzip")
+
+    def _endless(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", SIMPLE_JSON)
+        self.end_headers()
+        block = b" " * 65536
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not self.owner.stopping:
+            self.wfile.write(block)
+
+    def _drip(self) -> None:
+        body = page(self._project(), [good_file()])
+        self.send_response(200)
+        self.send_header("Content-Type", SIMPLE_JSON)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for byte in body[:60]:
+            if self.owner.stopping:
+                return
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(1)
+
+    def _deep_json(self) -> None:
+        self._send(b"[" * 100_000 + b"]" * 100_000)
+
+    def _wrong_project(self) -> None:
+        self._send(page(self._project(), [good_file()], name="something-else"))
+
+    def _wrong_version(self) -> None:
+        # Per-version JSON API that answers for another version than asked.
+        if self.path.startswith("/pypi/"):
+            body = {
+                "info": {"name": self._project(), "version": "2.0", "requires_dist": None},
+                "urls": [
+                    {
+                        "filename": "demo-2.0-py3-none-any.whl",
+                        "url": "/files/demo-2.0-py3-none-any.whl",
+                        "digests": {"sha256": "ab" * 32},
+                    }
+                ],
+            }
+            self._send(json.dumps(body).encode(), "application/json")
+        else:
+            self._send(b"", "text/plain", status="404")
+
+    def _list_digests(self) -> None:
+        self._send(page(self._project(), [good_file(hashes={"sha256": [WHEEL_SHA]})]))
+
+    def _number_digests(self) -> None:
+        self._send(page(self._project(), [good_file(hashes={"sha256": 12345})]))
+
+    def _error_page(self) -> None:
+        body = b"<html><head><title>502 Bad Gateway</title></head><body>oops</body></html>"
+        self._send(body, "text/html")
+
+    def _injection(self) -> None:
+        self._send(page(self._project(), [good_file(yanked=INJECTION)]))
+
+    def _odd_retry_after(self) -> None:
+        self._send(b"slow down", "text/plain", status="429", Retry_After="\u00b2")
+
+    def _not_found(self) -> None:
+        self._send(b"", "text/plain", status="404")
+
+
+class HostileIndex:
+    def __init__(self, behaviour: str = "good") -> None:
+        self.behaviour = behaviour
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.stopping = False
+        handler = type("Handler", (_Handler,), {"owner": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host!s}:{port}"
+        self.simple_url = f"{self.url}/simple"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HostileIndex:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping = True
+        self._server.shutdown()
+        self._server.server_close()

@@ -297,6 +297,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted")
         return 130
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if os.environ.get("REQHASH_CHECK_DEBUG") == "1":
+            raise
+        # The exception's text is not shown: it could quote a file's or an index's bytes.
+        _say(
+            f"internal error ({type(exc).__name__}); nothing was verified. Run again with "
+            "REQHASH_CHECK_DEBUG=1 to see where, and please report it"
+        )
+        return EXIT_USAGE
 
 
 def _say(message: str) -> None:

@@ -78,8 +78,8 @@ def check(
             unverified.append(Unverified(entry.location, entry.name, entry.pin, lookup.error))
         elif release is not None and release.unreachable and _unsettled(found):
             reason = (
-                f"{', '.join(release.unreachable)} could not be asked, and what "
-                f"{release.index_url} publishes does not settle it"
+                f"{'; '.join(release.unreachable)}; what {release.index_url} publishes "
+                "does not settle it"
             )
             unverified.append(Unverified(entry.location, entry.name, entry.pin, reason))
             found = [f for f in found if f.rule not in _FILE_DEPENDENT]

@@ -98,6 +98,14 @@ def plural(count: int, one: str, many: str) -> str:
     return one if count == 1 else many
 
 
+MAX_SHOWN_NAME = 100
+
+
+def shown_name(name: str) -> str:
+    """A project name as messages show it: a hostile 70,000-character name is cut short."""
+    return name if len(name) <= MAX_SHOWN_NAME else name[: MAX_SHOWN_NAME - 1] + "…"
+
+
 class SetContext:
     """One top-level file with its includes, and everything the rules need about it."""
 
@@ -176,7 +184,7 @@ class SetContext:
             rule=rule_id,
             severity=severity or rule.severity,
             location=location,
-            project=(entry.raw_name or entry.name or None) if entry else None,
+            project=shown_name(entry.raw_name or entry.name) or None if entry else None,
             version=entry.pin if entry else None,
             message=message,
             kb=rule.kb,
@@ -201,7 +209,7 @@ class EntryContext:
 
     @property
     def project(self) -> str:
-        return self.entry.raw_name or self.entry.name
+        return shown_name(self.entry.raw_name or self.entry.name)
 
     @cached_property
     def lookup(self) -> ReleaseLookup | None:

@@ -49,8 +49,8 @@ class ReleaseFiles:
     """Why the dependencies are unknown, when requires_dist is None."""
     index_url: str = ""
     unreachable: tuple[str, ...] = ()
-    """Indexes that were consulted for this release and could not be asked, each as
-    "URL: reason". The files are then only what the other indexes publish."""
+    """Why each index consulted for this release that could not be asked failed (one line
+    each, naming it). The files are then only what the other indexes publish."""
 
     @property
     def yanked(self) -> bool:

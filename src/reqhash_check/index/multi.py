@@ -92,7 +92,7 @@ class MultiIndex:
             self.problems.setdefault(error.index or "", []).append(str(error))
         if not found:
             raise _first_problem(errors)
-        unreachable = tuple(dict.fromkeys(e.index or str(e) for e in failed))
+        unreachable = tuple(dict.fromkeys(str(e) for e in failed))
         files: list[DistFile] = []
         seen: set[tuple[str, str | None]] = set()
         for release in found:

@@ -40,6 +40,9 @@ EPILOG = (
 exit codes: 0 no error-level findings (warnings allowed unless --strict); 1 findings at the
 failing level; 2 usage error or an unreadable input file; 3 the index could not be reached or
 answered badly, so some requirements were not verified (and no error-level finding was made).
+
+reqhash-check explain [LOG ...] names the cause of a failed pip run's hash errors
+(reqhash-check explain --help).
 """
 )
 
@@ -123,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "explain":
+        from reqhash_check.explain import explain_main
+
+        return explain_main(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -236,11 +236,13 @@ def test_lock_file_fix_is_the_published_hash_of_the_locked_wheel(
     assert diagnosis["expected"] == [f"sha256:{world.demo_11_wheel.sha256}"]
 
 
+@pytest.mark.parametrize("pip", ["20.0.2", "26.3"])
 def test_requires_python_is_named(
-    world_index: FakeIndex, capsys: pytest.CaptureFixture[str]
+    world_index: FakeIndex, capsys: pytest.CaptureFixture[str], pip: str
 ) -> None:
+    """pip 23 and later say it themselves; for older pips the index tells."""
     _, document = explain_json(
-        world_index, str(PIPLOGS / "pip-26.3" / "requires-python.log"), capsys=capsys
+        world_index, str(PIPLOGS / f"pip-{pip}" / "requires-python.log"), capsys=capsys
     )
     (diagnosis,) = document["diagnoses"]  # type: ignore[misc]
     assert "Requires-Python >=4" in diagnosis["message"]

@@ -878,6 +878,9 @@ def _not_found(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis:
     elif wheels:
         parts.append("; there is no sdist to fall back on")
     message = "".join(parts) + "."
+    needs = sorted({f.requires_python for f in files if f.requires_python})
+    if needs and not any("Requires-Python" in line for line in failure.ignored):
+        message += f" Its files need Requires-Python {' or '.join(needs)}."
     if failure.ignored:
         message += " pip said: " + " ".join(failure.ignored)
     if all(f.yanked for f in files):

@@ -270,7 +270,8 @@ _COLLECTING = re.compile(r"^Collecting (?P<req>.+?) \(from (?P<comes_from>.+)\)$
 _PIP_VERSION = re.compile(
     r"(?:You are using pip version (?P<a>[0-9][0-9.]*)"
     r"|A new release of pip (?:is )?available: (?P<b>[0-9][0-9.]*) ->"
-    r"|^pip (?P<c>[0-9][0-9.]*) from )"
+    r"|^pip (?P<c>[0-9][0-9.]*) from "
+    r"|^Local version of pip: +(?P<d>[0-9][0-9.]*))"
 )
 _ERROR_PREFIX = re.compile(r"^\s*(?:ERROR|error): ")
 _VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -577,7 +578,7 @@ class _Parser:
                 self.collected[req.project] = _comes_from(match.group("comes_from"))
             return
         if match := _PIP_VERSION.search(body):
-            version = match.group("a") or match.group("b") or match.group("c")
+            version = next(v for v in match.groups() if v)
             self.pip_version = clean(version.rstrip("."))
             return
         if _IGNORED.search(body):

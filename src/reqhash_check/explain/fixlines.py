@@ -141,9 +141,13 @@ def target_for_wheel(
     except InvalidWheelFilename:
         return None
     python = fallback_python or (sys.version_info[0], sys.version_info[1])
-    platforms = [name for tag in tags for name in _platform_names(tag.platform)]
-    # The oldest platform a wheel names is the widest host that takes it.
-    platforms = sorted(dict.fromkeys(platforms), key=_platform_age)
+    names = list(dict.fromkeys(n for tag in tags for n in _platform_names(tag.platform)))
+    # Of one OS and architecture, the oldest platform the wheel names is the widest host
+    # that takes it (manylinux_2_17 before manylinux_2_28); otherwise keep the tags' order.
+    families: dict[str, int] = {}
+    for name in names:
+        families.setdefault(_family(name), len(families))
+    platforms = sorted(names, key=lambda n: (families[_family(n)], _platform_age(n)))
     wheel_tags = set(tags)
     for platform in platforms:
         for py in _python_names(tags, python):
@@ -155,6 +159,10 @@ def target_for_wheel(
             if wheel_tags & set(target.tags):
                 return name
     return None
+
+
+def _family(name: str) -> str:
+    return name.rsplit("-", 1)[0] if name.startswith(("linux-", "macos-")) else name
 
 
 def _platform_age(name: str) -> tuple[int, ...]:

@@ -257,7 +257,7 @@ _OR = re.compile(r"^\s*(?:Expected\s+)?or\s+(?P<hex>[0-9A-Fa-f]+)$")
 _GOT = re.compile(r"^\s*Got\s+(?P<hex>[0-9A-Fa-f]+)$")
 _MISSING_ITEM = re.compile(r"^\s*(?P<req>\S.*?) --hash=(?P<algo>[A-Za-z0-9_]+):(?P<hex>\S+)$")
 _COMES_FROM = re.compile(
-    r"^(?:(?P<via>.*?)->)?(?:-[rc] )?(?P<file>.+?)(?: \(line (?P<line>\d+)\))?$"
+    r"^(?:(?P<via>.*)->)?(?:-[rc] )?(?P<file>.+?)(?: \(line (?P<line>\d+)\))?$"
 )
 _NOT_FOUND = re.compile(
     r"Could not find a (?:final )?version that satisfies the requirement (?P<req>.+?)"

@@ -84,6 +84,8 @@ class Lookup:
         self._index = index
         self._fallback = fallback
         self._tasks: dict[tuple[str, ...], asyncio.Task[tuple[object, bool]]] = {}
+        self._down: IndexUnavailable | None = None
+        """Set once the index could not be reached: later questions do not wait for it again."""
 
     async def _ask(
         self, key: tuple[str, ...], call: Callable[[Index], Awaitable[_T]]
@@ -97,10 +99,13 @@ class Lookup:
 
     async def _answer(self, call: Callable[[Index], Awaitable[_T]]) -> tuple[object, bool]:
         try:
+            if self._down is not None:
+                raise self._down
             return await call(self._index), False
         except OfflineMiss as error:
             return _problem(error), False
         except IndexUnavailable as error:
+            self._down = error
             if self._fallback is None:
                 return _problem(error), False
             try:

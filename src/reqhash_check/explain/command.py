@@ -117,8 +117,7 @@ def explain_main(
             return _usage(str(exc))
         requirements = {}
         for entry in req_set.entries:
-            if entry.name:
-                requirements.setdefault(entry.name, []).append(entry)
+            requirements.setdefault(entry.name, []).append(entry)
     cache_dir = args.cache_dir or environ.get("REQHASH_CHECK_CACHE_DIR")
     settings = ExplainSettings(
         index_url=args.index_url or environ.get("PIP_INDEX_URL") or None,

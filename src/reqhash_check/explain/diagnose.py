@@ -159,7 +159,7 @@ class Context:
     pip_indexes: tuple[str, ...] = ()
     """The indexes the log says pip looked in."""
     requirements: Mapping[str, Sequence[RequirementEntry]] | None = None
-    """`--requirements FILE`: its entries by PEP 503 name."""
+    """`--requirements FILE`: its entries by PEP 503 name ("" for folders and URLs)."""
     requirements_path: str | None = None
     fallback_python: tuple[int, int] | None = None
 
@@ -276,15 +276,23 @@ class _Published:
 
 
 def _current(failure: Failure, ctx: Context) -> tuple[Current | None, RequirementEntry | None]:
-    if ctx.requirements is None or failure.project is None:
+    if ctx.requirements is None:
         return None, None
-    entries = ctx.requirements.get(failure.project) or ()
+    entries = ctx.requirements.get(failure.project or "") if failure.project else None
+    if not entries and failure.url and failure.kind in (FailureKind.VCS, FailureKind.DIRECTORY):
+        # A folder or repository has no name on its line: match the last part of its path.
+        tail = _last_part(failure.url)
+        entries = [e for e in ctx.requirements.get("", ()) if e.url and _last_part(e.url) == tail]
     if not entries:
         return None, None
     entry = entries[0]
     location = entry.location
     hashes = tuple(h.text for h in entry.hashes)
     return Current(location.path, location.line, location.end_line, entry.pin, hashes), entry
+
+
+def _last_part(url: str) -> str:
+    return url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 def _current_notes(

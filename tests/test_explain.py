@@ -579,3 +579,24 @@ def test_output_file(
     )
     assert code == 0 and capsys.readouterr().out == ""
     assert json.loads(target.read_text())["schema"] == 1
+
+
+def test_index_answers_are_cleaned_too() -> None:
+    """File names and URLs from the index reach the messages; they are untrusted as well."""
+    from reqhash_check.explain.diagnose import Context, diagnose
+    from reqhash_check.explain.logparse import parse_log
+    from reqhash_check.explain.lookup import Facts
+    from reqhash_check.index.base import DistFile, ReleaseFiles
+
+    evil_name = "demo-1.0-py3-none-any.whl\n::error::x\x1b[2J"
+    files = (
+        DistFile("demo-1.0-py3-none-any.whl", "1.0", "https://x/demo.whl", {"sha256": "b" * 64}),
+        DistFile(evil_name, "1.1", "https://x/\u202eevil", {"sha256": "a" * 64}),
+    )
+    (failure,) = parse_log("\n".join([HEAD, *mismatch_block(expected=("a" * 64,))])).failures
+    facts = Facts(release=ReleaseFiles("demo", "1.0", files[:1]), project_files=files)
+    diagnosis = diagnose(failure, facts, Context(index="https://index.example/simple"))
+    assert diagnosis.cause == "stale-pin"
+    shown = " ".join([diagnosis.message, diagnosis.fix.summary, *diagnosis.notes])
+    assert "\n" not in shown and "\x1b" not in shown and "\\x0a\\:\\:error" not in shown
+    assert "\\x0a::error::x\\x1b[2J" in diagnosis.message

@@ -16,7 +16,7 @@ pip's other hash-checking failures map to the rules of `reqhash_check.rules`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from reqhash_check.explain import fixlines
@@ -105,6 +105,8 @@ class Fix:
     """A reqhash-check command that makes the change (`--fix`)."""
     check: str | None = None
     """A command that checks the result before pip runs again."""
+    place: str | None = None
+    """Where the lines go, when that is not the requirement's own lines (a lock file)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class Current:
 @dataclass(frozen=True)
 class Diagnosis:
     cause: str
+    requirement: str
+    """As pip printed it."""
     project: str | None
     version: str | None
     expected: tuple[str, ...]
@@ -376,8 +380,18 @@ class _Draft:
     ) -> Diagnosis:
         failure = self.failure
         notes = [*self.notes, *_current_notes(failure, self.ctx, self.current, needed)]
+        # Index answers (file names, URLs) are untrusted too: everything shown is cleaned.
+        fix = Fix(
+            summary=clean(fix.summary),
+            action=fix.action,
+            lines=tuple(clean(line) for line in fix.lines),
+            command=clean(fix.command) if fix.command else None,
+            check=clean(fix.check) if fix.check else None,
+            place=clean(fix.place) if fix.place else None,
+        )
         return Diagnosis(
             cause=cause,
+            requirement=failure.requirement,
             project=failure.project,
             version=version or failure.version,
             expected=failure.expected,
@@ -388,12 +402,12 @@ class _Draft:
             line=failure.line,
             fix=fix,
             kb=kb,
-            message=message,
+            message=clean(message),
             log=failure.log,
             log_line=failure.log_line,
             dead_ends=DEAD_ENDS.get(cause, ()),
             host=clean(host_of(failure.url) or "") or None,
-            target=self.target,
+            target=clean(self.target) if self.target else None,
             notes=tuple(clean(n) for n in dict.fromkeys(notes)),
             index=self.ctx.index,
             current=self.current,
@@ -562,23 +576,27 @@ def _stale_pin(
     origins = "; ".join(f"{_short(h)} is {project} {_origin(f)}" for _, h, f in other[:3])
     if len(other) > 3:
         origins += f"; and {len(other) - 3} more"
-    message = (
-        f"{_label(project, version)} lists hashes of {project} {', '.join(versions)}, not of "
-        f"{version} ({origins}): the pin was changed without regenerating the hashes."
-    )
+    if fixlines.is_lock_file(_fix_file(failure, draft.ctx, draft.current)):
+        message = (
+            f"The lock's entry for {failure.filename or _label(project, version)} records hashes "
+            f"of {project} {', '.join(versions)}, not of {version} ({origins}): the lock was "
+            "edited without regenerating its hashes."
+        )
+    else:
+        message = (
+            f"{_label(project, version)} lists hashes of {project} {', '.join(versions)}, not "
+            f"of {version} ({origins}): the pin was changed without regenerating the hashes."
+        )
     if got_file is not None:
         message += f" pip downloaded {got_file.filename}, the published file of {version}."
     hashes = published.version_hashes()
     fix = _replace_fix(
         draft, version, hashes, f"list {_label(project, version)}'s published hashes"
     )
-    if fix.summary and versions:
-        fix = Fix(
-            fix.summary + f" (or, if {versions[-1]} was meant, pin {project}=={versions[-1]})",
-            fix.action,
-            fix.lines,
-            fix.command,
-            fix.check,
+    if versions:
+        other_pin = f"{project}=={versions[-1]}"
+        fix = replace(
+            fix, summary=f"{fix.summary}; or, if {versions[-1]} was meant, pin {other_pin}"
         )
     return draft.build(STALE_PIN, message, fix, kb=KB_HASH_MISMATCH, needed=hashes)
 
@@ -680,12 +698,13 @@ def _replace_fix(draft: _Draft, version: str, hashes: Sequence[str], summary: st
 def _lock_fix(draft: _Draft, file: DistFile) -> Fix:
     path = _fix_file(draft.failure, draft.ctx, draft.current)
     return Fix(
-        summary=f"in {path}, give the entry for {file.filename} its published hash "
-        "(or regenerate the lock with the tool that made it)",
+        summary=f"give {file.filename} its published hash in {path} (or regenerate the lock "
+        "with the tool that made it)",
         action="replace",
         lines=(fixlines.lock_hash_line(file.sha256 or ""),),
         command=_fix_command(path),
         check=_check_command(path),
+        place=f"the hashes line of the entry named {file.filename} in {path}",
     )
 
 

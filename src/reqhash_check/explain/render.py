@@ -46,7 +46,7 @@ def _plural(count: int, word: str) -> str:
 def _label(d: Diagnosis) -> str:
     if d.project and d.version:
         return f"{d.project} {d.version}"
-    return d.project or "(no project name)"
+    return d.project or d.requirement
 
 
 def where(d: Diagnosis) -> str:
@@ -76,6 +76,8 @@ def fix_heading(d: Diagnosis) -> str | None:
     """What to do with the fix's lines, in words."""
     if not d.fix.lines:
         return None
+    if d.fix.place:
+        return f"replace {d.fix.place} with:"
     if d.fix.action == "add":
         return f"add to {d.requirements_file or 'the requirements'}:"
     return f"replace {_replace_target(d)} with:"
@@ -159,6 +161,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         "project": d.project,
         "version": d.version,
         "cause": d.cause,
+        "requirement": d.requirement,
         "expected": list(d.expected),
         "got": d.got,
         "file": d.file,
@@ -171,6 +174,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
             "lines": list(d.fix.lines),
             "command": d.fix.command,
             "check": d.fix.check,
+            "place": d.fix.place,
         },
         "kb": d.kb,
         "message": d.message,

@@ -600,3 +600,14 @@ def test_index_answers_are_cleaned_too() -> None:
     shown = " ".join([diagnosis.message, diagnosis.fix.summary, *diagnosis.notes])
     assert "\n" not in shown and "\x1b" not in shown and "\\x0a\\:\\:error" not in shown
     assert "\\x0a::error::x\\x1b[2J" in diagnosis.message
+
+
+def test_unpublished_bytes_even_when_the_list_lacks_the_file(
+    index: FakeIndex, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the sdist is listed, pip took the wheel, and its bytes are not the published ones."""
+    log = mismatch(tmp_path, expected=(world.demo_10_sdist.sha256,), got=ALTERED)
+    code, document = run(index, capsys, "--no-cache", str(log))
+    diagnosis = only(document)
+    assert (code, diagnosis["cause"]) == (1, "unpublished-bytes")
+    assert "which the requirements do not list either" in diagnosis["message"]

@@ -611,3 +611,30 @@ def test_unpublished_bytes_even_when_the_list_lacks_the_file(
     diagnosis = only(document)
     assert (code, diagnosis["cause"]) == (1, "unpublished-bytes")
     assert "which the requirements do not list either" in diagnosis["message"]
+
+
+def test_extra_index_is_asked_too(
+    index: FakeIndex, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.fakeindex import FakeFile
+    from tests.wheelfactory import build_wheel
+
+    private = FakeIndex().start()
+    try:
+        inhouse = build_wheel("inhouse", "0.3")
+        private.add("inhouse", "0.3", FakeFile(inhouse.filename, inhouse.content))
+        log = mismatch(
+            tmp_path,
+            requirement="inhouse==0.3",
+            file=inhouse.filename,
+            expected=(FOREIGN,),
+            got=inhouse.sha256,
+        )
+        code, document = run(
+            index, capsys, "--no-cache", "--extra-index-url", private.simple_url, str(log)
+        )
+    finally:
+        private.close()
+    diagnosis = only(document)
+    assert (code, diagnosis["cause"]) == (0, "foreign-hashes")
+    assert document["index"] == f"{index.simple_url} + {private.simple_url}"

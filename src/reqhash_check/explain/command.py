@@ -161,6 +161,10 @@ def _read(name: str, stdin: BinaryIO | None) -> LogInput:
     """At most MAX_LOG_BYTES + 1 bytes, so an endless input is refused, not swallowed."""
     limit = MAX_LOG_BYTES + 1
     if name == "-":
+        if stdin is None and sys.stdin is not None and sys.stdin.isatty():
+            print(
+                "paste pip's output, then press Ctrl-D (Ctrl-Z Enter on Windows)", file=sys.stderr
+            )
         stream = stdin if stdin is not None else sys.stdin.buffer
         try:
             return LogInput("<stdin>", stream.read(limit))

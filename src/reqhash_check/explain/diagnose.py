@@ -159,7 +159,8 @@ class Diagnosis:
 @dataclass(frozen=True)
 class Context:
     index: str
-    """The index asked, credentials redacted."""
+    """The index (or indexes) asked, for messages; credentials redacted."""
+    index_urls: tuple[str, ...] = ()
     pip_indexes: tuple[str, ...] = ()
     """The indexes the log says pip looked in."""
     requirements: Mapping[str, Sequence[RequirementEntry]] | None = None
@@ -429,7 +430,8 @@ def _problem_text(facts: Facts) -> str:
 
 
 def _pip_index_note(ctx: Context) -> str | None:
-    others = [u for u in ctx.pip_indexes if u.rstrip("/") != redact_url(ctx.index).rstrip("/")]
+    asked = {u.rstrip("/") for u in (ctx.index_urls or (ctx.index,))}
+    others = [u for u in ctx.pip_indexes if u.rstrip("/") not in asked]
     if not others:
         return None
     return f"pip looked in {', '.join(others)}; this diagnosis asked {ctx.index}"

@@ -114,6 +114,10 @@ class Lookup:
                 return _problem(error), False
         except IndexQueryError as error:
             return _problem(error), False
+        except Exception as error:  # an answer the index layer did not expect: fail closed
+            return Problem(
+                "unavailable", f"the index answered badly ({type(error).__name__})"
+            ), False
 
     async def release(self, project: str, version: str) -> tuple[ReleaseFiles | Problem, bool]:
         return await self._ask(

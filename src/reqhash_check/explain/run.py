@@ -79,8 +79,14 @@ class Explanation:
         return EXIT_OK
 
 
+def index_urls(settings: ExplainSettings) -> tuple[str, ...]:
+    """The indexes asked, as pip would merge them, credentials redacted."""
+    urls = [settings.index_url or DEFAULT_INDEX_URL, *settings.extra_index_urls]
+    return tuple(dict.fromkeys(redact_url(u) for u in urls if u))
+
+
 def index_display(settings: ExplainSettings) -> str:
-    return redact_url(settings.index_url or DEFAULT_INDEX_URL)
+    return " + ".join(index_urls(settings))
 
 
 def explain(inputs: Sequence[LogInput], settings: ExplainSettings) -> Explanation:
@@ -103,6 +109,7 @@ def explain(inputs: Sequence[LogInput], settings: ExplainSettings) -> Explanatio
     for log in parsed:
         context = Context(
             index=index_display(settings),
+            index_urls=index_urls(settings),
             pip_indexes=log.indexes,
             requirements=settings.requirements,
             requirements_path=settings.requirements_path,

@@ -537,9 +537,9 @@ def test_unreadable_and_pip_free_logs_are_exit_2(
 def test_too_large_log_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reqhash_check.explain import command, logparse
+    from reqhash_check.explain import command, logtext
 
-    monkeypatch.setattr(logparse, "MAX_LOG_BYTES", 100)
+    monkeypatch.setattr(logtext, "MAX_LOG_BYTES", 100)
     monkeypatch.setattr(command, "MAX_LOG_BYTES", 100)
     log = write_log(tmp_path, HEAD, *mismatch_block())
     code = explain_main(["--no-cache", "--format", "json", str(log)])

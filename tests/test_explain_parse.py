@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reqhash_check.explain import logparse
+from reqhash_check.explain import logparse, logtext
 from reqhash_check.explain.fixlines import (
     hash_lines,
     is_lock_file,
@@ -356,13 +356,13 @@ def test_invalid_names_and_versions_never_become_lookups() -> None:
 
 
 def test_size_and_line_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logparse, "MAX_LOG_BYTES", 1000)
+    monkeypatch.setattr(logtext, "MAX_LOG_BYTES", 1000)
     with pytest.raises(LogTooLarge):
         decode_log(b"x" * 1001)
-    long_line = "    " + "x" * (logparse.MAX_LINE_CHARS * 3) + ":"
+    long_line = "    " + "x" * (logtext.MAX_LINE_CHARS * 3) + ":"
     parsed = parse_log("\n".join([HEAD, long_line, *mismatch_block()]), "log")
     assert len(parsed.failures) == 1
-    assert all(len(u.text) <= logparse.MAX_LINE_CHARS * 5 for u in parsed.unparsed)
+    assert all(len(u.text) <= logtext.MAX_LINE_CHARS * 5 for u in parsed.unparsed)
 
 
 def test_failures_per_log_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,12 +6,8 @@ size and line lengths are bounded, and hashes, names and versions are validated.
 
 What pip prints has barely changed since pip 20.0 (the `HashError` classes in
 `pip/_internal/exceptions.py`); what differs between versions and paste sources is around
-it, and this module strips that first:
+it. `logtext` takes off colours, CI and log prefixes and line-ending differences first; then:
 
-- ANSI colours (pip ≤ 25 colours the whole message, pip 26 each line), Windows line endings,
-  carriage-return progress redraws;
-- GitHub Actions timestamps (`2026-11-25T10:00:00.1234567Z `) and `##[error]` markers,
-  pip's own `--log` timestamps, `docker build` step prefixes (`#12 3.456 `);
 - the legacy resolver (pip ≤ 20.2, and `--use-deprecated=legacy-resolver` until 23.x) lists
   every failing package under several headings in one message; the resolver since 20.3
   stops at the first failing package;
@@ -22,11 +18,8 @@ it, and this module strips that first:
 
 from __future__ import annotations
 
-import codecs
 import enum
 import re
-import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlsplit
 
@@ -40,10 +33,31 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-MAX_LOG_BYTES = 50 * 1024 * 1024
-"""A log larger than this is refused rather than read."""
-MAX_LINE_CHARS = 64 * 1024
-"""Longer lines are cut: no line pip prints about one requirement comes near this."""
+from reqhash_check.explain.logtext import (
+    MAX_LINE_CHARS,
+    MAX_LOG_BYTES,
+    LogTooLarge,
+    clean,
+    decode_log,
+    log_lines,
+    normalize_line,
+)
+
+__all__ = [
+    "MAX_LINE_CHARS",
+    "MAX_LOG_BYTES",
+    "Failure",
+    "FailureKind",
+    "HashGroup",
+    "LogTooLarge",
+    "ParsedLog",
+    "UnparsedLine",
+    "clean",
+    "decode_log",
+    "normalize_line",
+    "parse_log",
+]
+
 MAX_FAILURES = 1000
 """Failures beyond this many in one log are not diagnosed (each may cost index queries)."""
 MAX_UNPARSED = 200
@@ -162,89 +176,6 @@ class ParsedLog:
     pip_version: str | None = None
     truncated: bool = False
     """More failures than MAX_FAILURES: the rest were not read."""
-
-
-# --- untrusted text -------------------------------------------------------------------------
-
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _escape_char(char: str) -> str:
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def _unsafe(char: str) -> bool:
-    category = unicodedata.category(char)
-    return category in ("Cc", "Zl", "Zp") or char in _BIDI or char == "\ufeff"
-
-
-def clean(text: str) -> str:
-    """Log text made safe for any output: control, line-separator and bidi characters become
-    `\\xNN`/`\\uNNNN`, and a leading `::` (an Actions workflow command) is escaped."""
-    out = "".join(_escape_char(c) if _unsafe(c) else c for c in text)
-    stripped = out.lstrip()
-    if stripped.startswith("::"):
-        out = out[: len(out) - len(stripped)] + "\\:\\:" + stripped[2:]
-    return out
-
-
-# --- decoding and line normalisation --------------------------------------------------------
-
-
-class LogTooLarge(ValueError):
-    pass
-
-
-def decode_log(data: bytes) -> str:
-    """Bytes of a saved log as text: UTF-8 (the usual), or UTF-16/32 with a BOM (PowerShell's
-    `>` writes UTF-16). Undecodable bytes become U+FFFD rather than an error."""
-    if len(data) > MAX_LOG_BYTES:
-        raise LogTooLarge(f"larger than {MAX_LOG_BYTES // (1024 * 1024)} MiB")
-    for bom, encoding in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
-    return data.decode("utf-8", errors="replace")
-
-
-_ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, hyperlinks
-    r"|\x1b[@-Z\\-_]"  # two-character escapes
-    r"|\x1b"
-)
-_PREFIXES = re.compile(
-    r"^(?:"
-    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?"  # GitHub Actions raw log timestamp
-    r"|##\[[a-z]+\]"  # Actions log markers: ##[error], ##[group], …
-    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{3} "  # pip --log file timestamps
-    r"|#\d+ \d+(?:\.\d+)? "  # docker build (BuildKit) step output
-    r")"
-)
-
-
-def _lines(text: str) -> Iterator[str]:
-    for line in re.split(r"\r\n|\n|\r", text):
-        if len(line) > MAX_LINE_CHARS:
-            line = line[:MAX_LINE_CHARS]
-        yield normalize_line(line)
-
-
-def normalize_line(line: str) -> str:
-    """One log line with colours and CI/log prefixes taken off; indentation is kept."""
-    line = _ANSI.sub("", line) if "\x1b" in line else line
-    while True:
-        match = _PREFIXES.match(line)
-        if not match or not match.group(0):
-            break
-        line = line[match.end() :]
-    return line.rstrip()
 
 
 # --- pieces of pip's lines -------------------------------------------------------------------
@@ -691,6 +622,6 @@ def _dedupe(failures: list[Failure]) -> list[Failure]:
 def parse_log(text: str, name: str = "<stdin>") -> ParsedLog:
     """Every hash-checking failure pip reported in `text` (a whole log, as pasted)."""
     parser = _Parser(name)
-    for line_no, line in enumerate(_lines(text), start=1):
+    for line_no, line in enumerate(log_lines(text), start=1):
         parser.feed(line_no, line)
     return parser.result()

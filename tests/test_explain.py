@@ -638,3 +638,15 @@ def test_extra_index_is_asked_too(
     diagnosis = only(document)
     assert (code, diagnosis["cause"]) == (0, "foreign-hashes")
     assert document["index"] == f"{index.simple_url} + {private.simple_url}"
+
+
+def test_a_failure_that_cannot_be_read_is_not_called_pip_free(
+    index: FakeIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cut = [line[:60] if "Expected" in line else line for line in mismatch_block()]
+    log = write_log(tmp_path, HEAD, *cut)
+    code = main(["explain", "--index-url", index.simple_url, "--no-cache", str(log)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "pip's failure message could not be read" in out
+    assert ": not read: Expected sha256" in out

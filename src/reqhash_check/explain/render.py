@@ -80,6 +80,8 @@ def fix_heading(d: Diagnosis) -> str | None:
         return f"replace {d.fix.place} with:"
     if d.fix.action == "add":
         return f"add to {d.requirements_file or 'the requirements'}:"
+    if d.current is None and not d.requirements_file:
+        return "write, in place of its line (or added, if the file has none):"
     return f"replace {_replace_target(d)} with:"
 
 

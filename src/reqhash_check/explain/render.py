@@ -138,8 +138,12 @@ def render_text(explanation: Explanation, options: RenderOptions) -> str:
         out.extend(paint(_DIM, f"    not the fix: {dead}") for dead in d.dead_ends)
         out.append("")
     out.extend(f"{paint(_RED, 'error')}: {message}" for message in explanation.unreadable)
+    unread = {line.log for line in explanation.unparsed}
     out.extend(
-        f"{name}: no pip hash-checking failure found" for name in explanation.without_failures
+        f"{name}: pip's failure message could not be read (see the lines not read)"
+        if name in unread
+        else f"{name}: no pip hash-checking failure found"
+        for name in explanation.without_failures
     )
     out.extend(
         f"{name}: too many failures; only the first ones were diagnosed"

@@ -24,6 +24,7 @@ from reqhash_check.explain.draft import (
     host_of,
     label,
     lines_for,
+    parse_version,
     pip_index_note,
     plural,
     problem_text,
@@ -42,7 +43,7 @@ from reqhash_check.explain.model import (
 )
 from reqhash_check.findings import KB_HASH_MISMATCH
 from reqhash_check.index.base import DistFile
-from reqhash_check.index.http import parse_version, redact_url
+from reqhash_check.index.http import redact_url
 
 
 def diagnose_mismatch(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis:

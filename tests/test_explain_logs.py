@@ -121,7 +121,7 @@ def expected_diagnoses(pip: str, scenario: str) -> list[Expected]:
         + ([(*other, 3)] if legacy else []),
         # pip before 24 does not say which file the unhashed requirement is in.
         "missing-and-mismatch": [
-            ("missing-hash", "demo", "1.0", None)
+            ("missing-hash", "demo", "1.0", demo_wheel)
             + (("requirements.txt", 1) if _version(pip) >= (24, 0) else (None, None))
         ]
         + ([(*other, 2)] if legacy else []),

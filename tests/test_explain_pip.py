@@ -221,7 +221,7 @@ CASES = [
         "missing-hash",
         "demo",
         "1.0",
-        None,
+        "demo-1.0-py3-none-any.whl",
     ),
     Case(
         "missing-dependency",

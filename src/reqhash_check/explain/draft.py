@@ -223,6 +223,7 @@ class Draft:
         fix: Fix,
         *,
         version: str | None = None,
+        file: str | None = None,
         kb: str | None = None,
         needed: Sequence[str] = (),
     ) -> Diagnosis:
@@ -244,7 +245,7 @@ class Draft:
             version=version or failure.version,
             expected=failure.expected,
             got=failure.got_hashes[0] if failure.got_hashes else None,
-            file=failure.filename,
+            file=failure.filename or (clean(file) if file else None),
             url=failure.url,
             requirements_file=failure.requirements_file,
             line=failure.line,

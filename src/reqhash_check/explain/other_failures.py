@@ -98,7 +98,15 @@ def diagnose_missing(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis:
             command=fix_command(path),
             check=check_command(path),
         )
-    return draft.build(rule, message, fix, version=version, kb=RULES[rule].kb, needed=hashes)
+    return draft.build(
+        rule,
+        message,
+        fix,
+        version=version,
+        file=got_file.filename if got_file is not None else None,
+        kb=RULES[rule].kb,
+        needed=hashes,
+    )
 
 
 def diagnose_unpinned(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis:

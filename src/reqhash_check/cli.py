@@ -41,7 +41,7 @@ rules: {ids}
 silence a finding on its requirement's lines:  # reqhash: ignore[rule,…]
 configuration: [tool.reqhash-check] in the nearest pyproject.toml (the command line wins).
 colour: --color, or the NO_COLOR / FORCE_COLOR environment variables.
-diagnose a failed pip run: reqhash-check explain LOG
+diagnose a failed pip run: reqhash-check explain LOG (see reqhash-check explain --help)
 
 exit codes: 0 no error-level findings (warnings allowed unless --strict); 1 findings at the
 failing level; 2 usage error or an input that cannot be read; 3 an index could not be
@@ -290,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args_list[:1] == ["rules"]:
             return _rules_command(args_list[1:])
+        if args_list[:1] == ["explain"]:
+            from reqhash_check.explain import explain_main
+
+            return explain_main(args_list[1:])
         return _check_command(args_list)
     except UsageError as exc:
         _say(f"error: {exc}")

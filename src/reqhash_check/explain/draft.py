@@ -1,0 +1,285 @@
+"""The building blocks every diagnosis shares: what the index publishes, the requirement as
+`--requirements` holds it now, the fix lines and commands, and the `Draft` that assembles
+a `Diagnosis` (cleaning everything it shows)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from packaging.version import InvalidVersion, Version
+
+from reqhash_check.explain import fixlines
+from reqhash_check.explain.logparse import Failure, FailureKind, clean
+from reqhash_check.explain.lookup import Facts
+from reqhash_check.explain.model import (
+    DEAD_ENDS,
+    UNDETERMINED,
+    Context,
+    Current,
+    Diagnosis,
+    Fix,
+)
+from reqhash_check.index.base import DistFile
+from reqhash_check.requirements import RequirementEntry
+
+
+def parse_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def same_version(published: str, pinned: str) -> bool:
+    """PEP 440 equality (1.0 == 1.0.0); exact text for versions that are not PEP 440."""
+    left, right = parse_version(published), parse_version(pinned)
+    if left is None or right is None:
+        return published.strip().lower() == pinned.strip().lower()
+    return left == right
+
+
+def short(digest: str) -> str:
+    return digest[:12] + "…" if len(digest) > 12 else digest
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def host_of(url: str | None) -> str | None:
+    if not url or "://" not in url:
+        return None
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        return None
+    return netloc.rpartition("@")[2] or None
+
+
+def label(project: str | None, version: str | None) -> str:
+    if project and version:
+        return f"{project}=={version}"
+    return project or "the requirement"
+
+
+def file_list(files: Iterable[DistFile], limit: int = 4) -> str:
+    names = sorted({f.filename for f in files})
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def fix_file(failure: Failure, ctx: Context, current: Current | None) -> str | None:
+    if current is not None:
+        return current.path
+    if ctx.requirements_path:
+        return ctx.requirements_path
+    return failure.requirements_file
+
+
+def fix_command(path: str | None, target: str | None = None) -> str | None:
+    if not path:
+        return None
+    command = f"reqhash-check --fix {_quote(path)}"
+    return f"{command} --target {target}" if target else command
+
+
+def check_command(path: str | None, target: str | None = None) -> str | None:
+    if not path:
+        return None
+    command = f"reqhash-check {_quote(path)}"
+    return f"{command} --target {target}" if target else command
+
+
+def _quote(path: str) -> str:
+    if path and all(c.isalnum() or c in "._/-+:@%=," for c in path):
+        return path
+    return "'" + path.replace("'", "'\\''") + "'"
+
+
+class Published:
+    """Every file the index publishes for the project, looked up by digest and by name."""
+
+    def __init__(self, version: str | None, facts: Facts) -> None:
+        release_files = facts.release.files if facts.release is not None else ()
+        files: dict[tuple[str, str | None], DistFile] = {}
+        for dist in (*release_files, *(facts.project_files or ())):
+            files.setdefault((dist.filename, dist.sha256), dist)
+        self.files = tuple(files.values())
+        self.version = version
+        self.version_files = tuple(
+            f for f in self.files if version is not None and same_version(f.version, version)
+        )
+        self.by_digest: dict[tuple[str, str], DistFile] = {}
+        for dist in self.files:
+            for algorithm, digest in dist.hashes.items():
+                self.by_digest.setdefault((algorithm, digest.lower()), dist)
+        self.algorithms = {algorithm for algorithm, _ in self.by_digest}
+
+    def find(self, algorithm: str, digest: str) -> DistFile | None:
+        return self.by_digest.get((algorithm, digest.lower()))
+
+    def named(self, filename: str | None) -> DistFile | None:
+        if not filename:
+            return None
+        matches = [f for f in self.files if f.filename == filename]
+        own = [f for f in matches if f in self.version_files]
+        found = own or matches
+        return found[0] if found else None
+
+    def version_hashes(self) -> tuple[str, ...]:
+        return tuple(sorted({f"sha256:{f.sha256}" for f in self.version_files if f.sha256}))
+
+    def versions(self) -> list[str]:
+        found = {f.version for f in self.files if not f.yanked}
+        return sorted(found, key=lambda v: (parse_version(v) is not None, parse_version(v) or v))
+
+
+# --- the requirement as the file holds it now ---------------------------------------------
+
+
+def _current(failure: Failure, ctx: Context) -> tuple[Current | None, RequirementEntry | None]:
+    if ctx.requirements is None:
+        return None, None
+    entries = ctx.requirements.get(failure.project or "") if failure.project else None
+    if not entries and failure.url and failure.kind in (FailureKind.VCS, FailureKind.DIRECTORY):
+        # A folder or repository has no name on its line: match the last part of its path.
+        tail = _last_part(failure.url)
+        entries = [e for e in ctx.requirements.get("", ()) if e.url and _last_part(e.url) == tail]
+    if not entries:
+        return None, None
+    entry = entries[0]
+    location = entry.location
+    hashes = tuple(h.text for h in entry.hashes)
+    return Current(location.path, location.line, location.end_line, entry.pin, hashes), entry
+
+
+def _last_part(url: str) -> str:
+    return url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+def _current_notes(
+    failure: Failure, ctx: Context, current: Current | None, needed: Sequence[str]
+) -> list[str]:
+    if ctx.requirements is None:
+        return []
+    if current is None:
+        if failure.project:
+            return [f"{failure.project} is not in {ctx.requirements_path} (or its includes)"]
+        return []
+    where = f"{current.path}:{current.line}"
+    notes = []
+    if current.pin and failure.version and not same_version(current.pin, failure.version):
+        notes.append(
+            f"{where} now pins {failure.project}=={current.pin}; the log is about "
+            f"{failure.version}: check the file as it is with {check_command(current.path)}"
+        )
+    elif needed and set(needed) <= set(current.hashes):
+        notes.append(f"{where} already lists the hashes the fix adds: run pip again")
+    elif failure.expected and set(current.hashes) != set(failure.expected):
+        notes.append(f"{where} lists other hashes than the log shows: the file changed since")
+    return notes
+
+
+def lines_for(
+    failure: Failure,
+    entry: RequirementEntry | None,
+    version: str,
+    hashes: Sequence[str],
+) -> tuple[str, ...]:
+    if entry is not None and entry.pin and same_version(entry.pin, version):
+        rewritten = fixlines.rewritten_entry(entry, hashes)
+        if rewritten:
+            return rewritten
+    first = fixlines.pinned_requirement(failure.requirement, failure.project or "", version)
+    return fixlines.hash_lines(first, sorted(dict.fromkeys(hashes)))
+
+
+# --- the diagnosis being written ------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """The parts every diagnosis shares, filled in as the cause is worked out."""
+
+    failure: Failure
+    ctx: Context
+    facts: Facts
+    current: Current | None = None
+    entry: RequirementEntry | None = None
+    notes: list[str] = field(default_factory=list)
+    target: str | None = None
+
+    def __post_init__(self) -> None:
+        self.current, self.entry = _current(self.failure, self.ctx)
+        if self.facts.from_cache:
+            self.notes.append("the index could not be reached: answered from the cache")
+
+    def build(
+        self,
+        cause: str,
+        message: str,
+        fix: Fix,
+        *,
+        version: str | None = None,
+        file: str | None = None,
+        kb: str | None = None,
+        needed: Sequence[str] = (),
+    ) -> Diagnosis:
+        failure = self.failure
+        notes = [*self.notes, *_current_notes(failure, self.ctx, self.current, needed)]
+        # Index answers (file names, URLs) are untrusted too: everything shown is cleaned.
+        fix = Fix(
+            summary=clean(fix.summary),
+            action=fix.action,
+            lines=tuple(clean(line) for line in fix.lines),
+            command=clean(fix.command) if fix.command else None,
+            check=clean(fix.check) if fix.check else None,
+            place=clean(fix.place) if fix.place else None,
+        )
+        return Diagnosis(
+            cause=cause,
+            requirement=failure.requirement,
+            project=failure.project,
+            version=version or failure.version,
+            expected=failure.expected,
+            got=failure.got_hashes[0] if failure.got_hashes else None,
+            file=failure.filename or (clean(file) if file else None),
+            url=failure.url,
+            requirements_file=failure.requirements_file,
+            line=failure.line,
+            fix=fix,
+            kb=kb,
+            message=clean(message),
+            log=failure.log,
+            log_line=failure.log_line,
+            dead_ends=DEAD_ENDS.get(cause, ()),
+            host=clean(host_of(failure.url) or "") or None,
+            target=clean(self.target) if self.target else None,
+            notes=tuple(clean(n) for n in dict.fromkeys(notes)),
+            index=self.ctx.index,
+            current=self.current,
+            index_failed=self.facts.index_failed and not self.facts.from_cache,
+        )
+
+    def undetermined(self, why: str, *, kb: str | None = None) -> Diagnosis:
+        failure = self.failure
+        message = f"{label(failure.project, failure.version)}: {why}"
+        summary = "ask the index pip used: run explain again with its --index-url"
+        if self.facts.index_failed:
+            summary = "run explain again when the index can be reached"
+        return self.build(UNDETERMINED, message, Fix(summary), kb=kb)
+
+
+def problem_text(facts: Facts) -> str:
+    problem = facts.release_problem or facts.project_problem
+    return problem.message if problem else "the index gave no answer"
+
+
+def pip_index_note(ctx: Context) -> str | None:
+    asked = {u.rstrip("/") for u in (ctx.index_urls or (ctx.index,))}
+    others = [u for u in ctx.pip_indexes if u.rstrip("/") not in asked]
+    if not others:
+        return None
+    return f"pip looked in {', '.join(others)}; this diagnosis asked {ctx.index}"

@@ -1,0 +1,164 @@
+"""One `explain` run: read the logs, ask the index, diagnose each failure, pick the exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reqhash_check.explain.diagnose import Context, Diagnosis, diagnose
+from reqhash_check.explain.logparse import (
+    Failure,
+    LogTooLarge,
+    ParsedLog,
+    UnparsedLine,
+    clean,
+    decode_log,
+    parse_log,
+)
+from reqhash_check.explain.lookup import Facts, Lookup, gather_facts
+from reqhash_check.index.base import Index
+from reqhash_check.index.cache import ReleaseCache
+from reqhash_check.index.http import redact_url
+from reqhash_check.index.multi import DEFAULT_INDEX_URL, open_indexes
+from reqhash_check.requirements import RequirementEntry
+
+EXIT_OK, EXIT_SECURITY, EXIT_UNREADABLE, EXIT_INDEX = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class LogInput:
+    """One log as read: its bytes, or why it could not be read."""
+
+    name: str
+    data: bytes | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ExplainSettings:
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    offline: bool = False
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    timeout: float = 15.0
+    concurrency: int = 4
+    requirements: Mapping[str, Sequence[RequirementEntry]] | None = None
+    requirements_path: str | None = None
+    fallback_python: tuple[int, int] = field(
+        default_factory=lambda: (sys.version_info[0], sys.version_info[1])
+    )
+
+
+@dataclass(frozen=True)
+class Explanation:
+    diagnoses: tuple[Diagnosis, ...]
+    unparsed: tuple[UnparsedLine, ...] = ()
+    logs: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
+    """One message per log that could not be read."""
+    without_failures: tuple[str, ...] = ()
+    """Logs in which no pip hash-checking failure was found."""
+    index: str = ""
+    truncated: tuple[str, ...] = ()
+    """Logs with more failures than are diagnosed in one run."""
+
+    @property
+    def exit_code(self) -> int:
+        """1 for a possible security event first (it must never hide behind another code),
+        then 2 for an unreadable or pip-free input, 3 for what the index could not settle."""
+        if any(d.security for d in self.diagnoses):
+            return EXIT_SECURITY
+        if self.unreadable or not self.diagnoses:
+            return EXIT_UNREADABLE
+        if any(not d.diagnosed or d.index_failed for d in self.diagnoses):
+            return EXIT_INDEX
+        return EXIT_OK
+
+
+def index_urls(settings: ExplainSettings) -> tuple[str, ...]:
+    """The indexes asked, as pip would merge them, credentials redacted."""
+    urls = [settings.index_url or DEFAULT_INDEX_URL, *settings.extra_index_urls]
+    return tuple(dict.fromkeys(redact_url(u) for u in urls if u))
+
+
+def index_display(settings: ExplainSettings) -> str:
+    return " + ".join(index_urls(settings))
+
+
+def explain(inputs: Sequence[LogInput], settings: ExplainSettings) -> Explanation:
+    parsed: list[ParsedLog] = []
+    unreadable: list[str] = []
+    for item in inputs:
+        if item.data is None:
+            unreadable.append(f"{clean(item.name)}: {clean(item.error or 'cannot be read')}")
+            continue
+        try:
+            text = decode_log(item.data)
+        except LogTooLarge as error:
+            unreadable.append(f"{clean(item.name)}: {error}")
+            continue
+        parsed.append(parse_log(text, item.name))
+    failures = [f for log in parsed for f in log.failures]
+    facts = asyncio.run(_ask_index(settings, failures)) if failures else []
+    diagnoses: list[Diagnosis] = []
+    position = 0
+    for log in parsed:
+        context = Context(
+            index=index_display(settings),
+            index_urls=index_urls(settings),
+            pip_indexes=log.indexes,
+            requirements=settings.requirements,
+            requirements_path=settings.requirements_path,
+            fallback_python=settings.fallback_python,
+        )
+        for failure in log.failures:
+            diagnoses.append(diagnose(failure, facts[position], context))
+            position += 1
+    return Explanation(
+        diagnoses=tuple(diagnoses),
+        unparsed=tuple(line for log in parsed for line in log.unparsed),
+        logs=tuple(log.name for log in parsed),
+        unreadable=tuple(unreadable),
+        without_failures=tuple(log.name for log in parsed if not log.failures),
+        index=index_display(settings),
+        truncated=tuple(log.name for log in parsed if log.truncated),
+    )
+
+
+def _needs_index(failures: Sequence[Failure]) -> bool:
+    return any(f.project is not None for f in failures)
+
+
+async def _ask_index(settings: ExplainSettings, failures: Sequence[Failure]) -> list[Facts]:
+    if not _needs_index(failures):
+        return [Facts() for _ in failures]
+    cache = None
+    if settings.use_cache or settings.offline:
+        cache = ReleaseCache.in_dir(settings.cache_dir)
+    indexes: list[Index] = []
+
+    def opened(offline: bool) -> Index:
+        index = open_indexes(
+            settings.index_url or DEFAULT_INDEX_URL,
+            settings.extra_index_urls,
+            timeout=settings.timeout,
+            concurrency=settings.concurrency,
+            cache=cache,
+            offline=offline,
+        )
+        indexes.append(index)
+        return index
+
+    try:
+        index = opened(settings.offline)
+        fallback = opened(True) if cache is not None and not settings.offline else None
+        return await gather_facts(Lookup(index, fallback), failures)
+    finally:
+        for index in indexes:
+            await index.aclose()
+        if cache is not None:
+            cache.close()

@@ -350,6 +350,12 @@ class Memo:
 
     def save(self) -> None:
         with self.lock:
+            # Another run may have saved meanwhile: keep its entries too.
+            try:
+                on_disk = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                on_disk = {}
+            self.data = {**on_disk, **self.data}
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
             tmp.write_text(json.dumps(self.data))

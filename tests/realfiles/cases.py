@@ -70,7 +70,7 @@ CASES: tuple[Case, ...] = (
         (("3.12", LINUX),),
     ),
     Case("aws-sam-cli/requirements/reproducible-win.txt", (("3.12", WINDOWS),)),
-    Case("aws-sam-cli/requirements/reproducible-mac.txt", (("3.12", MAC_ARM),)),
+    Case("aws-sam-cli/requirements/reproducible-mac.txt", (("3.11", MAC_ARM),)),
     Case("rules_python/tools/publish/requirements_darwin.txt", (("3.11", MAC_ARM),)),
     Case(
         "rules_python/examples/bzlmod/requirements_lock_3_10.txt",

@@ -309,9 +309,8 @@ def parse_pip_output(text: str) -> tuple[list[PipFailure], list[str]]:
         failures.append(PipFailure("invalid", []))
     errors_at = text.find("ERROR:")
     if errors_at >= 0:
-        requirers = sorted(
-            {canonical(m) for m in re.findall(r"\(from ([\w.-]+)==\S*->", text[errors_at:])}
-        )
+        asked_by = re.findall(r"\(from ([\w.-]+)(?:==[^\s()]*)?(?:->|\))", text[errors_at:])
+        requirers = sorted({canonical(m) for m in asked_by})
         for failure in failures:
             if failure.kind in ("hash-missing", "unpinned", "not-found"):
                 failure.requirers = requirers
@@ -372,7 +371,9 @@ def _files_digest(lines_source: Path) -> str:
             continue
         seen.add(path)
         data = path.read_bytes()
-        digest.update(str(path).encode() + b"\0" + data)
+        # The top file is often a temporary copy: its bytes say what it is, not its name.
+        label = b"" if path == lines_source.resolve() else str(path).encode()
+        digest.update(label + b"\0" + data)
         included = re.finditer(rb"^\s*(?:-r|-c|--requirement|--constraint)[\s=]+(\S+)", data, re.M)
         pending.extend((path.parent / m.group(1).decode()).resolve() for m in included)
     return digest.hexdigest()
@@ -591,11 +592,13 @@ def compare(case: Case, target: tuple[str, str], pip_version: str, memo: Memo) -
             found: set[str] = set()
             requirers: set[str] = set()
             for failure in rerun.failures:
-                if failure.kind in dependency_kinds:
-                    found |= {n for n in failure.names if n not in unique_names}
+                blocking = {n for n in failure.names if n not in keep}
+                if failure.kind in dependency_kinds and blocking:
+                    # A dependency outside the file, or one that already failed on its own.
+                    found |= {n for n in blocking if n not in unique_names}
                     requirers |= set(failure.requirers) & set(keep)
             missing_deps |= found
-            if not found or not requirers:
+            if not requirers:
                 break
             dropped_requirers |= requirers
             keep = [n for n in keep if n not in requirers]

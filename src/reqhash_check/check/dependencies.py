@@ -15,6 +15,7 @@ from reqhash_check.check.entries import HASHES_REQUIRED
 from reqhash_check.findings import Finding, PinDependency, Severity
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.rules import implements
+from reqhash_check.targets import Target
 
 _EXTRA_CLAUSE = r"extra == \"[^\"]*\""
 
@@ -45,6 +46,52 @@ def combine_markers(*markers: str | None) -> str | None:
 class _Need:
     requirement: Requirement
     targets: list[str] = field(default_factory=list)
+    patch_dependent: bool = False
+    """Needed on some patch releases of the target's Python only (a python_full_version
+    marker, and a target that names no patch release)."""
+
+
+_HIGHEST_PATCH = "99"
+
+
+def _wanted(marker: Marker | None, environment: dict[str, str], extras: tuple[str, ...]) -> bool:
+    if marker is None:
+        return True
+    try:
+        return any(marker.evaluate({**environment, "extra": e}) for e in extras)
+    except InvalidMarker:
+        return True
+
+
+def _on_patches(
+    marker: Marker | None, target: Target, extras: tuple[str, ...]
+) -> tuple[bool, bool]:
+    """(wanted on the target's first patch release, wanted on a late one). A target given
+    as X.Y says nothing of its patch release; pip running on the real host knows it."""
+    environment = dict(target.marker_environment)
+    first = _wanted(marker, environment, extras)
+    if (
+        marker is None
+        or len(target.python_version) >= 3
+        or "python_full_version" not in str(marker)
+    ):
+        return first, first
+    major_minor = ".".join(str(p) for p in target.python_version[:2])
+    environment["python_full_version"] = f"{major_minor}.{_HIGHEST_PATCH}"
+    return first, _wanted(marker, environment, extras)
+
+
+def _pinned_exactly(requirement: Requirement) -> bool:
+    specs = list(requirement.specifier)
+    return len(specs) == 1 and (
+        specs[0].operator == "===" or (specs[0].operator == "==" and "*" not in specs[0].version)
+    )
+
+
+PINNED_REQUIRED = (
+    "'In --require-hashes mode, all requirements must have their versions pinned with ==. "
+    "These do not: …'"
+)
 
 
 def _needs(ctx: SetContext, entry: RequirementEntry, requires: tuple[str, ...]) -> dict[str, _Need]:
@@ -63,15 +110,11 @@ def _needs(ctx: SetContext, entry: RequirementEntry, requires: tuple[str, ...]) 
             name = canonicalize_name(requirement.name)
             if name in ctx.pinned_names or name == entry.name:
                 continue
-            marker = requirement.marker
-            try:
-                wanted = marker is None or any(
-                    marker.evaluate({**target.marker_environment, "extra": e}) for e in extras
-                )
-            except InvalidMarker:
-                wanted = True
-            if wanted:
-                needs.setdefault(name, _Need(requirement)).targets.append(target.name)
+            early, late = _on_patches(requirement.marker, target, extras)
+            if early or late:
+                need = needs.setdefault(name, _Need(requirement))
+                need.targets.append(target.name)
+                need.patch_dependent |= early != late
     return needs
 
 
@@ -98,12 +141,18 @@ def missing_dependency(ctx: SetContext) -> Iterator[Finding]:
                     requirer=entry.raw_name,
                     path=entry.location.path,
                 )
+            pip_says = HASHES_REQUIRED if _pinned_exactly(requirement) else PINNED_REQUIRED
             message = (
                 f"{entry.raw_name} {entry.pin} depends on {dependency}"
                 + (f" ({specifier})" if specifier else "")
                 + f", which no file in this set pins (on {where}); pip fails with "
-                f"{HASHES_REQUIRED}. Pin {dependency} with its hashes"
+                f"{pip_says}. Pin {dependency} with its hashes"
             )
+            if need.patch_dependent:
+                message += (
+                    f". Only on some patch releases of that Python ({requirement.marker}): "
+                    "pip on a later or earlier one does not need it"
+                )
             if not exact:
                 message += (
                     ". The index publishes no metadata file for this release, so this comes "
@@ -116,6 +165,6 @@ def missing_dependency(ctx: SetContext) -> Iterator[Finding]:
                 entry=entry,
                 suppressed=entry.suppressed,
                 target=need.targets[0] if len(need.targets) == 1 else None,
-                severity=None if exact else Severity.WARNING,
+                severity=None if exact and not need.patch_dependent else Severity.WARNING,
                 fix=fix,
             )

@@ -1,9 +1,12 @@
-"""The real pip is the judge: `pick_file` must predict what `pip download` does.
+"""The real pip is the judge: the command line must predict what `pip download` does.
 
 Every case publishes a release on a loopback index, writes a requirements file with some
 of its hashes, and runs the real `pip download --no-deps --require-hashes` for several
-targets with the oldest and the newest pip the product models. pip must succeed exactly
-when `pick_file(...).ok` says so, and take the file `pick_file(...).chosen` names.
+targets with the oldest and the newest pip the product models. Then `reqhash-check` runs
+through `main([...])` with the same target and format-control flags, in the same order,
+plus `--pip-version`: it must report an error exactly when pip fails, name the file pip
+took when that is not the best one, and name the file pip rejects when it fails on its
+hash. `pick_file`, the piece that predicts it, is held to pip's choice of file too.
 
 The pips live in venvs cached under /tmp/reqhash-check-pips/ (installing them needs the
 package registry, as CI has); the pips themselves only ever talk to 127.0.0.1.
@@ -12,6 +15,7 @@ package registry, as CI has); the pips themselves only ever talk to 127.0.0.1.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -26,6 +30,7 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from reqhash_check.cli import main
 from reqhash_check.index.base import DistFile
 from reqhash_check.targets import BinaryPolicy, pick_file, targets_from_pip_options
 from tests.fakeindex import FakeFile, FakeIndex
@@ -142,6 +147,9 @@ TARGETS = {
 ALL_TARGETS = tuple(TARGETS)
 # Several --platform values in one pip call: one install that accepts all of them.
 TARGETS["cp312-manylinux_2_28+2014"] = ("3.12", "manylinux_2_28_x86_64,manylinux2014_x86_64")
+# Below 3.8 CPython's ABI tag is cp37m.
+TARGETS["cp37-manylinux2014"] = ("3.7", "manylinux2014_x86_64")
+TARGETS["cp36-manylinux2014"] = ("3.6", "manylinux2014_x86_64")
 
 # The files of a typical release with binary wheels, by short name.
 STANDARD = {
@@ -175,8 +183,11 @@ class Case:
     """Short names of files whose sha256 is listed, FOREIGN, or "sha512:<name>"."""
     specifier: str = "==1.0"
     options: tuple[str, ...] = ()
+    """Command-line options given to pip and to the tool alike; {project} is the project."""
     targets: tuple[str, ...] = ALL_TARGETS
     notes: str = ""
+    file_lines: tuple[str, ...] = ()
+    """Option lines written above the requirement, e.g. "--only-binary :all:"."""
 
 
 def standard(**overrides: Spec) -> dict[str, Spec]:
@@ -293,6 +304,54 @@ CASES = [
         options=("--no-binary=:all:",),
         targets=("cp312-manylinux_2_28",),
     ),
+    # Format control in the order pip applies it: command line first, then file lines.
+    Case(
+        "only-binary-all-then-no-binary-this-one",
+        {"sdist": Spec("sdist")},
+        ("sdist",),
+        options=("--only-binary=:all:", "--no-binary={project}"),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "no-binary-this-one-then-only-binary-all",
+        {"sdist": Spec("sdist")},
+        ("sdist",),
+        options=("--no-binary={project}", "--only-binary=:all:"),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "file-line-only-binary-all-sdist-only",
+        {"sdist": Spec("sdist")},
+        ("sdist",),
+        file_lines=("--only-binary :all:",),
+        targets=("cp312-win",),
+    ),
+    Case(
+        "command-line-only-binary-then-file-no-binary",
+        standard(),
+        tuple(STANDARD),
+        options=("--only-binary=:all:",),
+        file_lines=("--no-binary {project}",),
+        targets=("cp312-manylinux_2_28",),
+    ),
+    Case(
+        "cp37m-wheel-hashed",
+        {
+            "cp37": Spec("cp37-cp37m-manylinux_2_17_x86_64.manylinux2014_x86_64"),
+            "sdist": Spec("sdist"),
+        },
+        ("cp37",),
+        targets=("cp37-manylinux2014",),
+    ),
+    Case(
+        "cp36m-wheel-not-hashed",
+        {
+            "cp36": Spec("cp36-cp36m-manylinux_2_17_x86_64.manylinux2014_x86_64"),
+            "sdist": Spec("sdist"),
+        },
+        ("sdist",),
+        targets=("cp36-manylinux2014",),
+    ),
 ]
 
 
@@ -364,9 +423,12 @@ def listed_hashes(case: Case, published: Published) -> list[str]:
     return hashes
 
 
-def policy_of(options: tuple[str, ...]) -> BinaryPolicy:
+def policy_of(
+    options: tuple[str, ...], file_lines: tuple[str, ...] = (), project: str = ""
+) -> BinaryPolicy:
     ordered = []
-    for option in options:
+    for option in (*options, *(line.replace(" ", "=", 1) for line in file_lines)):
+        option = option.replace("{project}", project)
         if option.startswith("--only-binary="):
             ordered.append(("only_binary", option.partition("=")[2]))
         elif option.startswith("--no-binary="):
@@ -384,14 +446,33 @@ class PipRun:
 _FILE_URL = re.compile(r"/files/([^\s#:'\"]+)")
 
 
+def requirements_text(case: Case, project: str, hashes: list[str]) -> str:
+    lines = [line.replace("{project}", project) for line in case.file_lines]
+    lines.append(f"{project}{case.specifier} " + " ".join(f"--hash={h}" for h in hashes))
+    return "\n".join(lines) + "\n"
+
+
+def options_of(case: Case, project: str) -> list[str]:
+    return [option.replace("{project}", project) for option in case.options]
+
+
+def target_flags(target: str) -> list[str]:
+    python_version, platform = TARGETS[target]
+    return [
+        "--python-version",
+        python_version,
+        *(arg for tag in platform.split(",") for arg in ("--platform", tag)),
+        "--implementation",
+        "cp",
+    ]
+
+
 def run_pip(
     python: Path, index: FakeIndex, case: Case, project: str, hashes: list[str], target: str
 ) -> PipRun:
-    python_version, platform = TARGETS[target]
     with tempfile.TemporaryDirectory(prefix="agree-") as work:
         requirements = Path(work, "requirements.txt")
-        line = f"{project}{case.specifier} " + " ".join(f"--hash={h}" for h in hashes)
-        requirements.write_text(line + "\n")
+        requirements.write_text(requirements_text(case, project, hashes))
         dest = Path(work, "dest")
         command = [
             str(python),
@@ -408,12 +489,8 @@ def run_pip(
             index.simple_url,
             "-d",
             str(dest),
-            "--python-version",
-            python_version,
-            *(arg for tag in platform.split(",") for arg in ("--platform", tag)),
-            "--implementation",
-            "cp",
-            *case.options,
+            *target_flags(target),
+            *options_of(case, project),
             "-r",
             str(requirements),
         ]
@@ -465,7 +542,12 @@ def test_pick_file_agrees_with_pip(
     python_version, platform = TARGETS[target_name]
     [target] = targets_from_pip_options([python_version], platform.split(","), "cp", [])
     pick = pick_file(
-        target, published.files, hashes, published.project, policy_of(case.options), pinned=pinned
+        target,
+        published.files,
+        hashes,
+        published.project,
+        policy_of(tuple(options_of(case, published.project)), case.file_lines, published.project),
+        pinned=pinned,
     )
     run = pip_runs[(case.id, target_name)]
     chosen = pick.chosen
@@ -494,3 +576,57 @@ def test_pick_file_agrees_with_pip(
 def test_the_pips_are_the_pinned_versions(pinned_pip: tuple[str, Path]) -> None:
     version, python = pinned_pip
     assert _pip_version_of(python) == version
+
+
+@pytest.mark.parametrize(("case", "target_name"), JOBS, ids=[f"{c.id}-{t}" for c, t in JOBS])
+def test_the_command_line_agrees_with_pip(
+    case: Case,
+    target_name: str,
+    pinned_pip: tuple[str, Path],
+    index: FakeIndex,
+    pip_runs: dict[tuple[str, str], PipRun],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The judge of the product: `reqhash-check` as a user calls it, with pip's flags."""
+    pip_version, _ = pinned_pip
+    published = publish(index, case)
+    hashes = listed_hashes(case, published)
+    path = tmp_path / "requirements.txt"
+    path.write_text(requirements_text(case, published.project, hashes))
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        "--require-hashes",
+        "--index-url",
+        index.simple_url,
+        *target_flags(target_name),
+        *options_of(case, published.project),
+        "--pip-version",
+        pip_version,
+        "--no-cache",
+        "--format",
+        "json",
+        str(path),
+    ]
+    code = main(argv)
+    document = json.loads(capsys.readouterr().out)
+    findings = document["findings"]
+    errors = [f for f in findings if f["severity"] == "error"]
+    run = pip_runs[(case.id, target_name)]
+    assert code in (0, 1, 3), document
+    if document["unverified"] and not errors:
+        # The tool says it cannot tell (sha512 hashes only): never an OK, never a guess.
+        assert code == 3
+        return
+    assert (not errors) == run.ok, (errors, run.output)
+    if run.ok:
+        fallbacks = [f for f in findings if f["rule"] == "fallback-target"]
+        if fallbacks:
+            # The tool says pip takes a lesser file: it must be the one pip took.
+            assert f"installs {run.picked} instead" in fallbacks[0]["message"], run.output
+    elif run.picked and "THESE PACKAGES DO NOT MATCH THE HASHES" in run.output:
+        mismatch = [f for f in errors if f["rule"] in ("uncovered-target", "stale-hash")]
+        assert mismatch, (errors, run.output)
+        if mismatch[0]["rule"] == "uncovered-target":
+            assert run.picked in mismatch[0]["message"], run.output

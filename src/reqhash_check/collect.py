@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 
-from reqhash_check.check.context import ReleaseLookup, entry_hashes, published_hashes
+from reqhash_check.check.context import (
+    ANY_VERSION,
+    ReleaseLookup,
+    entry_hashes,
+    published_hashes,
+)
 from reqhash_check.index.base import (
     DistFile,
     Index,
     IndexQueryError,
     ProjectNotFound,
+    ReleaseFiles,
     VersionNotFound,
 )
 from reqhash_check.requirements import Kind, RequirementEntry
@@ -46,6 +52,15 @@ async def lookup_releases(
         return (project, version), lookup
 
     lookups: Lookups = dict(await asyncio.gather(*(one(p, v) for p, v in pairs)))
+    unpinned = sorted(
+        {e.name for e in entries if e.kind is Kind.NAMED and e.name and not e.pin and e.hashes}
+    )
+    found = await asyncio.gather(
+        *(_every_version(index, name, is_offline_miss) for name in unpinned)
+    )
+    lookups.update(
+        {(name, ANY_VERSION): lookup for name, lookup in zip(unpinned, found, strict=True)}
+    )
 
     needs_history = sorted(
         {
@@ -76,6 +91,18 @@ def _has_unknown_sha256(entry: RequirementEntry, lookup: ReleaseLookup) -> bool:
     assert lookup.release is not None
     published = published_hashes(lookup.release.files)
     return any(h.startswith("sha256:") and h not in published for h in entry_hashes(entry))
+
+
+async def _every_version(
+    index: Index, project: str, is_offline_miss: Callable[[IndexQueryError], bool]
+) -> ReleaseLookup:
+    try:
+        files = await index.project_files(project)
+    except ProjectNotFound:
+        return ReleaseLookup(missing="project")
+    except IndexQueryError as exc:
+        return ReleaseLookup(error=str(exc), offline=is_offline_miss(exc))
+    return ReleaseLookup(release=ReleaseFiles(project, ANY_VERSION, tuple(files)))
 
 
 async def _history(index: Index, project: str) -> dict[str, DistFile]:

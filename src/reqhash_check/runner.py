@@ -183,7 +183,8 @@ def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loa
 
 
 def _pinned(req_set: RequirementSet) -> bool:
-    return any(e.kind is Kind.NAMED and e.pin for e in req_set.entries)
+    """Whether anything in the set is looked up: pins, and hashed requirements without one."""
+    return any(e.kind is Kind.NAMED and (e.pin or e.hashes) for e in req_set.entries)
 
 
 def active_rules(settings: Settings) -> frozenset[str]:
@@ -467,7 +468,15 @@ def _fix(
         messages += [f"not fixed: {c}" for c in conflicts]
     edits = _edits(fixable, new_pins, loaded)
     if not edits:
-        messages.append("nothing to fix")
+        remaining = Counter(f.rule for f in before.report.active)
+        left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
+        if fixable:
+            messages.append(
+                f"fixed 0 of {len(fixable)} fixable findings; {sum(remaining.values())} remain"
+                + (f" ({left})" if left else "")
+            )
+        else:
+            messages.append("nothing to fix")
         return replace(before, fix_messages=tuple(messages))
     texts: dict[str, str] = {}
     diffs: list[str] = []
@@ -506,9 +515,10 @@ def _fix(
     remaining = Counter(f.rule for f in after.active)
     left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
     verb = "would fix" if settings.diff else "fixed"
+    added = f", {len(new_pins)} {'pin' if len(new_pins) == 1 else 'pins'} added" if new_pins else ""
     messages.append(
         f"{verb} {count} {'finding' if count == 1 else 'findings'} in {fixed_files} "
-        f"{'file' if fixed_files == 1 else 'files'}; {sum(remaining.values())} remain"
+        f"{'file' if fixed_files == 1 else 'files'}{added}; {sum(remaining.values())} remain"
         + (f" ({left})" if left else "")
     )
     report = before.report if settings.diff else after

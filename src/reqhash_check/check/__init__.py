@@ -76,6 +76,15 @@ def check(
         release = lookup.release
         if lookup.error is not None:
             unverified.append(Unverified(entry.location, entry.name, entry.pin, lookup.error))
+        elif release is not None and entry_ctx.unconfirmable and not entry_ctx.known:
+            # Only sha384/sha512 hashes: whether the file pip picks matches one cannot be told
+            # from the index's sha256 digests. Not an error, and not an OK either.
+            algorithms = sorted({h.split(":")[0] for h in entry_ctx.unconfirmable})
+            reason = (
+                f"its hashes are {'/'.join(algorithms)} only and the index states sha256: the "
+                "file pip picks would have to be downloaded to compare"
+            )
+            unverified.append(Unverified(entry.location, entry.name, entry.pin, reason))
         elif release is not None and release.unreachable and _unsettled(found):
             reason = (
                 f"{'; '.join(release.unreachable)}; what {release.index_url} publishes "
@@ -90,8 +99,9 @@ def check(
 
 def _release_findings(ctx: EntryContext) -> list[Finding]:
     found: list[Finding] = []
-    for _rule, function in checks("release"):
-        found.extend(function(ctx))
+    if ctx.entry.pin:  # the release rules are about one version; unpinned: the targets only
+        for _rule, function in checks("release"):
+            found.extend(function(ctx))
     if ctx.release is None:
         return found
     for target in ctx.options.targets:

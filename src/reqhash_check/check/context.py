@@ -7,10 +7,11 @@ picks on a target) so each rule function stays a few lines.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from reqhash_check.findings import Finding, Fix, HashSet, Location, Severity
 from reqhash_check.hashes import STRONG_ALGORITHMS
@@ -28,6 +29,9 @@ PIP_ACCEPTS_UNPINNED_HASHED = (26, 1)
 """pip 26.1 began to accept a hashed requirement that is not pinned with ==."""
 PIP_REFUSES_INVALID_METADATA = (24, 1)
 """pip 24.1 began to ignore releases whose metadata its packaging cannot parse."""
+ANY_VERSION = "*"
+"""The lookup key of a hashed requirement that is not pinned: every release's files (pip
+26.1 and later install whichever version a listed hash matches)."""
 OLDEST_PIP = (23, 0)
 NEWEST_PIP = (26, 3)
 
@@ -155,9 +159,15 @@ class SetContext:
         return frozenset(e.name for e in self.req_set.entries if e.name and not e.is_constraint)
 
     def lookup(self, entry: RequirementEntry) -> ReleaseLookup | None:
-        if entry.kind is not Kind.NAMED or not entry.pin:
+        if entry.kind is not Kind.NAMED:
             return None
-        return self.lookups.get((entry.name, entry.pin))
+        if entry.pin:
+            return self.lookups.get((entry.name, entry.pin))
+        if entry.hashes and self.pip_fails(PIP_ACCEPTS_UNPINNED_HASHED):
+            # pip 26.1+ installs whichever version a listed hash matches: every release
+            # the specifier allows is a candidate.
+            return self.lookups.get((entry.name, ANY_VERSION))
+        return None
 
     def pip_fails(self, since: tuple[int, int]) -> bool | None:
         """Whether the modelled pip has the behaviour pip gained in `since`; None when no
@@ -215,9 +225,17 @@ class EntryContext:
     def lookup(self) -> ReleaseLookup | None:
         return self.set.lookup(self.entry)
 
-    @property
+    @cached_property
     def release(self) -> ReleaseFiles | None:
-        return self.lookup.release if self.lookup is not None else None
+        release = self.lookup.release if self.lookup is not None else None
+        if release is None or self.entry.pin:
+            return release
+        try:
+            allowed = SpecifierSet(self.entry.specifier)
+        except InvalidSpecifier:
+            return release
+        files = tuple(f for f in release.files if allowed.contains(f.version, prereleases=None))
+        return replace(release, files=files)
 
     @cached_property
     def listed(self) -> tuple[str, ...]:
@@ -278,6 +296,7 @@ class TargetContext:
             set(self.entry.listed),
             self.entry.entry.name,
             self.entry.set.policy,
+            pinned=self.entry.entry.pin is not None,
         )
 
     def finding(self, rule_id: str, message: str, **extra: object) -> Finding:

@@ -38,11 +38,13 @@ def no_installable_file(ctx: TargetContext) -> Iterator[Finding]:
     if ctx.pick.candidates:
         return
     entry = ctx.entry
+    wanted = f"=={entry.entry.pin}" if entry.entry.pin else entry.entry.specifier
+    what = f"{entry.project} {entry.entry.pin}" if entry.entry.pin else f"{entry.project}{wanted}"
     yield ctx.finding(
         "no-installable-file",
-        f"{entry.project} {entry.entry.pin} publishes no file pip can install on "
-        f"{ctx.target.name} ({_why_nothing(ctx)}); pip fails with 'Could not find a version "
-        f"that satisfies the requirement {entry.project}=={entry.entry.pin}'",
+        f"{what} publishes no file pip can install on {ctx.target.name} "
+        f"({_why_nothing(ctx)}); pip fails with 'Could not find a version that satisfies the "
+        f"requirement {entry.project}{wanted}'",
     )
 
 

@@ -55,6 +55,8 @@ CACHE_ROOT = replay.DEFAULT_STORE.parent
 DEFAULT_PEERS = CACHE_ROOT / "peers" / "bin"
 REAL_SIMPLE = "https://pypi.org/simple"
 REAL_BASE = "https://pypi.org/"
+TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+"""GNU time (Debian package ``time``) measures peak RSS; without it the figure is rough."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,8 @@ class Sample:
     seconds: float
     rss_mb: float
     code: int
+    cpu: float = 0.0
+    """User + system CPU seconds of the command and its children."""
     requests: int | None = None
     misses: int | None = None
 
@@ -192,10 +196,14 @@ def measure(
     After ``timeout`` seconds its whole process group is killed (exit code -9).
     """
     before = server.stats.snapshot() if server else None
+    # The peak RSS is taken by GNU time: os.wait4 on a child forked from this process
+    # would count this (large) process's pages, which the child carries until its exec.
+    rss_file = cwd / "rss.txt"
+    wrapped = [TIME, "-f", "%M", "-o", str(rss_file), *argv] if TIME else argv
     with (cwd / "out.log").open("wb") as out:
         start = time.perf_counter()
         process = subprocess.Popen(
-            argv,
+            wrapped,
             env=env,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
@@ -212,7 +220,13 @@ def measure(
         if timer is not None:
             timer.cancel()
     process.returncode = code = os.waitstatus_to_exitcode(status)
-    sample = Sample(elapsed, usage.ru_maxrss / 1024, code)
+    rss_kb = float(usage.ru_maxrss)
+    if TIME:
+        try:
+            rss_kb = float(rss_file.read_text(encoding="utf-8").split()[-1])
+        except (OSError, ValueError, IndexError):
+            rss_kb = float("nan")
+    sample = Sample(elapsed, rss_kb / 1024, code, usage.ru_utime + usage.ru_stime)
     if server and before:
         after = server.stats.snapshot()
         sample.requests = after["requests"] - before["requests"]
@@ -575,7 +589,7 @@ def tools_table(rows: list[Row], *, replay_mode: bool) -> str:
     by_key = {r.key: r for r in rows}
     warm = by_key["rc-warm"].median()
     floor = by_key["floor"].median()
-    header = ["row", "median s", "min s", "max s", "× rc warm", "× floor", "peak MB"]
+    header = ["row", "median s", "min s", "max s", "× rc warm", "× floor", "cpu s", "peak MB"]
     if replay_mode:
         header.append("requests")
     lines = []
@@ -596,6 +610,7 @@ def tools_table(rows: list[Row], *, replay_mode: bool) -> str:
             f"{max(seconds):.2f}",
             _ratio(median, warm),
             _ratio(median, floor),
+            f"{statistics.median(s.cpu for s in row.samples):.2f}",
             f"{statistics.median(s.rss_mb for s in row.samples):.0f}",
         ]
         if replay_mode:
@@ -615,6 +630,7 @@ def row_json(row: Row) -> dict[str, Any]:
         {
             "seconds": [round(s, 4) for s in seconds],
             "rss_mb": [round(s.rss_mb, 1) for s in row.samples],
+            "cpu_s": [round(s.cpu, 3) for s in row.samples],
             "exit_codes": [s.code for s in row.samples],
             "requests": [s.requests for s in row.samples],
             "misses": [s.misses for s in row.samples],
@@ -771,7 +787,7 @@ def section_import(
         sums.append(total)
     print("\n## start-up and import\n")
     print(f"{rounds} rounds, interleaved.\n")
-    header = ["command", "median s", "min s", "max s", "peak MB"]
+    header = ["command", "median s", "min s", "max s", "cpu s", "peak MB"]
     lines = []
     for row in rows:
         seconds = [s.seconds for s in row.samples]
@@ -784,6 +800,7 @@ def section_import(
                 f"{statistics.median(seconds):.3f}",
                 f"{min(seconds):.3f}",
                 f"{max(seconds):.3f}",
+                f"{statistics.median(s.cpu for s in row.samples):.3f}",
                 f"{statistics.median(s.rss_mb for s in row.samples):.0f}",
             ]
         )
@@ -847,19 +864,17 @@ def section_scaling(
                     file,
                 ]
 
+            # The cold run (first round only: it is network-bound and slow at 3,000 pins)
+            # fills the cache the warm and offline rows then use in every round.
             table_rows[(kind, size)] = [
-                Row("cold", "cold", rc("--cache-dir", "{run}/cache")),
-                Row("warm", "warm", rc("--cache-dir", str(shared)), warm_up=True),
+                Row("cold", "cold", rc("--cache-dir", str(shared)), slow=True),
+                Row("warm", "warm", rc("--cache-dir", str(shared))),
                 Row("offline", "offline", rc("--offline", "--cache-dir", str(shared))),
             ]
-        for row_set in table_rows.values():
-            for row in row_set:
-                if row.warm_up:
-                    run_once(row, work, env, server, None)
         for number in range(args.scale_rounds):
             for (kind, size), row_set in table_rows.items():
                 for row in row_set:
-                    if row.failure:
+                    if row.failure or (row.slow and number > 0):
                         continue
                     sample = run_once(row, work, env, server, None)
                     if sample is not None:
@@ -872,9 +887,10 @@ def section_scaling(
                         )
     print("\n## scaling (synthetic projects, loopback index)\n")
     print(
-        f"{args.scale_rounds} rounds; cold = empty cache against the loopback index at "
-        f"{args.latency * 1000:.0f} ms a request; warm = cache filled by one untimed run; "
-        "offline = `--offline` on that cache (reading and checking only).\n"
+        f"cold = one run with an empty cache against the loopback index at "
+        f"{args.latency * 1000:.0f} ms a request; warm = {args.scale_rounds} runs on the cache "
+        f"it filled; offline = {args.scale_rounds} runs with `--offline` on that cache "
+        "(reading and checking only).\n"
     )
     header = [
         "input",
@@ -884,6 +900,7 @@ def section_scaling(
         "cold MB",
         "warm s",
         "offline s",
+        "offline cpu s",
         "offline MB",
         "offline ms/pin",
     ]
@@ -914,6 +931,9 @@ def section_scaling(
                 med(by["cold"], "mb"),
                 med(by["warm"]),
                 med(by["offline"]),
+                f"{statistics.median(x.cpu for x in by['offline'].samples):.2f}"
+                if by["offline"].samples
+                else "-",
                 med(by["offline"], "mb"),
                 f"{per_pin / count * 1000:.2f}" if per_pin else "-",
             ]
@@ -966,7 +986,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--slow-rounds",
         type=int,
-        help="rounds of pip-compile and pip download (default 2 replay, 1 real)",
+        help="rounds of pip-compile and pip download (1)",
     )
     parser.add_argument(
         "--timeout", type=float, default=300, help="seconds before a command is killed (300)"
@@ -1000,7 +1020,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.inputs = args.inputs or ["warehouse", "300"]
     args.rounds = args.rounds or (5 if args.index == "replay" else 3)
     if args.slow_rounds is None:
-        args.slow_rounds = 2 if args.index == "replay" else 1
+        args.slow_rounds = 1
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     args.store = args.store or [replay.DEFAULT_STORE]
     sections = {s.strip() for s in args.sections.split(",") if s.strip()}
@@ -1021,6 +1041,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "python": platform.python_version(),
             "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
             "versions": tools.versions(env),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         }
     }
     meta = results["meta"]
@@ -1055,7 +1076,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "scaling" in sections:
             section_scaling(args, tools, work, results)
         meta["wall_s"] = round(time.perf_counter() - started, 1)
-    print(f"\nwhole run: {meta['wall_s']:.0f} s")
+        meta["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    print(
+        f"\nwhole run: {meta['wall_s']:.0f} s; load average (1, 5, 15 min) at start "
+        f"{meta['load_average_at_start']}, at end {meta['load_average_at_end']}"
+    )
     target = args.json or CACHE_ROOT / f"results-{args.index}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

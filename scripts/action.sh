@@ -71,6 +71,18 @@ print(len(results), levels.count("error"), levels.count("warning"))
 PY
 }
 
+# Each line of standard input as an ::error:: annotation, escaped as the Actions toolkit
+# escapes a command's message (the tool's own text; no line can start a command of its own).
+annotate_lines() {
+  local title="$1" line
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ -z "$line" ]] && continue
+    line="${line//'%'/%25}"
+    line="${line//$'\r'/%0D}"
+    printf '::error title=%s::%s\n' "$title" "$line"
+  done
+}
+
 run_check() {
   local fail_on_findings="${INPUT_FAIL_ON_FINDINGS:-true}"
   is_true "$fail_on_findings" && fail_on_findings=true || fail_on_findings=false
@@ -101,11 +113,16 @@ run_check() {
 
   local status=0
   reqhash-check --format github --output "$workdir/annotations.txt" \
-    --sarif-output "$sarif_abs" ${args[@]+"${args[@]}"} -- ${files[@]+"${files[@]}"} ||
-    status=$?
+    --sarif-output "$sarif_abs" ${args[@]+"${args[@]}"} -- ${files[@]+"${files[@]}"} \
+    2>"$workdir/stderr.txt" || status=$?
   # The workflow commands reach the runner through standard output.
   if [[ -f "$workdir/annotations.txt" ]]; then
     cat "$workdir/annotations.txt"
+  fi
+  cat "$workdir/stderr.txt" >&2
+  if [[ "$status" == 2 ]]; then
+    # A usage error or an unreadable input: shown on the pull request, not only in the log.
+    annotate_lines "reqhash-check could not run" <"$workdir/stderr.txt"
   fi
 
   counts="$(count_results "$sarif_abs")"

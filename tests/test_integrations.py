@@ -518,6 +518,26 @@ def test_action_fails_closed_when_the_index_is_unreachable(action_bin: Path, wor
     assert "not verified" in run.stderr
 
 
+@pytest.mark.usefixtures("cli_works")
+def test_action_shows_a_usage_error_on_the_pull_request(
+    action_bin: Path, workdir: Path, index_url: str
+) -> None:
+    run = _run_action(action_bin, workdir, index_url, args="--target plan9-mips-cp312")
+    assert run.returncode == 2
+    errors = [a for a in run.annotations() if a.startswith("::error title=reqhash-check could")]
+    assert len(errors) == 1
+    assert "invalid target 'plan9-mips-cp312'" in errors[0]
+
+
+@pytest.mark.usefixtures("cli_works")
+def test_action_shows_an_index_failure_on_the_pull_request(
+    action_bin: Path, workdir: Path
+) -> None:
+    run = _run_action(action_bin, workdir, _closed_port_url(), files="requirements.txt")
+    assert run.returncode == 3
+    assert any(a.startswith("::error title=index error::") for a in run.annotations())
+
+
 def test_action_refuses_a_bad_boolean(action_bin: Path, workdir: Path, index_url: str) -> None:
     run = _run_action(action_bin, workdir, index_url, fail_on_findings="maybe")
     assert run.returncode == 2

@@ -349,6 +349,30 @@ RULES: dict[str, Rule] = {
     )
 }
 
+def rules_markdown() -> str:
+    """docs/rules.md, generated from the registry (a test holds the file to it)."""
+    head = [
+        "# Rules",
+        "",
+        "<!-- Generated from src/reqhash_check/rules.py; do not edit by hand. Regenerate:",
+        "     python -c 'from reqhash_check.rules import rules_markdown as m; "
+        "print(m(), end=\"\")' > docs/rules.md -->",
+        "",
+        "Every finding has one of these stable IDs. `reqhash-check rules` lists them and "
+        "`reqhash-check rules ID` (or `--explain ID`) prints a rule's section. Silence one on "
+        "a requirement's lines with `# reqhash: ignore[ID]`, or for a run with `--ignore ID`.",
+        "",
+        "| rule | severity | fixed by `--fix` | when |",
+        "| --- | --- | --- | --- |",
+    ]
+    head += [
+        f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {'yes' if r.fixable else 'no'} | "
+        f"{r.summary} |"
+        for r in RULES.values()
+    ]
+    return "\n".join(head) + "\n\n" + "\n".join(r.markdown() for r in RULES.values())
+
+
 DOCUMENTED_SCOPES = ("set", "entry", "release", "target")
 _CHECKS: list[tuple[str, str, Callable[..., Iterable[Any]]]] = []
 

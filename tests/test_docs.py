@@ -1,0 +1,86 @@
+"""The rule documentation has one source, the registry: docs/rules.md, the README table,
+`reqhash-check rules`, `--explain`, `--help` and SARIF all say the same thing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reqhash_check.cli import build_parser, main
+from reqhash_check.rules import RULES, rules_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_docs_rules_md_is_generated_from_the_registry() -> None:
+    assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == rules_markdown(), (
+        "docs/rules.md is out of date: regenerate it with the command at its top"
+    )
+
+
+def test_the_readme_rule_table_lists_every_rule_with_its_severity() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z-]+)` \| (error|warning)", readme, re.M)
+    assert dict(rows) == {rule.id: rule.severity.value for rule in RULES.values()}
+
+
+def test_rules_lists_every_rule_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(RULES)
+    for line, rule in zip(lines, RULES.values(), strict=True):
+        assert rule.summary in line and rule.severity.value in line
+
+
+@pytest.mark.parametrize("rule_id", list(RULES))
+def test_explain_prints_the_rule_s_documentation(
+    rule_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rules", rule_id]) == 0
+    by_command = capsys.readouterr().out
+    assert main(["--explain", rule_id]) == 0
+    assert capsys.readouterr().out == by_command == RULES[rule_id].explain()
+    rule = RULES[rule_id]
+    for part in (rule.summary, rule.pip_does, rule.why, rule.fix):
+        assert part in by_command
+
+
+def test_an_unknown_rule_suggests_the_close_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "stale"]) == 2
+    assert "did you mean stale-hash?" in capsys.readouterr().err
+
+
+def test_every_option_has_help_text() -> None:
+    parser = build_parser()
+    missing = [
+        action.option_strings or action.dest
+        for action in parser._actions  # the parser's own list of what it accepts
+        if not action.help and action.dest != "help"
+    ]
+    assert missing == []
+
+
+def test_help_names_every_rule_the_config_and_suppression(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for rule_id in RULES:
+        assert rule_id in text
+    for needle in ("NO_COLOR", "[tool.reqhash-check]", "# reqhash: ignore[", "exit codes"):
+        assert needle in text
+
+
+def test_an_unknown_option_is_one_line_with_a_pointer_to_help(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--frobnicate"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "see reqhash-check --help" in err[0]
+
+
+def test_every_rule_has_an_example_and_fix_text() -> None:
+    for rule in RULES.values():
+        assert rule.example.strip() and rule.fix.strip() and rule.why.strip(), rule.id

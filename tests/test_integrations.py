@@ -530,9 +530,7 @@ def test_action_shows_a_usage_error_on_the_pull_request(
 
 
 @pytest.mark.usefixtures("cli_works")
-def test_action_shows_an_index_failure_on_the_pull_request(
-    action_bin: Path, workdir: Path
-) -> None:
+def test_action_shows_an_index_failure_on_the_pull_request(action_bin: Path, workdir: Path) -> None:
     run = _run_action(action_bin, workdir, _closed_port_url(), files="requirements.txt")
     assert run.returncode == 3
     assert any(a.startswith("::error title=index error::") for a in run.annotations())
@@ -556,6 +554,23 @@ def test_action_inputs_cannot_run_shell_code(
     )
     assert run.returncode == 2
     assert sorted(p.name for p in workdir.iterdir() if p.name.startswith("pwned")) == []
+
+
+def test_the_project_checks_its_own_files_with_its_own_hook() -> None:
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    hooks = [h for repo in config["repos"] for h in repo["hooks"]]
+    own = next(h for h in hooks if h["id"] == "reqhash-check")
+    assert own["entry"].split()[0] == "reqhash-check"
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    checked = [path for path in tracked if re.search(own["files"], path)]
+    assert sorted(checked) == [
+        "benchmarks/requirements.txt",
+        "examples/pylock.toml",
+        "examples/requirements.txt",
+    ]
+    assert "reqhash-check" in config["ci"]["skip"]  # pre-commit.ci has no network
 
 
 # --- pre-commit, for real -------------------------------------------------------------------

@@ -349,6 +349,7 @@ RULES: dict[str, Rule] = {
     )
 }
 
+
 def rules_markdown() -> str:
     """docs/rules.md, generated from the registry (a test holds the file to it)."""
     head = [
@@ -356,7 +357,7 @@ def rules_markdown() -> str:
         "",
         "<!-- Generated from src/reqhash_check/rules.py; do not edit by hand. Regenerate:",
         "     python -c 'from reqhash_check.rules import rules_markdown as m; "
-        "print(m(), end=\"\")' > docs/rules.md -->",
+        'print(m(), end="")\' > docs/rules.md -->',
         "",
         "Every finding has one of these stable IDs. `reqhash-check rules` lists them and "
         "`reqhash-check rules ID` (or `--explain ID`) prints a rule's section. Silence one on "

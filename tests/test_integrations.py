@@ -179,6 +179,7 @@ def test_action_inputs_reach_the_script_through_env_only() -> None:
     assert action["runs"]["using"] == "composite"
     check = next(s for s in action["runs"]["steps"] if s.get("id") == "check")
     assert check["env"] == {
+        "REQHASH_CHECK_CACHE_DIR": "${{ runner.temp }}/reqhash-check-cache",
         "INPUT_FILES": "${{ inputs.files }}",
         "INPUT_ARGS": "${{ inputs.args }}",
         "INPUT_SARIF_FILE": "${{ inputs.sarif-file }}",
@@ -190,7 +191,14 @@ def test_action_inputs_reach_the_script_through_env_only() -> None:
         "sarif-file",
         "fail-on-findings",
         "working-directory",
+        "cache",
     }
+    # The index cache is kept between runs in the folder the check step uses.
+    cache = next(
+        s for s in action["runs"]["steps"] if s.get("uses", "").startswith("actions/cache@")
+    )
+    assert re.fullmatch(r"actions/cache@[0-9a-f]{40}", cache["uses"])
+    assert cache["with"]["path"] == check["env"]["REQHASH_CHECK_CACHE_DIR"]
     assert action["inputs"]["fail-on-findings"]["default"] == "true"
     assert {"findings", "sarif-file"} <= set(action["outputs"])
 

@@ -81,6 +81,14 @@ class Target:
     tags: tuple[Tag, ...]
     """Supported wheel tags, most preferred first."""
     marker_environment: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    priority: dict[Tag, int] = field(
+        init=False, default_factory=dict, hash=False, compare=False, repr=False
+    )
+    """tag → its place in `tags` (the first place when a tag repeats), computed once."""
+
+    def __post_init__(self) -> None:
+        for index, tag in enumerate(self.tags):
+            self.priority.setdefault(tag, index)
 
     def __str__(self) -> str:
         return self.name
@@ -561,9 +569,7 @@ class _Ranker:
         self.project = canonicalize_name(project)
         self.target = target
         self.policy = policy
-        self.priority: dict[Tag, int] = {}
-        for index, tag in enumerate(target.tags):
-            self.priority.setdefault(tag, index)
+        self.priority = target.priority
 
     def applicable(self, file: DistFile) -> bool:
         filename = file.filename

@@ -9,6 +9,7 @@ that blames the user's file.
 from __future__ import annotations
 
 import email.policy
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -60,8 +61,10 @@ def same_version(published: str, pinned: str) -> bool:
     return left == right
 
 
+@functools.lru_cache(maxsize=8192)
 def version_key(text: str) -> str:
-    """A cache key under which every spelling of one version lands."""
+    """A cache key under which every spelling of one version lands. (Cached: a project page
+    repeats each version once per file, for thousands of files.)"""
     parsed = parse_version(text)
     return canonicalize_version(parsed) if parsed is not None else text.strip().lower()
 

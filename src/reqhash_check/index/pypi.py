@@ -155,7 +155,7 @@ class PyPIJsonIndex(CachingIndex):
     async def _from_page(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
         etag = previous.etag if previous is not None and previous.document == "page" else None
         try:
-            answer, links = await self._pages.page(name, etag)
+            answer, links = await self._pages.page(name, etag, version)
         except ProjectNotFound:
             return await self._from_project_json(name, version)
         if answer.status == 304:

@@ -25,6 +25,7 @@ from reqhash_check.index.answers import (
     same_version,
     stated_size,
     stated_time,
+    version_key,
 )
 from reqhash_check.index.base import DistFile, ProjectNotFound, VersionNotFound
 from reqhash_check.index.cache import CacheEntry, ReleaseCache
@@ -73,6 +74,29 @@ def dist_name_version(filename: str) -> tuple[str, str] | None:
     return canonicalize_name(name), str(version)
 
 
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".txz", ".tar")
+
+
+def quick_version(filename: str) -> str | None:
+    """The version part of a file name, by splitting only (no validation): enough to skip
+    the files of other versions on a page of thousands before anything costlier."""
+    if filename.endswith(".whl"):
+        parts = filename.split("-")
+        return parts[1] if len(parts) >= 5 else None
+    for suffix in _SDIST_SUFFIXES:
+        if filename.endswith(suffix):
+            _name, dash, version = filename[: -len(suffix)].rpartition("-")
+            return version if dash else None
+    return None
+
+
+def _other_version(filename: str, wanted: str | None) -> bool:
+    if wanted is None:
+        return False
+    found = quick_version(filename)
+    return found is not None and version_key(found) != wanted
+
+
 def file_version(filename: str, project: str) -> str | None:
     """The version a file is for, or None when its name can't be read or is another project's."""
     parsed = dist_name_version(filename)
@@ -85,8 +109,13 @@ def _metadata_flag(value: Any) -> bool | dict[str, str]:
     return bool(value)
 
 
-def parse_json_page(content: bytes, page_url: str, project: str | None) -> list[Link]:
+def parse_json_page(
+    content: bytes, page_url: str, project: str | None, version: str | None = None
+) -> list[Link]:
+    """The page's links; with `version`, only those that may be of that version (the others
+    are skipped before their URLs and digests are looked at)."""
     data = load_json(content)
+    wanted = version_key(version) if version is not None else None
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise BadAnswer("JSON that is not a simple index page")
     if "name" in data and project is not None:
@@ -95,6 +124,8 @@ def parse_json_page(content: bytes, page_url: str, project: str | None) -> list[
     for entry in data["files"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
             raise BadAnswer("a file entry without a filename")
+        if _other_version(entry["filename"], wanted):
+            continue
         yanked = entry.get("yanked", False)
         links.append(
             Link(
@@ -213,10 +244,11 @@ def _charset(content_type_header: str) -> str | None:
     return None
 
 
-def links_of(answer: HttpAnswer, project: str | None) -> list[Link]:
-    """The links of a project page answer (200), whichever form it came in."""
+def links_of(answer: HttpAnswer, project: str | None, version: str | None = None) -> list[Link]:
+    """The links of a project page answer (200), whichever form it came in (with `version`,
+    a JSON page's links of other versions may be left out)."""
     if answer.content_type == _JSON_TYPE:
-        return parse_json_page(answer.content, answer.url, project)
+        return parse_json_page(answer.content, answer.url, project, version)
     if answer.content_type in _HTML_TYPES or not answer.content_type:
         charset = _charset(answer.headers.get("content-type", ""))
         return parse_html_page(answer.content, answer.url, charset, project)
@@ -311,7 +343,9 @@ class SimpleIndex(CachingIndex):
     def page_url(self, name: str) -> str:
         return f"{self.index_url}/{name}/"
 
-    async def page(self, name: str, etag: str | None = None) -> tuple[HttpAnswer, list[Link]]:
+    async def page(
+        self, name: str, etag: str | None = None, version: str | None = None
+    ) -> tuple[HttpAnswer, list[Link]]:
         """The project page: (answer, links); 304 gives no links; 404 is ProjectNotFound."""
         url = self.page_url(name)
         if etag is not None:
@@ -325,12 +359,13 @@ class SimpleIndex(CachingIndex):
         if answer.status != 200:
             raise self._bad(answer.url, BadAnswer(f"HTTP {answer.status}"))
         try:
-            return answer, links_of(answer, name)
+            return answer, links_of(answer, name, version)
         except BadAnswer as problem:
             raise self._bad(answer.url, problem) from None
 
     async def _fetch_release(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
-        answer, links = await self.page(name, previous.etag if previous is not None else None)
+        etag = previous.etag if previous is not None else None
+        answer, links = await self.page(name, etag, version)
         if answer.status == 304:
             return Fetched(None)
         payload = await release_payload(

@@ -6,11 +6,13 @@ picks on a target) so each rule function stays a few lines.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from reqhash_check.findings import Finding, Fix, HashSet, Location, Severity
@@ -79,6 +81,16 @@ def entry_hashes(entry: RequirementEntry) -> tuple[str, ...]:
             if algorithm in STRONG_ALGORITHMS and digest:
                 listed.append(f"{algorithm}:{digest.lower()}")
     return tuple(dict.fromkeys(listed))
+
+
+@functools.lru_cache(maxsize=16384)
+def parsed_requirement(text: str) -> Requirement | None:
+    """A Requires-Dist entry parsed once per run (several rules read each release's), or None
+    when packaging, and so pip 24.1 and later, cannot parse it."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
 
 
 def published_hashes(files: Iterable[DistFile]) -> set[str]:

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reqhash_check.check.context import SetContext, marker_applies
+from reqhash_check.check.context import SetContext, marker_applies, parsed_requirement
 from reqhash_check.check.entries import HASHES_REQUIRED
 from reqhash_check.findings import Finding, PinDependency, Severity
 from reqhash_check.requirements import RequirementEntry
@@ -95,12 +95,8 @@ PINNED_REQUIRED = (
 
 
 def _needs(ctx: SetContext, entry: RequirementEntry, requires: tuple[str, ...]) -> dict[str, _Need]:
-    parsed = []
-    for text in requires:
-        try:
-            parsed.append(Requirement(text))
-        except InvalidRequirement:
-            continue  # invalid-metadata reports it
+    # An entry pip cannot parse is invalid-metadata's to report.
+    parsed = [r for r in map(parsed_requirement, requires) if r is not None]
     extras = ("", *entry.extras)
     needs: dict[str, _Need] = {}
     for target in ctx.options.targets:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 
-from packaging.requirements import InvalidRequirement, Requirement
-
-from reqhash_check.check.context import PIP_REFUSES_INVALID_METADATA, EntryContext, plural
+from reqhash_check.check.context import (
+    PIP_REFUSES_INVALID_METADATA,
+    EntryContext,
+    parsed_requirement,
+    plural,
+)
 from reqhash_check.check.fixes import published_set
 from reqhash_check.findings import Finding, SetHashes, Severity
 from reqhash_check.index.base import DistFile
@@ -133,13 +136,7 @@ def origins(ctx: EntryContext) -> str:
 
 def invalid_requirements(requires_dist: Sequence[str]) -> list[str]:
     """The Requires-Dist entries packaging (and so pip 24.1+) cannot parse."""
-    bad = []
-    for text in requires_dist:
-        try:
-            Requirement(text)
-        except InvalidRequirement:
-            bad.append(text)
-    return bad
+    return [text for text in requires_dist if parsed_requirement(text) is None]
 
 
 @implements("invalid-metadata", "release")

@@ -154,6 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _number_digests(self) -> None:
         self._send(page(self._project(), [good_file(hashes={"sha256": 12345})]))
 
+    def _odd_url(self) -> None:
+        self._send(page(self._project(), [good_file(url="ftp://elsewhere.invalid/demo.whl")]))
+
     def _error_page(self) -> None:
         body = b"<html><head><title>502 Bad Gateway</title></head><body>oops</body></html>"
         self._send(body, "text/html")

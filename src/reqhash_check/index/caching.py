@@ -183,7 +183,7 @@ class CachingIndex(ABC):
 
     async def release(self, project: str, version: str) -> ReleaseFiles:
         name = normalize_project(project)
-        payload = await self._cached(
+        release: ReleaseFiles = await self._cached(
             "release",
             name,
             version_key(version),
@@ -191,11 +191,11 @@ class CachingIndex(ABC):
             lambda previous: self._fetch_release(name, version, previous),
             lambda data: release_from_json(data, name, version),
         )
-        return release_from_json(payload, name, version)
+        return release
 
     async def project_files(self, project: str) -> tuple[DistFile, ...]:
         name = normalize_project(project)
-        payload = await self._cached(
+        files: tuple[DistFile, ...] = await self._cached(
             "project",
             name,
             "",
@@ -203,7 +203,7 @@ class CachingIndex(ABC):
             lambda previous: self._fetch_project(name, previous),
             files_from_json,
         )
-        return files_from_json(payload)
+        return files
 
     @abstractmethod
     async def _fetch_release(
@@ -213,16 +213,15 @@ class CachingIndex(ABC):
     @abstractmethod
     async def _fetch_project(self, name: str, previous: CacheEntry | None) -> Fetched: ...
 
-    def _usable(self, entry: CacheEntry, check: Callable[[Any], object]) -> str | None:
-        """None when the row is a positive answer that passes `check`, "missing" for a
-        well-formed negative answer; raises BadAnswer for anything else."""
+    def _usable(self, entry: CacheEntry, convert: Callable[[Any], Any]) -> tuple[str | None, Any]:
+        """("missing", None) for a well-formed negative answer, (None, the converted answer)
+        for a positive one that passes the checks; raises BadAnswer for anything else."""
         payload = entry.payload
         if isinstance(payload, dict) and "missing" in payload:
             if payload.get("missing") not in _MISSING_ERRORS:
                 raise BadAnswer("a stored negative answer of unknown kind")
-            return "missing"
-        check(payload)
-        return None
+            return "missing", None
+        return None, convert(payload)
 
     async def _cached(
         self,
@@ -231,20 +230,22 @@ class CachingIndex(ABC):
         version: str,
         what: str,
         fetch: Callable[[CacheEntry | None], Awaitable[Fetched]],
-        check: Callable[[Any], object],
+        convert: Callable[[Any], Any],
     ) -> Any:
+        """The answer, converted (and so checked) by `convert`."""
         cache = self._cache
         entry = cache.get(self._cache_key_url, kind, name, version) if cache else None
         state: str | None = None
+        converted: Any = None
         if entry is not None and cache is not None:
             try:
-                state = self._usable(entry, check)
+                state, converted = self._usable(entry, convert)
             except BadAnswer:
                 cache.drop(self._cache_key_url, kind, name, version)
                 entry = None
         if entry is not None and cache is not None:
             if state is None and (self._offline or cache.is_fresh(entry)):
-                return entry.payload
+                return converted
             if state == "missing" and cache.is_fresh(entry):
                 error = _MISSING_ERRORS[entry.payload["missing"]]
                 raise error(f"{self._display_url}: no {what}")
@@ -266,7 +267,13 @@ class CachingIndex(ABC):
         if fetched.payload is None and previous is not None:
             if cache is not None:
                 cache.touch(self._cache_key_url, kind, name, version)
-            return previous.payload
+            return converted
+        try:
+            answer = convert(fetched.payload)
+        except BadAnswer as problem:  # checked before it is stored or believed
+            raise IndexUnavailable(
+                f"{self._display_url} answered with {problem}", index=self._display_url
+            ) from None
         if cache is not None:
             cache.put(
                 self._cache_key_url,
@@ -277,4 +284,4 @@ class CachingIndex(ABC):
                 etag=fetched.etag,
                 document=fetched.document,
             )
-        return fetched.payload
+        return answer

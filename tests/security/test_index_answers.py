@@ -112,7 +112,7 @@ def test_an_odd_retry_after_is_a_clean_failure(
         ("list-digests", "a malformed sha256 digest"),
         ("number-digests", "a malformed sha256 digest"),
         ("error-page", "a page that is not a simple index page"),
-        ("odd-url", "a stored file URL that is not http(s) or file"),
+        ("odd-url", "a file URL that is not http(s) or file"),
     ],
 )
 def test_a_bad_answer_is_an_index_failure_never_a_finding(

@@ -66,7 +66,7 @@ def file_from_json(data: object) -> DistFile:
         raise BadAnswer("a stored file that is not a mapping")
     url = _str(data, "url")
     if not url.startswith(("https://", "http://", "file:")):
-        raise BadAnswer("a stored file URL that is not http(s) or file")
+        raise BadAnswer("a file URL that is not http(s) or file")
     return DistFile(
         filename=_str(data, "filename"),
         version=_str(data, "version"),

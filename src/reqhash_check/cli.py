@@ -79,9 +79,9 @@ class _BinaryOption(argparse.Action):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="reqhash-check",
-        description="Predict whether `pip install --require-hashes` would fail on these "
-        "requirements files (stale, missing, foreign or insufficient --hash entries, "
-        "missing dependencies…), before it runs; --fix rewrites the file.",
+        description="Predict whether `pip install --require-hashes` would fail on these\n"
+        "requirements files (stale, missing, foreign or insufficient --hash entries, missing\n"
+        "dependencies…), before it runs; --fix rewrites the file.",
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -24,8 +24,6 @@ from reqhash_check.index.base import ProjectNotFound
 
 MAX_NAME_LENGTH = 200
 """Longer project names are refused before they reach a URL (PyPI's longest are under 100)."""
-MAX_JSON_DEPTH = 64
-"""Index JSON is a few levels deep; deeper nesting is refused before it is decoded."""
 
 _VALID_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 
@@ -90,34 +88,14 @@ def digests(value: object, *, required: bool = False) -> dict[str, str]:
     return kept
 
 
-def check_depth(content: bytes, limit: int = MAX_JSON_DEPTH) -> None:
-    """Refuse JSON nested deeper than `limit` without decoding it (no recursion)."""
-    depth = 0
-    in_string = escaped = False
-    for byte in content:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > limit:
-                raise BadAnswer(f"JSON nested deeper than {limit} levels")
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-
-
 def load_json(content: bytes) -> Any:
-    """Decode an index's JSON answer, bounded in depth; BadAnswer when it is not JSON."""
-    check_depth(content)
+    """Decode an index's JSON answer; BadAnswer when it is not JSON or nests deeper than the
+    decoder's recursion limit (about a thousand levels, where it stops cleanly)."""
     try:
         return json.loads(content)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise BadAnswer("JSON nested too deeply") from None
+    except ValueError:
         raise BadAnswer("an answer that is not JSON") from None
 
 

@@ -9,6 +9,7 @@ the size of the project JSON), falling back to the project JSON when there is no
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -121,8 +122,10 @@ class PyPIJsonIndex(CachingIndex):
         )
         self.base_url = bare
         self._pages = SimpleIndex(f"{bare}/simple", http, label=self.display_url)
-        self._version_endpoint = True
-        """False once a 404 from the per-version endpoint was for a version that exists."""
+        self._version_endpoint: bool | None = None
+        """Whether the index serves the per-version endpoint: None until the first answer
+        says (a 200, or a 404 for a version the project page then shows)."""
+        self._probing: asyncio.Lock | None = None
 
     async def aclose(self) -> None:
         await self._pages.aclose()
@@ -143,12 +146,24 @@ class PyPIJsonIndex(CachingIndex):
                 return await self._from_version_json(answer, name, version)
         elif previous is not None and previous.document == "page":
             return await self._from_page(name, version, previous)
+        if self._version_endpoint is None:
+            # The first release asks alone; the others wait for what it learns, so a mirror
+            # without the endpoint costs one 404, not one per requirement.
+            self._probing = self._probing or asyncio.Lock()
+            async with self._probing:
+                if self._version_endpoint is None:
+                    return await self._per_version(name, version, previous)
         if self._version_endpoint:
-            answer = await self._http.get(self._version_url(name, version))
-            if answer.status == 200:
-                return await self._from_version_json(answer, name, version)
+            return await self._per_version(name, version, previous)
+        return await self._from_page(name, version, previous)
+
+    async def _per_version(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
+        answer = await self._http.get(self._version_url(name, version))
+        if answer.status == 200:
+            self._version_endpoint = True
+            return await self._from_version_json(answer, name, version)
         found = await self._from_page(name, version, previous)
-        if self._version_endpoint and found.payload is not None:
+        if found.payload is not None:
             self._version_endpoint = False  # the version exists: the endpoint is not served
         return found
 

@@ -45,8 +45,20 @@ from tests.reqlines import Case, all_cases
 pytestmark = pytest.mark.slow
 
 PROBE = Path(__file__).parent / "pip_reader_probe.py"
-# The versions where pip's reading changed; the oldest and the newest always run.
-GRAMMAR_CHANGES = ["23.1", "24.0", "24.1", "24.3", "25.0", "25.1", "25.3", "26.0", "26.1", "26.2"]
+# The versions where pip's reading changed (the last patch release of each, which X.Y
+# stands for); the oldest and the newest always run.
+GRAMMAR_CHANGES = [
+    "23.1.2",
+    "24.0",
+    "24.1.2",
+    "24.3.1",
+    "25.0.1",
+    "25.1.1",
+    "25.3",
+    "26.0.1",
+    "26.1.2",
+    "26.2.1",
+]
 PIPS = [OLDEST_PIP, NEWEST_PIP] + (
     GRAMMAR_CHANGES if os.environ.get("REQHASH_READER_PIPS") == "all" else []
 )

@@ -76,6 +76,8 @@ _LEGACY_WHEEL_RE = re.compile(
 )
 _WHEEL_NAME_RE = re.compile(r"^[\w\d._]*$")
 _SCHEME_LIKE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# `name==1.2.3`, the bulk of a lock file: every step of pip's reading is known for it.
+_PLAIN_PIN_RE = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==([0-9]+(?:\.[0-9]+)*)")
 
 
 class BuildError(ValueError):
@@ -282,6 +284,10 @@ def _url_from_path(path: str, name: str, rules: PipRules, cwd: str) -> str | Non
 
 def from_line(text: str, rules: PipRules, cwd: str, *, constraint: bool = False) -> Built:
     """pip's install_req_from_line for a requirement line's requirement part."""
+    plain = _PLAIN_PIN_RE.fullmatch(text.strip()) if ";" not in text else None
+    if plain is not None:
+        name, version = plain.groups()
+        return Built(name, (f"=={version}",), (), None, None, Kind.NAMED, False)
     grammar = pep508.grammar_for(rules.packaging)
     marker: str | None = None
     separator = "; " if is_url(text) else ";"
@@ -373,6 +379,7 @@ def _parse_editable(
             direct = None
         if direct is not None and direct.url:
             name = f"{direct.name} ; {direct.marker}" if direct.marker else direct.name
+            _check_editable_link(Link(direct.url, rules, cwd), name)
             return name, direct.url, direct.extras
     url = text
     base, extras_text = strip_extras(url, rules)
@@ -385,15 +392,19 @@ def _parse_editable(
             url = f"{name}+{url}"
             break
     link = Link(url, rules, cwd)
-    if not link.is_vcs:
+    _check_editable_link(link, link.egg_fragment)
+    return link.egg_fragment, url, ()
+
+
+def _check_editable_link(link: Link, name: str | None) -> None:
+    if not link.is_vcs and not link.url.startswith("file:"):
         raise BuildError(
             "not a valid editable requirement: it should be a path to a local project or "
             "a VCS URL (git+, hg+, svn+ or bzr+)"
         )
-    if not link.egg_fragment:
-        how = "your_package_name @ URL" if rules.direct_url_editables else "#egg=your_package_name"
+    if not name and not link.url.startswith("file:"):
+        how = "name @ URL" if link.rules.direct_url_editables else "#egg=name"
         raise BuildError(f"pip cannot tell the project's name; name it with {how}")
-    return link.egg_fragment, url, ()
 
 
 def constraint_problem(built: Built) -> str | None:

@@ -191,6 +191,14 @@ _IDENTIFIER_RE = re.compile(r"\b[a-zA-Z0-9][a-zA-Z0-9._-]*\b")
 _URL_RE = re.compile(r"[^ \t]+")
 _PREFIX_TRAIL_RE = re.compile(r"\.\*")
 _LOCAL_TRAIL_RE = re.compile(r"\+[a-z0-9]+(?:[-_\.][a-z0-9]+)*")
+_LPAREN = re.compile(r"\(")
+_RPAREN = re.compile(r"\)")
+_LBRACKET = re.compile(r"\[")
+_RBRACKET = re.compile(r"\]")
+_COMMA = re.compile(",")
+_SEMICOLON = re.compile(";")
+_AT = re.compile("@")
+_URL_21_RE = re.compile(r"[^ ]+")
 
 # A marker is a list of items, "and"/"or" strings and nested lists (parentheses).
 MarkerItem = tuple[str, str, str, bool, bool]
@@ -293,12 +301,12 @@ def _marker_modern(tokens: _Tokens) -> list[object]:
 
 def _marker_atom_modern(tokens: _Tokens) -> object:
     tokens.space()
-    if tokens.check(re.compile(r"\(")) is not None:
+    if tokens.check(_LPAREN) is not None:
         tokens.position += 1
         tokens.space()
         inner: object = _marker_modern(tokens)
         tokens.space()
-        if tokens.take(re.compile(r"\)")) is None:
+        if tokens.take(_RPAREN) is None:
             raise tokens.fail("Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS")
     else:
         inner = _marker_item_modern(tokens)
@@ -346,7 +354,7 @@ def _marker_item_modern(tokens: _Tokens) -> MarkerItem:
 
 
 def _specifier_modern(tokens: _Tokens) -> str:
-    opened = tokens.take(re.compile(r"\(")) is not None
+    opened = tokens.take(_LPAREN) is not None
     tokens.space()
     joined = ""
     clause_re = _clause_re(tokens.grammar)
@@ -360,12 +368,12 @@ def _specifier_modern(tokens: _Tokens) -> str:
         if tokens.check(_LOCAL_TRAIL_RE) is not None:
             raise tokens.fail("Local version label can only be used with `==` or `!=` operators")
         tokens.space()
-        if tokens.take(re.compile(",")) is None:
+        if tokens.take(_COMMA) is None:
             break
         joined += ","
         tokens.space()
     tokens.space()
-    if opened and tokens.take(re.compile(r"\)")) is None:
+    if opened and tokens.take(_RPAREN) is None:
         raise tokens.fail("Expected matching RIGHT_PARENTHESIS for LEFT_PARENTHESIS")
     return joined
 
@@ -378,7 +386,7 @@ def _requirement_modern(source: str, grammar: Grammar) -> ParsedRequirement:
         raise tokens.fail("Expected package name at the start of dependency specifier")
     tokens.space()
     extras: list[str] = []
-    if tokens.take(re.compile(r"\[")) is not None:
+    if tokens.take(_LBRACKET) is not None:
         tokens.space()
         extra = tokens.take(_IDENTIFIER_RE)
         if extra is not None:
@@ -387,7 +395,7 @@ def _requirement_modern(source: str, grammar: Grammar) -> ParsedRequirement:
                 tokens.space()
                 if tokens.check(_IDENTIFIER_RE) is not None:
                     raise tokens.fail("Expected comma between extra names")
-                if tokens.take(re.compile(",")) is None:
+                if tokens.take(_COMMA) is None:
                     break
                 tokens.space()
                 extra = tokens.take(_IDENTIFIER_RE)
@@ -395,13 +403,13 @@ def _requirement_modern(source: str, grammar: Grammar) -> ParsedRequirement:
                     raise tokens.fail("Expected extra name after comma")
                 extras.append(extra)
         tokens.space()
-        if tokens.take(re.compile(r"\]")) is None:
+        if tokens.take(_RBRACKET) is None:
             raise tokens.fail("Expected matching RIGHT_BRACKET for LEFT_BRACKET, after extras")
     tokens.space()
     url = ""
     joined = ""
     marker: list[object] | None = None
-    if tokens.take(re.compile("@")) is not None:
+    if tokens.take(_AT) is not None:
         tokens.space()
         url = tokens.take(_URL_RE) or ""
         if not url:
@@ -430,7 +438,7 @@ def _requirement_modern(source: str, grammar: Grammar) -> ParsedRequirement:
 
 
 def _requirement_marker_modern(tokens: _Tokens, where: str) -> list[object]:
-    if tokens.take(re.compile(";")) is None:
+    if tokens.take(_SEMICOLON) is None:
         raise tokens.fail(f"Expected end or semicolon ({where})")
     marker = _marker_modern(tokens)
     tokens.space()
@@ -589,7 +597,7 @@ class _Legacy:
         url, clauses, marker = None, [], None
         after_at = self.literal(at, "@")
         start = self.skip(after_at) if after_at is not None else 0
-        url_match = re.compile(r"[^ ]+").match(self.source, start) if after_at else None
+        url_match = _URL_21_RE.match(self.source, start) if after_at else None
         if url_match:
             url, at = url_match.group(0), url_match.end()
         else:

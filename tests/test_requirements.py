@@ -113,6 +113,9 @@ def test_names_extras_markers_and_spellings(tmp_path: Path) -> None:
 
 
 def test_kinds(tmp_path: Path) -> None:
+    for project in ("src/pkg", "folder"):
+        (tmp_path / project).mkdir(parents=True)
+        (tmp_path / project / "pyproject.toml").write_text("")
     path = write(
         tmp_path / "r.txt",
         "-e ./src/pkg\n"

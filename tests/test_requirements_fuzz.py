@@ -91,8 +91,13 @@ _FRAGMENTS = [
 ]
 LINES = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=8), max_size=12).map("".join)
 TEXT = st.lists(LINES, max_size=8).map("\n".join)
+# A's values carry a marker, so that finding one in a message means it leaked.
 ENVIRON = st.fixed_dictionaries(
-    {"A": st.text(max_size=10), "EMPTY": st.just(""), "NEST": st.just("${A}${A}")}
+    {
+        "A": st.text(max_size=10).map(lambda text: f"ZQX{text}"),
+        "EMPTY": st.just(""),
+        "NEST": st.just("${A}${A}"),
+    }
 )
 
 
@@ -103,6 +108,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _read(folder: Path, environ: dict[str, str], pip_version: tuple[int, int]) -> None:
+    written = "".join(path.read_bytes().decode("utf-8", "replace") for path in folder.glob("*.txt"))
     started = time.monotonic()
     try:
         req_set, problems = load("r.txt", environ=environ, pip_version=pip_version)
@@ -113,7 +119,7 @@ def _read(folder: Path, environ: dict[str, str], pip_version: tuple[int, int]) -
         for problem in problems:
             assert problem.rule in ("parse-error", "include-error")
             for value in req_set.substitutions.values():
-                if len(value) > 3 and value not in req_set.top_level:
+                if value not in written and len(value) >= 3:  # an expanded value is never shown
                     assert value not in problem.message
     assert time.monotonic() - started < 2
 

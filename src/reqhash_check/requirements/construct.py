@@ -4,10 +4,11 @@ Models pip's install_req_from_line / install_req_from_editable: markers split of
 ";", URLs and local paths turned into links, a wheel's name and version read from its
 file name, an `#egg=` name, and the checks pip makes before anything is downloaded.
 
-One thing pip asks the filesystem is assumed instead: whether a path is an existing
-project folder. A path-like requirement that is not a valid requirement string is taken
-for a folder (pip would refuse it if the folder did not exist when it runs); an editable
-that is neither a URL nor an archive is taken for a local project.
+pip asks the filesystem one thing while it reads: whether a path names a folder (and
+whether that folder has a pyproject.toml or setup.py). The caller answers for the paths
+it may look at (`Folders`); for the others ("unknown") the reader assumes what a working
+install needs: a path-like requirement that is not a valid requirement string is a
+project folder, and so is an editable that is neither a URL nor an archive.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import posixpath
 import re
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
@@ -78,6 +80,15 @@ _WHEEL_NAME_RE = re.compile(r"^[\w\d._]*$")
 _SCHEME_LIKE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 # `name==1.2.3`, the bulk of a lock file: every step of pip's reading is known for it.
 _PLAIN_PIN_RE = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)==([0-9]+(?:\.[0-9]+)*)")
+
+
+Folders = Callable[[str], str]
+"""An absolute path → "project" (a folder with pyproject.toml or setup.py), "folder",
+"missing" (no such folder), or "unknown" (not to be looked at)."""
+
+
+def unknown_folders(path: str) -> str:
+    return "unknown"
 
 
 class BuildError(ValueError):
@@ -267,13 +278,22 @@ def _wheel_name_packaging(filename: str, check_tags: bool) -> tuple[str, str] | 
     return canonicalize_name(parts[0]), version
 
 
-def _url_from_path(path: str, name: str, rules: PipRules, cwd: str) -> str | None:
-    if looks_like_path(name) and not is_archive_file(path):
-        try:
-            _requirement(name, rules)
-        except BuildError:
-            return path_to_url(path, cwd)  # a project folder (assumed to exist)
-        return None
+def _url_from_path(path: str, name: str, rules: PipRules, cwd: str, folders: Folders) -> str | None:
+    if looks_like_path(name):
+        kind = folders(os.path.join(cwd, path))
+        if kind == "project":
+            return path_to_url(path, cwd)
+        if kind == "folder":
+            raise BuildError(
+                f"Directory {name!r} is not installable. Neither 'setup.py' nor "
+                "'pyproject.toml' found."
+            )
+        if kind == "unknown" and not is_archive_file(path):
+            try:
+                _requirement(name, rules)
+            except BuildError:
+                return path_to_url(path, cwd)  # a project folder, assumed to be there
+            return None
     if not is_archive_file(path):
         return None
     before_at = name.split("@", 1)
@@ -282,7 +302,14 @@ def _url_from_path(path: str, name: str, rules: PipRules, cwd: str) -> str | Non
     return path_to_url(path, cwd)
 
 
-def from_line(text: str, rules: PipRules, cwd: str, *, constraint: bool = False) -> Built:
+def from_line(
+    text: str,
+    rules: PipRules,
+    cwd: str,
+    *,
+    constraint: bool = False,
+    folders: Folders = unknown_folders,
+) -> Built:
     """pip's install_req_from_line for a requirement line's requirement part."""
     plain = _PLAIN_PIN_RE.fullmatch(text.strip()) if ";" not in text else None
     if plain is not None:
@@ -308,7 +335,7 @@ def from_line(text: str, rules: PipRules, cwd: str, *, constraint: bool = False)
     else:
         base, extras_text = strip_extras(path, rules)
         extras = _extras(extras_text, rules)
-        url = _url_from_path(base, text, rules, cwd)
+        url = _url_from_path(base, text, rules, cwd, folders)
         if url is not None:
             link = Link(url, rules, cwd)
     requirement_text: str | None
@@ -350,11 +377,18 @@ def _assume_project_folder(path: str) -> bool:
     return not (_SCHEME_LIKE_RE.match(path) or "#" in path or is_archive_file(path))
 
 
-def from_editable(text: str, rules: PipRules, cwd: str, *, constraint: bool = False) -> Built:
+def from_editable(
+    text: str,
+    rules: PipRules,
+    cwd: str,
+    *,
+    constraint: bool = False,
+    folders: Folders = unknown_folders,
+) -> Built:
     """pip's install_req_from_editable for the value of `-e`."""
     if constraint and rules.editable_constraint_refused_early:
         raise BuildError("Editable requirements are not allowed as constraints")
-    name, url, extras = _parse_editable(text, rules, cwd)
+    name, url, extras = _parse_editable(text, rules, cwd, folders)
     requirement = _requirement(name, rules) if name is not None else None
     link = Link(url, rules, cwd)
     link.check_local()
@@ -370,7 +404,7 @@ def from_editable(text: str, rules: PipRules, cwd: str, *, constraint: bool = Fa
 
 
 def _parse_editable(
-    text: str, rules: PipRules, cwd: str
+    text: str, rules: PipRules, cwd: str, folders: Folders
 ) -> tuple[str | None, str, tuple[str, ...]]:
     if rules.direct_url_editables:
         try:
@@ -383,7 +417,8 @@ def _parse_editable(
             return name, direct.url, direct.extras
     url = text
     base, extras_text = strip_extras(url, rules)
-    if _assume_project_folder(base):
+    kind = folders(os.path.join(cwd, base))
+    if kind in ("project", "folder") or (kind == "unknown" and _assume_project_folder(base)):
         base = path_to_url(base, cwd)
     if base.lower().startswith("file:"):
         return Link(base, rules, cwd).egg_fragment, base, _extras(extras_text, rules)

@@ -84,6 +84,9 @@ class _Include:
     constraint: bool
     location: Location
     suppressed: frozenset[str]
+    written: str
+    """The target as written (before ${VAR} expansion): what messages name."""
+    expanded: bool = False
 
 
 @dataclass
@@ -124,6 +127,7 @@ class _Loader:
         self.allow_outside = allow_outside_includes
         self.root = ""
         self.seen: set[tuple[str, bool]] = set()
+        self.folder_kinds: dict[str, str] = {}
         self.files_read = 0
         self.lines_read = 0
 
@@ -255,12 +259,14 @@ class _Loader:
             items.append(self._problem(line, location, options.refused_hash, False, suppressed))
             return
         self._option_line(line, location, options, written, items)
-        requirements = options.strings("requirements")
-        constraints = options.strings("constraints")
-        if requirements:
-            items.append(_Include(requirements[0], False, location, suppressed))
-        elif constraints:
-            items.append(_Include(constraints[0], True, location, suppressed))
+        dest = "requirements" if options.strings("requirements") else "constraints"
+        targets = options.strings(dest)
+        if targets:
+            shown = written.strings(dest)[0] if written is not None else _shorten(line.written)
+            include = _Include(
+                targets[0], dest == "constraints", location, suppressed, shown, shown != targets[0]
+            )
+            items.append(include)
 
     def _written_options(self, line: LogicalLine, options: LineOptions) -> LineOptions | None:
         """The options of the line as written, when they line up with the expanded ones."""
@@ -349,10 +355,8 @@ class _Loader:
             items.append(self._problem(line, location, options.refused_hash, False, suppressed))
             return
         try:
-            if editable:
-                built = construct.from_editable(text, self.rules, self.cwd, constraint=constraint)
-            else:
-                built = construct.from_line(text, self.rules, self.cwd, constraint=constraint)
+            build = construct.from_editable if editable else construct.from_line
+            built = build(text, self.rules, self.cwd, constraint=constraint, folders=self.folder)
         except construct.BuildError as exc:
             reason = f"Invalid requirement: {_quote_text(line, text)}: {exc}"
             items.append(self._problem(line, location, reason, True, suppressed))
@@ -445,19 +449,20 @@ class _Loader:
                 ParseProblem("include-error", include.location, message, include.suppressed)
             )
 
-        written = include.target
-        target = self._resolve(parent, written)
+        written = include.written
+        target = self._resolve(parent, include.target)
         if target is None:
             refuse(f"{written}: a remote include is not fetched; pip would download it")
             return
         if isinstance(target, str):
-            refuse(target)
+            refuse(f"{written}: {target}")
             return
         source = target
         assert source.real is not None
         if source.real in chain:
             names = [os.path.basename(p) for p in (*chain, source.real) if p != "-"]
-            refuse(f"include cycle: {' -> '.join(names)}")
+            shown = written if include.expanded else " -> ".join(names)
+            refuse(f"include cycle: {shown}")
             return
         if depth > MAX_INCLUDE_DEPTH:
             raise RequirementsFileError(
@@ -487,30 +492,46 @@ class _Loader:
             return
         self._merge(source, result, req_set, problems, chain, depth)
 
-    def _resolve(self, parent: _Source, written: str) -> _Source | str | None:
-        """Where pip looks for an include: a _Source, an error message, or None (remote)."""
-        if parent.url is not None:
-            url = urllib.parse.urljoin(parent.url, written)
-        elif _SCHEME_RE.search(written):
-            url = written
-        else:
+    def _resolve(self, parent: _Source, target: str) -> _Source | str | None:
+        """Where pip looks for an include: a _Source, why it cannot, or None (remote)."""
+        if parent.url is None and not _SCHEME_RE.search(target):
             base = os.path.dirname(parent.display) if parent.display != "-" else ""
-            display = os.path.normpath(os.path.join(base, written))
-            real = os.path.realpath(os.path.join(self.cwd, display))
-            return _Source(display, real)
-        scheme = urllib.parse.urlsplit(url).scheme.lower()
-        if scheme in ("http", "https"):
-            return None
-        if not url.startswith("file://"):
-            return f"{written}: pip cannot open this file: URL (only file:// URLs on this host)"
+            display = os.path.normpath(os.path.join(base, target))
+            return _Source(display, os.path.realpath(os.path.join(self.cwd, display)))
         try:
+            url = urllib.parse.urljoin(parent.url, target) if parent.url else target
             parts = urllib.parse.urlsplit(url)
         except ValueError:
-            return f"{written}: pip cannot open this file: URL"
+            return "pip cannot open this URL"
+        if parts.scheme.lower() in ("http", "https"):
+            return None
+        if not url.startswith("file://"):
+            return "pip cannot open this file: URL (only file:// URLs on this host)"
         if parts.netloc not in ("", "localhost"):
-            return f"{written}: pip does not open file: URLs on another host"
+            return "pip does not open file: URLs on another host"
         path = urllib.parse.unquote(parts.path)
         return _Source(path, os.path.realpath(path), url)
+
+    def folder(self, path: str) -> str:
+        """What pip would find at `path` (see construct.Folders); only looked at inside
+        the root, as everything else the reader reads."""
+        kind = self.folder_kinds.get(path)
+        if kind is None:
+            kind = self.folder_kinds[path] = self._folder(path)
+        return kind
+
+    def _folder(self, path: str) -> str:
+        try:
+            if self._outside_root(os.path.realpath(path)) is not None:
+                return "unknown"
+            if not os.path.isdir(path):
+                return "missing"
+            for marker in ("pyproject.toml", "setup.py"):
+                if os.path.isfile(os.path.join(path, marker)):
+                    return "project"
+        except (OSError, ValueError):
+            return "unknown"
+        return "folder"
 
     def _outside_root(self, real: str) -> str | None:
         inside = real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)

@@ -8,9 +8,10 @@ on every requirement (name, version clauses, extras, marker, hashes, editable, l
 constraint, per-requirement options, kind) and on the option lines and format control.
 
 Two kinds of case are counted apart rather than compared (see `_excused`): pip refused a
-local path because it does not exist here, which pip only checks when it runs; and pip
-refused a `--hash` algorithm, which the reader keeps on the entry for the checker's
-invalid-hash finding to report.
+local path outside the case's folder (the reader does not look outside the repository and
+assumes the project folder is there; pip checks only when it runs); and pip refused a
+`--hash` algorithm, which the reader keeps on the entry for the checker's invalid-hash
+finding to report.
 
 Run: .venv/bin/pytest -q -m slow tests/test_reader_agreement.py -s
 (REQHASH_READER_PIPS=all adds the versions where the grammar changed in between;
@@ -230,27 +231,24 @@ def _error_location(error: dict[str, Any], folder: Path) -> tuple[str, int] | No
     return _where(path, folder), line
 
 
-_FILESYSTEM_REFUSALS = (
-    "does not exist",
-    "is not installable",
-    "Neither 'setup.py' nor 'pyproject.toml' found",
-    "is not a valid editable requirement",
-)
+def _outside(url: str | None, folder: Path) -> bool:
+    if not url or not url.startswith("file:"):
+        return False
+    path = urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+    return not path.startswith(str(folder) + os.sep)
 
 
-def _excused(their_error: dict[str, Any], ours: list[RequirementEntry]) -> str | None:
+def _excused(their_error: dict[str, Any], ours: list[RequirementEntry], folder: Path) -> str | None:
     text = their_error["text"]
     if "Allowed hash algorithms for --hash" in text and any(
         spec.algorithm not in ("sha256", "sha384", "sha512") for e in ours for spec in e.hashes
     ):
         return "refused --hash algorithm, reported by invalid-hash"
-    path_like = any(e.kind is Kind.LOCAL_DIR for e in ours) and "Invalid requirement" in text
-    if (path_like or any(phrase in text for phrase in _FILESYSTEM_REFUSALS)) and any(
-        (e.kind in (Kind.LOCAL_DIR, Kind.EDITABLE, Kind.LOCAL_FILE))
-        and (e.url or "").startswith("file:")
-        for e in ours
-    ):
-        return "a local path pip checks only when it runs"
+    # Outside the case's folder (its root) the reader does not look: a path there is
+    # assumed to be a project folder, which pip checks only when it runs.
+    folder_like = (Kind.LOCAL_DIR, Kind.EDITABLE, Kind.LOCAL_FILE)
+    if any(e.kind in folder_like and _outside(e.url, folder) for e in ours):
+        return "a path outside the repository, which the reader does not look at"
     return None
 
 
@@ -312,19 +310,22 @@ def compare(
             )
         return "agree", "both accept"
     if not problems:
-        excuse = _excused(error, req_set.entries)
+        excuse = _excused(error, req_set.entries, folder)
         if excuse:
             return "excused", excuse
         return "disagree", f"pip refuses ({error['type']}: {error['text'][:300]}), we accept"
+    if error["type"] == "RecursionError":  # pip before 24.3 followed a cycle until it fell
+        cycle = any("include cycle" in p.message for p in problems)
+        return ("agree", "both refuse") if cycle else ("disagree", "pip met a cycle, we did not")
     where = _error_location(error, folder)
     places = {(_where(p.location.path, folder), p.location.line) for p in problems}
-    include_lines = {
-        (_where(p.location.path, folder), p.location.line)
+    # pip stops inside an included file the reader refused as a whole
+    refused_include = where is not None and any(
+        p.rule == "include-error" and p.message.startswith(os.path.basename(where[0]))
         for p in problems
-        if p.rule == "include-error"
-    }
-    if where is not None and where not in places and not include_lines:
-        excuse = _excused(error, req_set.entries)
+    )
+    if where is not None and where not in places and not refused_include:
+        excuse = _excused(error, req_set.entries, folder)
         if excuse:
             return "excused", excuse
         return "disagree", (

@@ -264,11 +264,50 @@ def random_cases(count: int, seed: int = 508) -> list[Case]:
     return cases
 
 
-def all_cases(random_count: int) -> list[Case]:
-    return [
+_MUTATIONS = list(" \t=<>!~.,;:@#[]()'\"\\-_+*/$%{}\nAa0é") + [
+    " --hash=sha256:aa",
+    " -r x",
+    "${V}",
+    " ; ",
+    "==",
+    ".whl",
+    ".tar.gz",
+    "#egg=",
+    "git+",
+    "file://",
+]
+
+
+def mutated_cases(cases: list[Case], count: int, seed: int = 440) -> list[Case]:
+    """Lines of other cases with a few characters inserted, deleted or replaced."""
+    rng = random.Random(seed)
+    sources = [c for c in cases if set(c.files) == {"requirements.txt"} and not c.dirs]
+    mutated = []
+    for number in range(count):
+        text = rng.choice(sources).files["requirements.txt"].decode("utf-8", "replace")
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            position = rng.randrange(len(text) + 1)
+            roll = rng.random()
+            if roll < 0.5:
+                text = text[:position] + rng.choice(_MUTATIONS) + text[position:]
+            elif roll < 0.75:
+                text = text[:position] + text[position + 1 :]
+            else:
+                text = text[:position] + rng.choice(_MUTATIONS) + text[position + 1 :]
+        files = {"requirements.txt": text.encode(), "x": b"six==1.16.0\n"}
+        mutated.append(Case(f"mutated:{number}", files, ["folder"], dict(_ENV)))
+    return mutated
+
+
+def all_cases(random_count: int, seed: int = 0) -> list[Case]:
+    cases = [
         *_jsonl_cases("pip-tests.jsonl"),
         *_jsonl_cases("prp-tests.jsonl"),
         *_jsonl_cases("prp-files.jsonl"),
         *hand_cases(),
-        *random_cases(random_count),
+    ]
+    return [
+        *cases,
+        *random_cases(random_count, 508 + seed),
+        *mutated_cases(cases, random_count, 440 + seed),
     ]

@@ -15,7 +15,8 @@ finding to report.
 
 Run: .venv/bin/pytest -q -m slow tests/test_reader_agreement.py -s
 (REQHASH_READER_PIPS=all adds the versions where the grammar changed in between;
-REQHASH_RANDOM_CASES sets the number of generated cases, 1500 by default.)
+REQHASH_RANDOM_CASES sets the number of generated and of mutated cases, 1500 each by
+default; REQHASH_RANDOM_SEED picks other ones.)
 """
 
 from __future__ import annotations
@@ -64,13 +65,14 @@ PIPS = [OLDEST_PIP, NEWEST_PIP] + (
     GRAMMAR_CHANGES if os.environ.get("REQHASH_READER_PIPS") == "all" else []
 )
 RANDOM_CASES = int(os.environ.get("REQHASH_RANDOM_CASES", "1500"))
+RANDOM_SEED = int(os.environ.get("REQHASH_RANDOM_SEED", "0"))
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tuple[Case, Path]]]:
     base = tmp_path_factory.mktemp("reqlines")
     cases = []
-    for index, case in enumerate(all_cases(RANDOM_CASES)):
+    for index, case in enumerate(all_cases(RANDOM_CASES, RANDOM_SEED)):
         folder = base / str(index)
         case.write(folder)
         cases.append((case, folder))

@@ -4,9 +4,9 @@ vendors (PEP 508 as each release implements it).
 Two grammars are modelled. packaging 22 and later (pip 24.1+) read with a small
 tokenizer: names and extras are ASCII identifiers, whitespace is only spaces and tabs,
 version clauses must be PEP 440, and a URL runs to the next space or tab. packaging 21.3
-(pip 23.0 to 24.0) read with a parser-combinator grammar: it skips any whitespace
-(newlines too) between parts, falls back to "legacy" version clauses (`==anything`), runs
-a URL to the next space only, and checks URLs. The details that differ between releases
+(pip 23.0 to 24.0) read with a parser-combinator grammar: it expands tabs to spaces first,
+skips any whitespace (newlines too) between parts, falls back to "legacy" version clauses
+(`==anything`), runs a URL to the next space, and checks URLs. The details that differ between releases
 of each are parameters: see `Grammar`.
 """
 
@@ -456,7 +456,8 @@ class _Legacy:
     _ALNUM = re.compile(r"[A-Za-z0-9]+(?:[-_.]*[A-Za-z0-9]+)*")
 
     def __init__(self, source: str, grammar: Grammar) -> None:
-        self.source = source
+        # The parser library expands tabs (to 8-column stops) before it parses anything.
+        self.source = source.expandtabs()
         self.grammar = grammar
 
     def skip(self, at: int) -> int:

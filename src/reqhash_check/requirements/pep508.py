@@ -6,8 +6,8 @@ tokenizer: names and extras are ASCII identifiers, whitespace is only spaces and
 version clauses must be PEP 440, and a URL runs to the next space or tab. packaging 21.3
 (pip 23.0 to 24.0) read with a parser-combinator grammar: it expands tabs to spaces first,
 skips any whitespace (newlines too) between parts, falls back to "legacy" version clauses
-(`==anything`), runs a URL to the next space, and checks URLs. The details that differ between releases
-of each are parameters: see `Grammar`.
+(`==anything`), runs a URL to the next space, and checks URLs. The details that differ
+between releases of each are parameters: see `Grammar`.
 """
 
 from __future__ import annotations

@@ -97,6 +97,12 @@ CASES: dict[str, Reading] = {
     "no-require-hashes-26-1": Reading(
         "--no-require-hashes\n", (26, 1), problems=[("parse-error", f"{R}:1")]
     ),
+    "require-hashes-and-no-require-hashes": Reading(
+        "--require-hashes\n-r more.txt\n",
+        NEW,
+        problems=[("parse-error", "more.txt:1")],
+        files={"more.txt": b"--no-require-hashes\n"},
+    ),
     "release-options-26": Reading("--all-releases :all:\n--only-final foo\n", NEW),
     "release-options-25": Reading(
         "--all-releases :all:\n", (25, 3), problems=[("parse-error", f"{R}:1")]

@@ -147,6 +147,9 @@ class _Loader:
             text = self._read_top_level(path)
         self._count_file()
         self._merge(source, self._read_file(source, text, False), req_set, problems, (), 0)
+        conflict = _require_hashes_conflict(req_set.options, self.rules)
+        if conflict is not None:
+            problems.append(conflict)
         return req_set, problems
 
     def _read_top_level(self, path: str) -> str:
@@ -606,6 +609,23 @@ def _decode_like_a_download(path: str, data: bytes) -> str | None:
     if "application/json" in content_type:
         return data.decode("utf-8")
     return None
+
+
+def _require_hashes_conflict(options: list[FileOption], rules: PipRules) -> ParseProblem | None:
+    """pip refuses the install when --require-hashes and --no-require-hashes both apply."""
+    names = [o.name for o in options]
+    if "require_hashes" not in names or "no_require_hashes" not in names:
+        return None
+    second = max(names.index("require_hashes"), names.index("no_require_hashes"))
+    location = options[second].location
+    assert location is not None
+    pip = f"pip {rules.version[0]}.{rules.version[1]}"
+    return ParseProblem(
+        "parse-error",
+        location,
+        f"{pip} refuses the install: --require-hashes and --no-require-hashes are "
+        "mutually exclusive",
+    )
 
 
 def _pin(clauses: tuple[str, ...]) -> str | None:

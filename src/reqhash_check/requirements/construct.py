@@ -122,10 +122,16 @@ def is_archive_file(name: str) -> bool:
     return splitext(name)[1].lower() in ARCHIVE_EXTENSIONS
 
 
-def is_url(name: str) -> bool:
-    if ":" not in name:
-        return False
-    return name.split(":", 1)[0].lower() in _URL_SCHEMES
+def is_url(name: str, rules: PipRules) -> bool:
+    """Whether pip takes `name` for a URL: by its scheme, which pip 24.1 and later read
+    with urllib (which drops tabs and newlines) rather than up to the first colon."""
+    if rules.version < (24, 1):
+        return ":" in name and name.split(":", 1)[0].lower() in _URL_SCHEMES
+    try:
+        scheme = urllib.parse.urlsplit(name).scheme
+    except ValueError as exc:
+        raise BuildError(f"the URL cannot be parsed ({exc})") from None
+    return scheme in _URL_SCHEMES
 
 
 def looks_like_path(name: str) -> bool:
@@ -317,7 +323,7 @@ def from_line(
         return Built(name, (f"=={version}",), (), None, None, Kind.NAMED, False)
     grammar = pep508.grammar_for(rules.packaging)
     marker: str | None = None
-    separator = "; " if is_url(text) else ";"
+    separator = "; " if is_url(text, rules) else ";"
     if separator in text:
         text, marker_text = text.split(separator, 1)
         marker_text = marker_text.strip()
@@ -330,7 +336,7 @@ def from_line(
     path = os.path.normpath(os.path.join(cwd, text))
     link: Link | None = None
     extras: tuple[str, ...] = ()
-    if is_url(text):
+    if is_url(text, rules):
         link = Link(text, rules, cwd)
     else:
         base, extras_text = strip_extras(path, rules)
@@ -349,7 +355,10 @@ def from_line(
             requirement_text = link.egg_fragment
     else:
         requirement_text = text
-    requirement = _requirement(requirement_text, rules) if requirement_text is not None else None
+    try:
+        requirement = None if requirement_text is None else _requirement(requirement_text, rules)
+    except BuildError as exc:
+        raise BuildError(f"{exc}{_hint(requirement_text or '', cwd, folders)}") from None
     if requirement is not None and rules.extras_after_version_refused:
         for clause in requirement.specifiers:
             if clause.endswith("]"):
@@ -371,6 +380,19 @@ def from_line(
         kind=_kind(link, editable=False),
         editable=False,
     )
+
+
+_OPERATORS = ("~=", "==", "!=", "<=", ">=", "<", ">", "===")
+
+
+def _hint(text: str, cwd: str, folders: Folders) -> str:
+    """pip's hint after a requirement it cannot parse."""
+    if os.sep in text:
+        missing = folders(os.path.join(cwd, text)) == "missing"
+        return " It looks like a path." + (f" File {text!r} does not exist." if missing else "")
+    if "=" in text and not any(operator in text for operator in _OPERATORS):
+        return " = is not a valid operator. Did you mean == ?"
+    return ""
 
 
 def _assume_project_folder(path: str) -> bool:

@@ -155,6 +155,7 @@ def read_case(case: dict[str, Any], root: str) -> dict[str, Any]:
     )
     parser = req_file.RequirementsFileParser(_session(), req_file.get_line_parser(finder))
     constraints: list[tuple[Any, dict[str, Any]]] = []
+    hash_flags: dict[str, int] = {}
     _STACK.clear()
     _ERROR_AT.clear()
     where: list[Any] = []
@@ -170,6 +171,9 @@ def read_case(case: dict[str, Any], root: str) -> dict[str, Any]:
             if parsed_req is None:
                 record["options"] = _option_line(parsed.opts)
                 lines.append(record)
+                for flag in ("require_hashes", "no_require_hashes"):
+                    if record["options"][flag]:
+                        hash_flags.setdefault(flag, len(lines) - 1)
                 continue
             ireq = _build(parsed_req)
             record["requirement"] = {
@@ -189,6 +193,10 @@ def read_case(case: dict[str, Any], root: str) -> dict[str, Any]:
             lines.append(record)
             if ireq.constraint:
                 constraints.append((ireq, record))
+        if len(hash_flags) == 2:  # as pip install checks once every file is read
+            second = lines[max(hash_flags.values())]
+            where = [[second["file"], second["line"]]]
+            raise RuntimeError("--require-hashes and --no-require-hashes are mutually exclusive")
         for ireq, record in constraints:
             where = [[record["file"], record["line"]]]
             problem = check_invalid_constraint_type(ireq)

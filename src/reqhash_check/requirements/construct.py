@@ -439,7 +439,7 @@ def _parse_editable(
             return name, direct.url, direct.extras
     url = text
     base, extras_text = strip_extras(url, rules)
-    kind = folders(os.path.join(cwd, base))
+    kind = folders(os.path.join(cwd, base)) if base else "missing"
     if kind in ("project", "folder") or (kind == "unknown" and _assume_project_folder(base)):
         base = path_to_url(base, cwd)
     if base.lower().startswith("file:"):

@@ -79,19 +79,17 @@ def expand(
     return text, tuple(done)
 
 
-def logical_lines(physical: Sequence[str], environ: Mapping[str, str]) -> Iterator[LogicalLine]:
-    """`physical` are the file's lines as str.splitlines() gives them, without line ends."""
+def logical_lines(physical: Sequence[str]) -> Iterator[LogicalLine]:
+    """`physical` are the file's lines as str.splitlines() gives them, without line ends.
+
+    The lines come as written; `expand` substitutes the environment's values.
+    """
     for first, last, joined in _joined(physical):
         if "#" in joined:
             joined = COMMENT_RE.sub("", joined)
         written = joined.strip()
-        if not written:
-            continue
-        if "${" in written:
-            text, substituted = expand(written, environ)
-        else:
-            text, substituted = written, ()
-        yield LogicalLine(first + 1, last + 1, written, text, substituted)
+        if written:
+            yield LogicalLine(first + 1, last + 1, written, written)
 
 
 def entry_end(lines: Sequence[str], start: int) -> int:

@@ -210,7 +210,7 @@ class _Loader:
             if len(physical_line) > MAX_LINE_CHARS:
                 self._check_line(source, index + 1, len(physical_line))
         result = _FileResult()
-        for line in logical_lines(bare, {}):
+        for line in logical_lines(bare):
             self._check_line(source, line, len(line.written))
             if "${" in line.written:
                 line = self._expand(source, line)
@@ -279,12 +279,7 @@ class _Loader:
             written = parse_line(line.written, self.rules)
         except OptionError:
             return None
-        same_shape = {
-            k: len(v) if isinstance(v, list) else 1 for k, v in written.values.items()
-        } == {k: len(v) if isinstance(v, list) else 1 for k, v in options.values.items()} and [
-            n for n, _ in written.binary
-        ] == [n for n, _ in options.binary]
-        return written if same_shape else None
+        return written if _shape(written) == _shape(options) else None
 
     def _file_option(
         self,
@@ -609,6 +604,12 @@ def _decode_like_a_download(path: str, data: bytes) -> str | None:
     if "application/json" in content_type:
         return data.decode("utf-8")
     return None
+
+
+def _shape(options: LineOptions) -> tuple[dict[str, int], list[str]]:
+    """Which options a line has and how many times: values pair up when shapes match."""
+    counts = {k: len(v) if isinstance(v, list) else 1 for k, v in options.values.items()}
+    return counts, [name for name, _ in options.binary]
 
 
 def _require_hashes_conflict(options: list[FileOption], rules: PipRules) -> ParseProblem | None:

@@ -323,7 +323,7 @@ def from_line(
         return Built(name, (f"=={version}",), (), None, None, Kind.NAMED, False)
     grammar = pep508.grammar_for(rules.packaging)
     marker: str | None = None
-    separator = "; " if is_url(text, rules) else ";"
+    separator = "; " if ":" in text and is_url(text, rules) else ";"
     if separator in text:
         text, marker_text = text.split(separator, 1)
         marker_text = marker_text.strip()
@@ -336,7 +336,7 @@ def from_line(
     path = os.path.normpath(os.path.join(cwd, text))
     link: Link | None = None
     extras: tuple[str, ...] = ()
-    if is_url(text, rules):
+    if ":" in text and is_url(text, rules):
         link = Link(text, rules, cwd)
     else:
         base, extras_text = strip_extras(path, rules)

@@ -54,6 +54,7 @@ class Grammar:
     a single trailing newline was allowed there."""
 
 
+@functools.cache
 def grammar_for(packaging: tuple[int, int]) -> Grammar:
     return Grammar(
         legacy=packaging < (22, 0),

@@ -248,7 +248,7 @@ def test_expanded_values_reach_no_message(repo: Path) -> None:
     )
     environ = {"VERSION": "1.16.0", "TOKEN": "hunter2:x"}
     req_set, problems = load("r.txt", environ=environ, pip_version=(26, 3))
-    assert req_set.substitutions == {"VERSION": "1.16.0", "TOKEN": "hunter2:x"}
+    assert req_set.expanded == {"VERSION": "1.16.0", "TOKEN": "hunter2:x"}
     six, idna = req_set.entries
     assert (six.pin, six.expanded, six.raw) == ("1.16.0", True, "six==${VERSION}\n")
     assert idna.hashes[0].digest == "hunter2:x" and idna.expanded
@@ -276,7 +276,7 @@ def test_expansion_that_changes_the_line_shape_is_marked(repo: Path) -> None:
     assert (option.name, option.value, option.written, option.expanded) == (
         "index_url",
         "https://token@x.invalid/",
-        None,
+        "${OPTION}",
         True,
     )
 
@@ -284,7 +284,7 @@ def test_expansion_that_changes_the_line_shape_is_marked(repo: Path) -> None:
 def test_set_but_empty_and_lowercase_variables_stay_as_written(repo: Path) -> None:
     (repo / "r.txt").write_text("six==${EMPTY}\nidna==3.6 ; python_version > '${lower}'\n")
     req_set, problems = load("r.txt", environ={"EMPTY": "", "lower": "3"}, pip_version=(26, 3))
-    assert req_set.substitutions == {}
+    assert req_set.expanded == {}
     assert [p.location.line for p in problems] == [1]
     assert req_set.entries[0].marker == 'python_version > "${lower}"'
     # pip 23.0 reads "==${EMPTY}" as a legacy version clause

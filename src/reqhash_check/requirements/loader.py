@@ -300,8 +300,8 @@ class _Loader:
             else:
                 found = written_options.values.get(dest)
                 written = str(found[position] if isinstance(found, list) else found)
-        if written is None:
-            return FileOption(name, value, location, None, True)
+        if written is None:  # the expansion changed the options: show the line as written
+            return FileOption(name, value, location, _shorten(line.written), True)
         expanded = any("${" + var + "}" in written for var, _ in line.substituted)
         return FileOption(name, value, location, written, expanded)
 
@@ -421,7 +421,7 @@ class _Loader:
         depth: int,
     ) -> None:
         req_set.files.append(source.display)
-        req_set.substitutions.update(result.substitutions)
+        req_set.expanded.update(result.substitutions)
         here = (*chain, source.real or "-")
         for item in result.items:
             if isinstance(item, RequirementEntry):

@@ -71,7 +71,8 @@ class FileOption:
     value: str | bool
     location: Location | None
     written: str | bool | None = None
-    """The value as written in the file, before ${VAR} expansion (None: same as value)."""
+    """The value as written in the file, before ${VAR} expansion (None: same as value).
+    When the expansion changed which options the line has, the whole line as written."""
     expanded: bool = False
     """An environment variable was expanded into the value."""
 
@@ -85,7 +86,7 @@ class RequirementSet:
     options: list[FileOption] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     """Every file read for this set, the top-level one first."""
-    substitutions: dict[str, str] = field(default_factory=dict)
+    expanded: dict[str, str] = field(default_factory=dict)
     """Environment values pip would substitute for ${NAME} in these files: name → value."""
     pip_version: tuple[int, int] = (23, 0)
     """The pip whose reading this models."""

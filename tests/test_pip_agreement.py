@@ -27,8 +27,26 @@ from packaging.version import Version
 from reqhash_check.index.base import DistFile
 from reqhash_check.targets import BinaryPolicy, pick_file, targets_from_pip_options
 from tests.fakeindex import FakeFile, FakeIndex
-from tests.pips import NEWEST_PIP, OLDEST_PIP, ensure_pip, isolated_env, pip_version_of
+from tests.pips import (
+    NEWEST_PIP,
+    OLDEST_PIP,
+    PIPS_HOME,
+    ensure_pip,
+    isolated_env,
+    pip_version_of,
+)
 from tests.wheelfactory import BuiltFile, build_sdist, build_wheel
+
+# The names other test modules import from here (the helpers now live in tests/pips.py).
+_ensure_pip, _isolated_env, _pip_version_of = ensure_pip, isolated_env, pip_version_of
+__all__ = [
+    "NEWEST_PIP",
+    "OLDEST_PIP",
+    "PIPS_HOME",
+    "_ensure_pip",
+    "_isolated_env",
+    "_pip_version_of",
+]
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,8 @@
 
 Each line of a .expected file is `LINE RULE` (or `FILE:LINE RULE` for a finding in an
 included file), followed by `suppressed` for a finding silenced inline (kept and counted,
-never failing). An empty .expected file is an explicit no-finding case.
+never failing). An empty .expected file is an explicit no-finding case. Local paths in a
+case are read from the case's folder.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def expected_findings(case: Path) -> list[tuple[str, int, str, bool]]:
 
 @pytest.mark.parametrize("case", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_case(case: Path) -> None:
-    req_set, problems = load(str(case), environ={})
+    # Paths in a case are relative to its folder, as pip's are to where it runs.
+    req_set, problems = load(str(case), environ={}, cwd=str(case.parent))
     result = check(req_set, problems, {}, CheckOptions())
     found = sorted(
         (Path(f.location.path).name, f.location.line, f.rule, f.suppressed) for f in result.findings

@@ -16,7 +16,7 @@ import pytest
 
 from reqhash_check.cli import main
 from tests.fakeindex import FakeFile, FakeIndex
-from tests.test_pip_agreement import NEWEST_PIP, _ensure_pip, _isolated_env
+from tests.pips import NEWEST_PIP, ensure_pip, isolated_env
 from tests.wheelfactory import BuiltFile, build_sdist, build_wheel
 
 pytestmark = pytest.mark.slow
@@ -117,14 +117,14 @@ def pip_download(python: Path, world: World, path: Path, target: tuple[str, str]
             capture_output=True,
             text=True,
             timeout=300,
-            env=_isolated_env(),
+            env=isolated_env(),
         )
     return "" if done.returncode == 0 else done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
 def pip() -> Path:
-    return _ensure_pip(NEWEST_PIP)
+    return ensure_pip(NEWEST_PIP)
 
 
 def test_the_clean_file_installs_everywhere(world: World, pip: Path, tmp_path: Path) -> None:

@@ -18,9 +18,7 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,94 +32,36 @@ from reqhash_check.cli import main
 from reqhash_check.index.base import DistFile
 from reqhash_check.targets import BinaryPolicy, pick_file, targets_from_pip_options
 from tests.fakeindex import FakeFile, FakeIndex
+from tests.pips import (
+    NEWEST_PIP,
+    OLDEST_PIP,
+    PIPS_HOME,
+    ensure_pip,
+    isolated_env,
+    pip_version_of,
+)
 from tests.wheelfactory import BuiltFile, build_sdist, build_wheel
 
-OLDEST_PIP = "23.0"
-NEWEST_PIP = "26.3"
-PIPS_HOME = Path(tempfile.gettempdir()) / "reqhash-check-pips"
+# The names other test modules import from here (the helpers now live in tests/pips.py).
+_ensure_pip, _isolated_env, _pip_version_of = ensure_pip, isolated_env, pip_version_of
+__all__ = [
+    "NEWEST_PIP",
+    "OLDEST_PIP",
+    "PIPS_HOME",
+    "_ensure_pip",
+    "_isolated_env",
+    "_pip_version_of",
+]
 
 pytestmark = pytest.mark.slow
 
 # ----------------------------------------------------------------------------- the pips
 
 
-def _pip_version_of(python: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            [str(python), "-m", "pip", "--version"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=_isolated_env(),
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    match = re.match(r"pip (\S+) ", out)
-    return match.group(1) if match else None
-
-
-def _ensure_pip(version: str) -> Path:
-    """A venv with exactly this pip, built once and reused by later runs."""
-    home = PIPS_HOME / f"pip-{version}-py{sys.version_info[0]}{sys.version_info[1]}"
-    python = home / "bin" / "python"
-    if _pip_version_of(python) == version:
-        return python
-    PIPS_HOME.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f"pip-{version}-", dir=PIPS_HOME))
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "venv", str(building)],
-            check=True,
-            capture_output=True,
-            timeout=300,
-        )
-        # This install talks to the package registry, so it keeps the machine's pip setup.
-        subprocess.run(
-            [
-                str(building / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                f"pip=={version}",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=600,
-        )
-        if _pip_version_of(building / "bin" / "python") != version:
-            raise RuntimeError(f"pip {version} does not run here")
-        shutil.rmtree(home, ignore_errors=True)
-        try:
-            building.rename(home)
-        except OSError:
-            # Another test run finished the same venv first: use theirs.
-            shutil.rmtree(building, ignore_errors=True)
-            if _pip_version_of(python) != version:
-                raise
-    except (OSError, subprocess.SubprocessError, RuntimeError) as error:
-        shutil.rmtree(building, ignore_errors=True)
-        detail = getattr(error, "stderr", None) or error
-        pytest.skip(f"cannot install pip {version}: {detail!s:.300}")
-    return python
-
-
 @pytest.fixture(scope="session", params=[OLDEST_PIP, NEWEST_PIP], ids=lambda v: f"pip{v}")
 def pinned_pip(request: pytest.FixtureRequest) -> tuple[str, Path]:
     version: str = request.param
-    return version, _ensure_pip(version)
-
-
-def _isolated_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-    env.update(
-        PIP_CONFIG_FILE=os.devnull,
-        PIP_FIND_LINKS="",
-        PIP_EXTRA_INDEX_URL="",
-        PIP_NO_INPUT="1",
-    )
-    return env
+    return version, ensure_pip(version)
 
 
 # ----------------------------------------------------------------------------- the index
@@ -495,7 +435,7 @@ def run_pip(
             str(requirements),
         ]
         result = subprocess.run(
-            command, capture_output=True, text=True, timeout=180, env=_isolated_env(), cwd=work
+            command, capture_output=True, text=True, timeout=180, env=isolated_env(), cwd=work
         )
         downloaded = sorted(p.name for p in dest.iterdir()) if dest.exists() else []
     output = result.stdout + result.stderr
@@ -575,7 +515,7 @@ def test_pick_file_agrees_with_pip(
 
 def test_the_pips_are_the_pinned_versions(pinned_pip: tuple[str, Path]) -> None:
     version, python = pinned_pip
-    assert _pip_version_of(python) == version
+    assert pip_version_of(python) == version
 
 
 @pytest.mark.parametrize(("case", "target_name"), JOBS, ids=[f"{c.id}-{t}" for c, t in JOBS])

@@ -13,6 +13,12 @@ SHA_A = "a" * 64
 SHA_B = "b" * 64
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Includes are read only inside the current folder (there is no git tree here)."""
+    monkeypatch.chdir(tmp_path)
+
+
 def write(path: Path, text: str, encoding: str = "utf-8") -> str:
     path.write_bytes(text.encode(encoding))
     return str(path)
@@ -107,6 +113,9 @@ def test_names_extras_markers_and_spellings(tmp_path: Path) -> None:
 
 
 def test_kinds(tmp_path: Path) -> None:
+    for project in ("src/pkg", "folder"):
+        (tmp_path / project).mkdir(parents=True)
+        (tmp_path / project / "pyproject.toml").write_text("")
     path = write(
         tmp_path / "r.txt",
         "-e ./src/pkg\n"
@@ -211,14 +220,17 @@ def test_entry_end(lines: list[str], start: int, end: int) -> None:
 
 
 def test_config_settings_on_a_requirement_line(tmp_path: Path) -> None:
-    # pip 23.1+ accepts --config-settings (and -C) per requirement.
+    # pip 23.1+ accepts --config-settings (and -C) per requirement; 23.0 knows no such option.
     path = write(
         tmp_path / "r.txt",
         "pyyaml==6.0.1 --config-settings=--build-option=--with-libyaml \\\n"
         f"    -C quiet=1 --hash=sha256:{SHA_A}\n",
     )
-    req_set, problems = load(path, environ={})
+    req_set, problems = load(path, environ={}, pip_version=(23, 1))
     assert problems == []
     (entry,) = req_set.entries
     assert (entry.name, entry.pin, [h.digest for h in entry.hashes]) == ("pyyaml", "6.0.1", [SHA_A])
+    assert entry.config_settings == (("--build-option", "--with-libyaml"), ("quiet", "1"))
     assert "--config-settings=--build-option=--with-libyaml" in entry.raw
+    _, problems = load(path, environ={}, pip_version=(23, 0))
+    assert ["no such option: --config-settings" in p.message for p in problems] == [True]

@@ -34,6 +34,7 @@ from reqhash_check.index.multi import DEFAULT_INDEX_URL, MultiIndex, open_indexe
 from reqhash_check.paths import is_inside, repository_root
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
+    OLDEST,
     Kind,
     ParseProblem,
     RequirementSet,
@@ -174,7 +175,13 @@ def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loa
     for path in settings.files:
         try:
             text = settings.stdin_text if path == "-" else overlay.get(path)
-            req_set, problems = load(path, text=text, environ=settings.environ)
+            req_set, problems = load(
+                path,
+                text=text,
+                environ=settings.environ,
+                pip_version=settings.check.pip_version or OLDEST,
+                allow_outside_includes=settings.allow_outside,
+            )
         except RequirementsFileError as exc:
             errors.append(str(exc))
             continue

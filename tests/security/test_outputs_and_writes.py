@@ -39,7 +39,7 @@ def test_an_expanded_variable_reaches_no_output_and_no_cache(
     texts = _outputs(capsys, "--index-url", hostile.simple_url, "r.txt")
     for fmt, text in texts.items():
         assert SECRET not in text, fmt
-        assert "${GITHUB_TOKEN}" in text, fmt
+        assert "${GITHUB_TOKEN}" in text.replace("\\_", "_"), fmt  # markdown escapes the _
     cache = (tmp_path / "cache" / "index-cache.sqlite3").read_bytes()
     assert SECRET.encode() not in cache
 

@@ -140,12 +140,15 @@ class SetContext:
     @cached_property
     def hash_mode(self) -> bool:
         """pip turns hash-checking on when any requirement has a --hash or a file (or the
-        command line) says --require-hashes; a URL's #sha256= fragment does not."""
-        return (
-            self.options.require_hashes
-            or any(o.name == "require_hashes" and o.value for o in self.req_set.options)
-            or any(e.hashes for e in self.req_set.entries)
-        )
+        command line) says --require-hashes; a URL's #sha256= fragment does not, and a
+        file's --no-require-hashes (pip 26.2+) stops a --hash from turning it on."""
+        if self.options.require_hashes or any(
+            o.name == "require_hashes" and o.value for o in self.req_set.options
+        ):
+            return True
+        if any(o.name == "no_require_hashes" for o in self.req_set.options):
+            return False
+        return any(e.hashes for e in self.req_set.entries)
 
     @cached_property
     def policy(self) -> BinaryPolicy:

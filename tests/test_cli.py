@@ -235,3 +235,32 @@ def test_insecure_index_message_hides_credentials(
     code, out, _ = run(capsys, "--select", "insecure-index", "r.txt")
     assert code == 0 and "insecure-index" in out
     assert "s3cret" not in out and "****@mirror.example.invalid" in out
+
+
+def test_without_pip_version_a_line_either_modelled_pip_refuses_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "r.txt").write_text(
+        "--all-releases :all:\nsix==1.16.0 --install-option=--prefix=/x\n"
+    )
+    code, out, _ = run(capsys, "--select", "parse-error", "r.txt")
+    assert code == 1
+    assert "r.txt:1: parse-error pip 23.0 refuses this line" in out
+    assert "--all-releases (pip 26.3 reads it)" in out
+    assert "r.txt:2: parse-error pip 26.3 refuses this line" in out
+    assert "--install-option (pip 23.0 reads it)" in out
+    code, out, _ = run(capsys, "--select", "parse-error", "--pip-version", "26.3", "r.txt")
+    assert "r.txt:1:" not in out and "r.txt:2: parse-error" in out
+
+
+def test_require_hashes_on_the_command_line_against_no_require_hashes_in_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "r.txt").write_text(f"--no-require-hashes\nsix==1.16.0 --hash=sha256:{SHA_A}\n")
+    code, out, _ = run(
+        capsys, "--select", OFFLINE_RULES, "--pip-version", "26.3", "--require-hashes", "r.txt"
+    )
+    assert code == 1
+    assert "r.txt:1: parse-error --no-require-hashes here and --require-hashes" in out
+    code, out, _ = run(capsys, "--select", OFFLINE_RULES, "--pip-version", "26.3", "r.txt")
+    assert code == 0, out

@@ -34,6 +34,7 @@ from reqhash_check.index.multi import DEFAULT_INDEX_URL, MultiIndex, open_indexe
 from reqhash_check.paths import is_inside, repository_root
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
+    NEWEST,
     OLDEST,
     Kind,
     ParseProblem,
@@ -165,7 +166,7 @@ def _with_locks(settings: Settings, result: RunResult, locks: lockfile.LockRun) 
 def _scrubbed(result: RunResult, loaded: Sequence[_Loaded]) -> RunResult:
     values: dict[str, str] = {}
     for item in loaded:
-        values.update(getattr(item.req_set, "expanded", {}) or {})
+        values.update(item.req_set.expanded)
     table = replacements(values)
     return scrub(result, table) if table else result
 
@@ -175,18 +176,50 @@ def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loa
     for path in settings.files:
         try:
             text = settings.stdin_text if path == "-" else overlay.get(path)
-            req_set, problems = load(
-                path,
-                text=text,
-                environ=settings.environ,
-                pip_version=settings.check.pip_version or OLDEST,
-                allow_outside_includes=settings.allow_outside,
-            )
+            req_set, problems = _read(settings, path, text)
         except RequirementsFileError as exc:
             errors.append(str(exc))
             continue
         loaded.append(_Loaded(req_set, tuple(problems)))
     return loaded, errors
+
+
+def _read(
+    settings: Settings, path: str, text: str | None
+) -> tuple[RequirementSet, list[ParseProblem]]:
+    """One file set, read as the pip given with --pip-version reads it. With none given,
+    the oldest and the newest pip modelled both read it, and a line either refuses is a
+    problem, saying which: nothing some pip in common use would refuse is missed."""
+    modelled = settings.check.pip_version
+
+    def read(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
+        return load(
+            path,
+            text=text,
+            environ=settings.environ,
+            pip_version=version,
+            allow_outside_includes=settings.allow_outside,
+        )
+
+    req_set, problems = read(modelled or OLDEST)
+    if modelled is not None:
+        return req_set, problems
+    _, newest = read(NEWEST)
+    old_keys = {(p.rule, p.location.path, p.location.line) for p in problems}
+    new_keys = {(p.rule, p.location.path, p.location.line) for p in newest}
+    oldest_name, newest_name = ".".join(map(str, OLDEST)), ".".join(map(str, NEWEST))
+    merged = [
+        p
+        if (p.rule, p.location.path, p.location.line) in new_keys
+        else replace(p, message=f"{p.message} (pip {newest_name} reads it)")
+        for p in problems
+    ]
+    merged += [
+        replace(p, message=f"{p.message} (pip {oldest_name} reads it)")
+        for p in newest
+        if (p.rule, p.location.path, p.location.line) not in old_keys
+    ]
+    return req_set, merged
 
 
 def _pinned(req_set: RequirementSet) -> bool:

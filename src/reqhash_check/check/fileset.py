@@ -38,6 +38,22 @@ def include_error(ctx: SetContext) -> Iterator[Finding]:
     return _problems(ctx, "include-error")
 
 
+@implements("parse-error", "set")
+def require_hashes_both_ways(ctx: SetContext) -> Iterator[Finding]:
+    """--require-hashes on the command line and --no-require-hashes in a file: pip 26.2 and
+    later refuse the install (the reader sees only the file, so the check says it)."""
+    if not ctx.options.require_hashes:
+        return
+    for option in ctx.req_set.options:
+        if option.name == "no_require_hashes" and option.location is not None:
+            yield ctx.finding(
+                "parse-error",
+                option.location,
+                "--no-require-hashes here and --require-hashes on the command line: pip 26.2 "
+                "and later refuse the install",
+            )
+
+
 def _is_loopback(host: str) -> bool:
     return host in LOOPBACK_HOSTS or host.startswith("127.")
 

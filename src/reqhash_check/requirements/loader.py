@@ -47,9 +47,9 @@ MAX_FILES_PER_SET = 1_000
 MAX_LINES_PER_SET = 2_000_000
 MAX_INCLUDE_DEPTH = 100
 
-# An included file with at least this many logical lines, more than half of them
-# refused, is not a requirements file.
-_NOT_REQUIREMENTS_MIN_LINES = 3
+# An included file with at least this many logical lines, more than half of them refused,
+# is not a requirements file: a one-line `.env` with a token in it is never quoted.
+_NOT_REQUIREMENTS_MIN_LINES = 1
 _SCHEME_RE = re.compile(r"^(http|https|file):", re.IGNORECASE)
 
 # Option line values pip applies to the whole install: option dest → FileOption name.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from reqhash_check.check.context import (
     ANY_VERSION,
@@ -77,13 +78,7 @@ async def lookup_releases(
     for key, lookup in lookups.items():
         history = by_project.get(key[0])
         if history:
-            lookups[key] = ReleaseLookup(
-                release=lookup.release,
-                missing=lookup.missing,
-                error=lookup.error,
-                offline=lookup.offline,
-                history=history,
-            )
+            lookups[key] = replace(lookup, history=history)
     return lookups
 
 

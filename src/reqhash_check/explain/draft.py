@@ -8,8 +8,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from packaging.version import InvalidVersion, Version
-
 from reqhash_check.explain import fixlines
 from reqhash_check.explain.logparse import Failure, FailureKind, clean
 from reqhash_check.explain.lookup import Facts
@@ -21,23 +19,9 @@ from reqhash_check.explain.model import (
     Diagnosis,
     Fix,
 )
+from reqhash_check.index.answers import parse_version, same_version
 from reqhash_check.index.base import DistFile
 from reqhash_check.requirements import RequirementEntry
-
-
-def parse_version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def same_version(published: str, pinned: str) -> bool:
-    """PEP 440 equality (1.0 == 1.0.0); exact text for versions that are not PEP 440."""
-    left, right = parse_version(published), parse_version(pinned)
-    if left is None or right is None:
-        return published.strip().lower() == pinned.strip().lower()
-    return left == right
 
 
 def short(digest: str) -> str:

@@ -24,7 +24,6 @@ from reqhash_check.explain.draft import (
     host_of,
     label,
     lines_for,
-    parse_version,
     pip_index_note,
     plural,
     problem_text,
@@ -42,6 +41,7 @@ from reqhash_check.explain.model import (
     Fix,
 )
 from reqhash_check.findings import KB_HASH_MISMATCH
+from reqhash_check.index.answers import parse_version
 from reqhash_check.index.base import DistFile
 from reqhash_check.index.http import redact_url
 

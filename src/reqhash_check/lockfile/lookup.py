@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from reqhash_check.check import ReleaseLookup
@@ -161,13 +161,7 @@ async def lookup_packages(
             for key, lookup in found.items():
                 history = by_name.get(key[1])
                 if history:
-                    found[key] = ReleaseLookup(
-                        release=lookup.release,
-                        missing=lookup.missing,
-                        error=lookup.error,
-                        offline=lookup.offline,
-                        history=history,
-                    )
+                    found[key] = replace(lookup, history=history)
             return found
         finally:
             await index.aclose()

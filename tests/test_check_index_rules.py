@@ -62,7 +62,7 @@ def test_stale_hash_that_matches_nothing(tmp_path: Path) -> None:
     text = f"demo==2.0 --hash=sha256:{'0' * 64}\nidna==3.6\n"
     result = findings(tmp_path, text, ReleaseLookup(release=RELEASE_2, history=HISTORY))
     (stale,) = [f for f in result.findings if f.rule == "stale-hash"]
-    assert "matches no file the index lists for demo" in stale.message
+    assert "matches no file published for demo on the index" in stale.message
 
 
 def test_foreign_hash(tmp_path: Path) -> None:

@@ -431,7 +431,9 @@ def _check_set(
         settings.check,
         targets=settings.targets,
         allowed_hosts=settings.allow_index,
-        indexes_shown=plan.shown,
+        indexes_shown=plan.shown
+        if len(plan.uses) <= 1
+        else f"the {len(plan.uses)} indexes consulted (listed below)",
     )
     result = check(item.req_set, item.problems, lookups, options)
     active = active_rules(settings)

@@ -19,13 +19,17 @@ from reqhash_check.rules import implements
 MISMATCH = "'THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE'"
 
 
+def _where(ctx: EntryContext) -> str:
+    return ctx.options.indexes_shown or "the index"
+
+
 @implements("unknown-project", "release")
 def unknown_project(ctx: EntryContext) -> Iterator[Finding]:
     if ctx.lookup is not None and ctx.lookup.missing == "project":
         yield ctx.finding(
             "unknown-project",
-            f"{ctx.options.indexes_shown or 'the index'} has no project named "
-            f"{ctx.project!r}; pip fails with 'No matching distribution found'",
+            f"no project named {ctx.project!r} on {_where(ctx)}; pip fails with 'No matching "
+            "distribution found'",
         )
 
 
@@ -35,8 +39,8 @@ def unknown_version(ctx: EntryContext) -> Iterator[Finding]:
         pin = ctx.entry.pin
         yield ctx.finding(
             "unknown-version",
-            f"{ctx.options.indexes_shown or 'the index'} has no {ctx.project} {pin}; pip "
-            f"fails with 'No matching distribution found for {ctx.project}=={pin}'",
+            f"no {ctx.project} {pin} on {_where(ctx)}; pip fails with 'No matching "
+            f"distribution found for {ctx.project}=={pin}'",
         )
 
 
@@ -82,8 +86,8 @@ def stale_hash(ctx: EntryContext) -> Iterator[Finding]:
     yield ctx.finding(
         "stale-hash",
         f"none of the {count} {plural(count, 'hash', 'hashes')} of {ctx.project} "
-        f"{ctx.entry.pin} matches a file {ctx.options.indexes_shown or 'the index'} lists "
-        f"for it; pip fails with {MISMATCH}. " + origins(ctx),
+        f"{ctx.entry.pin} matches a file published for it on {_where(ctx)}; pip fails with "
+        f"{MISMATCH}. " + origins(ctx),
         hashes=ctx.hash_set,
         fix=SetHashes(ctx.entry.location, ctx.entry.raw, published_set(ctx)),
     )
@@ -96,8 +100,8 @@ def foreign_hash(ctx: EntryContext) -> Iterator[Finding]:
     yield ctx.finding(
         "foreign-hash",
         f"{len(ctx.unknown)} of {len(ctx.listed)} hashes of {ctx.project} {ctx.entry.pin} "
-        f"match no file {ctx.options.indexes_shown or 'the index'} lists for it; pip still "
-        "installs, but an unexplained hash is an integrity smell. " + origins(ctx),
+        f"match no file published for it on {_where(ctx)}; pip still installs, but an "
+        "unexplained hash is an integrity smell. " + origins(ctx),
         hashes=ctx.hash_set,
         fix=SetHashes(ctx.entry.location, ctx.entry.raw, published_set(ctx)),
     )
@@ -125,8 +129,8 @@ def origins(ctx: EntryContext) -> str:
         parts[-1] += ": the version was changed without regenerating its hashes"
     if orphans:
         parts.append(
-            f"{orphans} {plural(orphans, 'hash matches', 'hashes match')} no file "
-            f"{ctx.options.indexes_shown or 'the index'} lists for {ctx.project}: it may come "
+            f"{orphans} {plural(orphans, 'hash matches', 'hashes match')} no file published "
+            f"for {ctx.project} on {_where(ctx)}: it may come "
             "from a private build or another index (check with --index-url or --find-links "
             "pointing there), or from a corrupted or tampered download; regenerate only once "
             "you know which"

@@ -14,7 +14,7 @@ import re
 import stat
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from packaging.utils import canonicalize_name
 
@@ -47,9 +47,19 @@ MAX_FILES_PER_SET = 1_000
 MAX_LINES_PER_SET = 2_000_000
 MAX_INCLUDE_DEPTH = 100
 
-# An included file with at least this many logical lines, more than half of them refused,
-# is not a requirements file: a one-line `.env` with a token in it is never quoted.
-_NOT_REQUIREMENTS_MIN_LINES = 1
+# An included file with at least this many logical lines, more than half of them
+# refused, is not a requirements file.
+_NOT_REQUIREMENTS_MIN_LINES = 3
+_QUOTED = re.compile(r"'[^'\n]*'")
+
+
+def _unquoted(problem: ParseProblem) -> ParseProblem:
+    """A problem in an included file, without the text pip's message quotes from the line:
+    an include the checked file names may hold what was never meant to be printed (a
+    one-line `.env` with a token in it). The file and line are still named."""
+    return replace(problem, message=_QUOTED.sub("'…'", problem.message))
+
+
 _SCHEME_RE = re.compile(r"^(http|https|file):", re.IGNORECASE)
 
 # Option line values pip applies to the whole install: option dest → FileOption name.
@@ -150,7 +160,7 @@ class _Loader:
         conflict = _require_hashes_conflict(req_set.options, self.rules)
         if conflict is not None:
             problems.append(conflict)
-        return req_set, problems
+        return req_set, [_unquoted(p) if p.location.path != path else p for p in problems]
 
     def _read_top_level(self, path: str) -> str:
         full = os.path.join(self.cwd, path)

@@ -161,6 +161,9 @@ def isolated_env(*, replay_mode: bool) -> dict[str, str]:
         and key not in _ISOLATE_NAMES
         and key.lower() not in _PROXY_NAMES
     }
+    # An installed tool has its bytecode (pip compiles it at install): a variable that keeps
+    # Python from writing .pyc files would charge every run the compiling of every module.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["UV_NO_CONFIG"] = "1"

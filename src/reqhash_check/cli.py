@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from reqhash_check import __version__
+from reqhash_check.index.base import DEFAULT_CONCURRENCY
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 FORMATS = ("text", "json", "sarif", "github", "markdown")
@@ -229,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--concurrency",
         type=int,
         metavar="N",
-        help=f"requests at once (default 8, at most {MAX_CONCURRENCY})",
+        help=f"requests at once (default {DEFAULT_CONCURRENCY}, at most {MAX_CONCURRENCY})",
     )
 
     rules = parser.add_argument_group("rules")
@@ -420,7 +421,7 @@ def settings_from(
     ignore = parse_rule_list(_split(pick("ignore", [])))
     cache_dir = args.cache_dir or environ.get("REQHASH_CHECK_CACHE_DIR")
     timeout = float(pick("timeout", 30.0))
-    concurrency = int(pick("concurrency", 8))
+    concurrency = int(pick("concurrency", DEFAULT_CONCURRENCY))
     if not math.isfinite(timeout) or timeout <= 0 or timeout > 3600:
         raise UsageError("--timeout must be a number of seconds above 0 and at most 3600")
     if not 1 <= concurrency <= MAX_CONCURRENCY:

@@ -26,7 +26,7 @@ from reqhash_check.findings import (
     Severity,
     Unverified,
 )
-from reqhash_check.index.base import Index, OfflineMiss
+from reqhash_check.index.base import DEFAULT_CONCURRENCY, Index, OfflineMiss
 from reqhash_check.index.cache import CACHE_FILENAME, ReleaseCache, default_cache_dir
 from reqhash_check.index.http import redact_url, url_host
 from reqhash_check.index.local import local_path
@@ -65,7 +65,7 @@ class Settings:
     use_cache: bool = True
     cache_dir: Path | None = None
     timeout: float = 30.0
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     fix: bool = False
     diff: bool = False
     allow_index: frozenset[str] | None = None

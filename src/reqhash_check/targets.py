@@ -39,6 +39,7 @@ applies it).
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import sysconfig
@@ -562,6 +563,10 @@ def _version_of(file: DistFile) -> Version:
         return Version("0")
 
 
+_wheel_name = functools.lru_cache(maxsize=65536)(parse_wheel_filename)
+"""A wheel's name read once per run, however many targets and rules look at it."""
+
+
 class _Ranker:
     """pip's LinkEvaluator and CandidateEvaluator._sort_key for one target and project."""
 
@@ -578,7 +583,7 @@ class _Ranker:
             if not self.policy.allows_wheel(self.project):
                 return False
             try:
-                name, _, _, file_tags = parse_wheel_filename(filename)
+                name, _, _, file_tags = _wheel_name(filename)
             except (InvalidWheelFilename, InvalidVersion):
                 return False
             if name != self.project:
@@ -598,7 +603,7 @@ class _Ranker:
         binary_preference = 0
         build_tag: tuple[()] | tuple[int, str] = ()
         if file.filename.lower().endswith(".whl"):
-            _, _, build, file_tags = parse_wheel_filename(file.filename)
+            _, _, build, file_tags = _wheel_name(file.filename)
             priority = -min(self.priority[t] for t in file_tags if t in self.priority)
             if self.policy.prefer_binary:
                 binary_preference = 1

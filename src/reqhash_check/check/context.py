@@ -101,13 +101,19 @@ def sha256_hashes(files: Iterable[DistFile]) -> tuple[str, ...]:
     return tuple(sorted({f"sha256:{f.sha256.lower()}" for f in files if f.sha256}))
 
 
+@functools.lru_cache(maxsize=4096)
+def _marker(text: str) -> Marker | None:
+    try:
+        return Marker(text)
+    except InvalidMarker:
+        return None
+
+
 def marker_applies(marker: str | None, target: Target, extra: str = "") -> bool:
     if not marker:
         return True
-    try:
-        return Marker(marker).evaluate({**target.marker_environment, "extra": extra})
-    except InvalidMarker:
-        return True
+    parsed = _marker(marker)
+    return parsed is None or parsed.evaluate({**target.marker_environment, "extra": extra})
 
 
 def plural(count: int, one: str, many: str) -> str:

@@ -6,6 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+DEFAULT_CONCURRENCY = 16
+"""Requests in flight at once. A cold check asks two or three small documents per pin
+(the project page, its metadata file, sometimes a range of a wheel) from a CDN, a few
+seconds in all: modest next to a resolver's 50, and pip's own downloads."""
+
 
 @dataclass(frozen=True)
 class DistFile:

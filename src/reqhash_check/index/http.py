@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from reqhash_check import __version__
-from reqhash_check.index.base import IndexUnavailable
+from reqhash_check.index.base import DEFAULT_CONCURRENCY, IndexUnavailable
 
 if TYPE_CHECKING:
     import httpx
@@ -39,8 +39,6 @@ MAX_ANSWER_BYTES = 64 * MIB
 """The largest decoded answer read from an index. PyPI's largest project pages (Simple JSON
 or project JSON of projects with thousands of files) are a few MiB to tens of MiB."""
 DEFAULT_TIMEOUT = 30.0
-"""Seconds one attempt may take in all: connecting, sending, and reading the whole body."""
-
 # The authority's userinfo: everything between "//" and the last "@" before the path.
 _USERINFO = re.compile(r"(?<=//)[^/?#\s]*@")
 
@@ -82,7 +80,7 @@ def _host_key(url: str) -> str:
 class HttpSettings:
     timeout: float = DEFAULT_TIMEOUT
     """Seconds one attempt may take in all (connect, send, the whole body)."""
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     retries: int = 3
     """Retries after the first attempt, on timeouts, connection errors, 429 and 5xx."""
     backoff: float = 0.5

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from reqhash_check.check import ReleaseLookup
 from reqhash_check.index.base import (
+    DEFAULT_CONCURRENCY,
     DistFile,
     Index,
     IndexQueryError,
@@ -69,7 +70,7 @@ class IndexSettings:
     primary: str
     extras: tuple[str, ...] = ()
     timeout: float = 15.0
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     offline: bool = False
 
 

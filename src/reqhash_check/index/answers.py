@@ -12,7 +12,7 @@ import email.policy
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from email.parser import BytesParser
 from typing import Any
 
@@ -88,11 +88,13 @@ def digests(value: object, *, required: bool = False) -> dict[str, str]:
     return kept
 
 
-def load_json(content: bytes) -> Any:
+def load_json(content: bytes, object_hook: Callable[[dict[str, Any]], Any] | None = None) -> Any:
     """Decode an index's JSON answer; BadAnswer when it is not JSON or nests deeper than the
-    decoder's recursion limit (about a thousand levels, where it stops cleanly)."""
+    decoder's recursion limit (about a thousand levels, where it stops cleanly).
+    `object_hook` sees each object as it is built and may replace it (to let go at once of
+    what is not needed)."""
     try:
-        return json.loads(content)
+        return json.loads(content, object_hook=object_hook)
     except RecursionError:
         raise BadAnswer("JSON nested too deeply") from None
     except ValueError:

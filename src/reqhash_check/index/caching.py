@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +133,9 @@ class Fetched:
     document: str | None = None
 
 
+KEPT_ANSWERS = 4
+"""Answers kept after they were handed out, for the other pins of the same project."""
+
 _MISSING_ERRORS: dict[str, type[ProjectNotFound] | type[VersionNotFound]] = {
     "project": ProjectNotFound,
     "version": VersionNotFound,
@@ -158,19 +162,36 @@ class CachingIndex(ABC):
         self._cache = cache
         self._offline = offline
         self._in_flight: dict[str, asyncio.Task[HttpAnswer]] = {}
+        self._recent: OrderedDict[str, HttpAnswer] = OrderedDict()
 
     async def _get_once(self, url: str, *, accept: str | None = None) -> HttpAnswer:
-        """GET `url` once per run, however many releases of a project ask for it at once."""
+        """GET `url` once for every release of a project that asks for it at about the same
+        time. Only the last few answers are kept: keeping every page of a run would make
+        memory grow with the pages' sizes."""
+        recent = self._recent.get(url)
+        if recent is not None:
+            self._recent.move_to_end(url)
+            return recent
         task = self._in_flight.get(url)
         if task is None:
             task = asyncio.ensure_future(self._http.get(url, accept=accept))
             self._in_flight[url] = task
+            task.add_done_callback(lambda done: self._keep(url, done))
         return await asyncio.shield(task)
 
+    def _keep(self, url: str, done: asyncio.Task[HttpAnswer]) -> None:
+        self._in_flight.pop(url, None)
+        if done.cancelled() or done.exception() is not None:
+            return
+        self._recent[url] = done.result()
+        while len(self._recent) > KEPT_ANSWERS:
+            self._recent.popitem(last=False)
+
     async def aclose(self) -> None:
-        for task in self._in_flight.values():
+        for task in list(self._in_flight.values()):
             task.cancel()
         self._in_flight.clear()
+        self._recent.clear()
         if self._owns_http:
             await self._http.aclose()
 

@@ -170,20 +170,20 @@ class PyPIJsonIndex(CachingIndex):
     async def _from_page(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
         etag = previous.etag if previous is not None and previous.document == "page" else None
         try:
-            answer, links = await self._pages.page(name, etag, version)
+            page = await self._pages.page(name, etag, version)
         except ProjectNotFound:
             return await self._from_project_json(name, version)
-        if answer.status == 304:
+        if page.status == 304:
             return Fetched(None)
         payload = await release_payload(
             self._http,
             name,
             version,
-            links,
+            page.links,
             self.display_url,
             f"{self.display_url}: {name} has no release {version}",
         )
-        return Fetched(payload, answer.etag, "page")
+        return Fetched(payload, page.etag, "page")
 
     async def _from_version_json(self, answer: HttpAnswer, name: str, version: str) -> Fetched:
         try:
@@ -223,8 +223,10 @@ class PyPIJsonIndex(CachingIndex):
         info = data["info"]
         latest = info.get("version")
         stated = info.get("requires_dist") if latest == published else None
+        etag = answer.etag
+        del data, answer, releases, info  # the whole project's document, before metadata
         payload = await self._payload(name, published, files, stated)
-        return Fetched(payload, answer.etag, "project")
+        return Fetched(payload, etag, "project")
 
     async def _payload(
         self, name: str, published: str, files: list[tuple[DistFile, Any]], stated: Any
@@ -252,14 +254,16 @@ class PyPIJsonIndex(CachingIndex):
     async def _fetch_project(self, name: str, previous: CacheEntry | None) -> Fetched:
         etag = previous.etag if previous is not None and previous.document == "page" else None
         try:
-            answer, links = await self._pages.page(name, etag)
+            page = await self._pages.page(name, etag)
         except ProjectNotFound:
             raise
         except IndexUnavailable:
             return await self._project_files_from_json(name)
-        if answer.status == 304:
+        if page.status == 304:
             return Fetched(None)
-        return Fetched([file_to_json(d) for d, _ in dist_files(name, links)], answer.etag, "page")
+        return Fetched(
+            [file_to_json(d) for d, _ in dist_files(name, page.links)], page.etag, "page"
+        )
 
     async def _project_files_from_json(self, name: str) -> Fetched:
         answer = await self._get_once(self._project_url(name))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
 from packaging.utils import (
@@ -90,6 +90,9 @@ def quick_version(filename: str) -> str | None:
     return None
 
 
+_DROPPED = object()
+
+
 def _other_version(filename: str, wanted: str | None) -> bool:
     if wanted is None:
         return False
@@ -114,18 +117,25 @@ def parse_json_page(
 ) -> list[Link]:
     """The page's links; with `version`, only those that may be of that version (the others
     are skipped before their URLs and digests are looked at)."""
-    data = load_json(content)
     wanted = version_key(version) if version is not None else None
+
+    def other_versions_dropped(entry: dict[str, Any]) -> Any:
+        # Each file entry is looked at as the decoder builds it: the thousands of a big
+        # page's other versions are let go at once instead of all held until the end.
+        name = entry.get("filename")
+        return _DROPPED if isinstance(name, str) and _other_version(name, wanted) else entry
+
+    data = load_json(content, other_versions_dropped if wanted is not None else None)
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise BadAnswer("JSON that is not a simple index page")
     if "name" in data and project is not None:
         expect_project(data["name"], project)
     links = []
     for entry in data["files"]:
+        if entry is _DROPPED:
+            continue
         if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
             raise BadAnswer("a file entry without a filename")
-        if _other_version(entry["filename"], wanted):
-            continue
         yanked = entry.get("yanked", False)
         links.append(
             Link(
@@ -315,6 +325,12 @@ async def release_payload(
     }
 
 
+class Page(NamedTuple):
+    status: int
+    etag: str | None
+    links: list[Link]
+
+
 class SimpleIndex(CachingIndex):
     """Any PEP 503/691 index: `{index}/<name>/`."""
 
@@ -343,10 +359,10 @@ class SimpleIndex(CachingIndex):
     def page_url(self, name: str) -> str:
         return f"{self.index_url}/{name}/"
 
-    async def page(
-        self, name: str, etag: str | None = None, version: str | None = None
-    ) -> tuple[HttpAnswer, list[Link]]:
-        """The project page: (answer, links); 304 gives no links; 404 is ProjectNotFound."""
+    async def page(self, name: str, etag: str | None = None, version: str | None = None) -> Page:
+        """The project page's links (only those that may be of `version`, when given); a 304
+        gives none; a 404 is ProjectNotFound. The page's bytes are not kept: callers go on
+        to ask for metadata while hundreds of pages would otherwise stay in memory."""
         url = self.page_url(name)
         if etag is not None:
             answer = await self._http.get(url, accept=SIMPLE_ACCEPT, etag=etag)
@@ -355,32 +371,32 @@ class SimpleIndex(CachingIndex):
         if answer.status == 404:
             raise ProjectNotFound(f"{self.display_url}: no project named {name!r}")
         if answer.status == 304:
-            return answer, []
+            return Page(304, answer.etag, [])
         if answer.status != 200:
             raise self._bad(answer.url, BadAnswer(f"HTTP {answer.status}"))
         try:
-            return answer, links_of(answer, name, version)
+            return Page(200, answer.etag, links_of(answer, name, version))
         except BadAnswer as problem:
             raise self._bad(answer.url, problem) from None
 
     async def _fetch_release(self, name: str, version: str, previous: CacheEntry | None) -> Fetched:
         etag = previous.etag if previous is not None else None
-        answer, links = await self.page(name, etag, version)
-        if answer.status == 304:
+        page = await self.page(name, etag, version)
+        if page.status == 304:
             return Fetched(None)
         payload = await release_payload(
             self._http,
             name,
             version,
-            links,
+            page.links,
             self.display_url,
             f"{self.display_url}: {name} has no files for version {version}",
         )
-        return Fetched(payload, answer.etag, "page")
+        return Fetched(payload, page.etag, "page")
 
     async def _fetch_project(self, name: str, previous: CacheEntry | None) -> Fetched:
-        answer, links = await self.page(name, previous.etag if previous is not None else None)
-        if answer.status == 304:
+        page = await self.page(name, previous.etag if previous is not None else None)
+        if page.status == 304:
             return Fetched(None)
-        files = [file_to_json(d) for d, _ in dist_files(name, links)]
-        return Fetched(files, answer.etag, "page")
+        files = [file_to_json(d) for d, _ in dist_files(name, page.links)]
+        return Fetched(files, page.etag, "page")

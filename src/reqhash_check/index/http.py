@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.util
 import math
 import netrc
 import os
 import re
+import sys
 import time
 import zlib
 from collections.abc import Mapping
@@ -227,7 +229,18 @@ class _IndexAuth:
 def _httpx() -> ModuleType:
     import httpx  # imported with the first request: a run answered from the cache needs none
 
+    global _SNIFFIO_CHECKED
+    if not _SNIFFIO_CHECKED:
+        _SNIFFIO_CHECKED = True
+        # httpcore tries `import sniffio` on every request; when it is not installed, each
+        # try searches the whole of sys.path again (most of a cold run's CPU time). An
+        # absent module marked as such in sys.modules fails at once, and the same way.
+        if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+            sys.modules["sniffio"] = None  # type: ignore[assignment]
     return httpx
+
+
+_SNIFFIO_CHECKED = False
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)

@@ -77,6 +77,26 @@ class _BinaryOption(argparse.Action):
         namespace.binary = ordered
 
 
+def add_isolated_option(group: argparse._ArgumentGroup) -> None:
+    """--isolated, as the check and `explain` both take it."""
+    group.add_argument(
+        "--isolated",
+        action="store_true",
+        help="as pip: ignore pip's configuration files and PIP_* environment variables "
+        "(read by default for indexes, find-links and --no-index)",
+    )
+
+
+def add_cache_options(group: argparse._ArgumentGroup) -> None:
+    """--no-cache and --cache-dir, as the check and `explain` both take them."""
+    group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    group.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="cache folder (default: $REQHASH_CHECK_CACHE_DIR, else the user cache folder)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="reqhash-check",
@@ -191,12 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="as pip: ignore every index, use only --find-links locations",
     )
-    index.add_argument(
-        "--isolated",
-        action="store_true",
-        help="as pip: ignore pip's configuration files and PIP_* environment variables "
-        "(read by default for indexes, find-links and --no-index)",
-    )
+    add_isolated_option(index)
     index.add_argument(
         "--allow-index",
         action="append",
@@ -214,12 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use only the cache; what it does not hold is reported as unverifiable",
     )
-    index.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    index.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="cache folder (default: $REQHASH_CHECK_CACHE_DIR, else the user cache folder)",
-    )
+    add_cache_options(index)
     index.add_argument(
         "--timeout",
         type=float,

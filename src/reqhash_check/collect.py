@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from reqhash_check.check.context import (
     ANY_VERSION,
@@ -23,6 +24,7 @@ from reqhash_check.index.base import (
 from reqhash_check.requirements import Kind, RequirementEntry
 
 Lookups = dict[tuple[str, str], ReleaseLookup]
+_K = TypeVar("_K")
 
 
 async def lookup_releases(
@@ -63,23 +65,38 @@ async def lookup_releases(
         {(name, ANY_VERSION): lookup for name, lookup in zip(unpinned, found, strict=True)}
     )
 
-    needs_history = sorted(
-        {
+    await attach_histories(
+        index,
+        lookups,
+        (
             e.name
             for e in entries
             if e.pin
             and (lookup := lookups.get((e.name, e.pin))) is not None
             and lookup.release is not None
             and _has_unknown_sha256(e, lookup)
-        }
+        ),
+        project_of=lambda key: key[0],
     )
-    histories = await asyncio.gather(*(_history(index, name) for name in needs_history))
-    by_project = dict(zip(needs_history, histories, strict=True))
+    return lookups
+
+
+async def attach_histories(
+    index: Index,
+    lookups: dict[_K, ReleaseLookup],
+    projects: Iterable[str],
+    *,
+    project_of: Callable[[_K], str],
+) -> None:
+    """Give the lookups of `projects` every release's files (sha256 → file), so a report can
+    say which version an unknown hash belongs to."""
+    names = sorted(set(projects))
+    histories = await asyncio.gather(*(_history(index, name) for name in names))
+    by_project = dict(zip(names, histories, strict=True))
     for key, lookup in lookups.items():
-        history = by_project.get(key[0])
+        history = by_project.get(project_of(key))
         if history:
             lookups[key] = replace(lookup, history=history)
-    return lookups
 
 
 def _has_unknown_sha256(entry: RequirementEntry, lookup: ReleaseLookup) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from reqhash_check import __version__
+from reqhash_check.cli import add_cache_options, add_isolated_option
 from reqhash_check.explain.logparse import MAX_LOG_BYTES
 from reqhash_check.explain.render import FORMATS, RenderOptions, render
 from reqhash_check.explain.run import EXIT_UNREADABLE, ExplainSettings, LogInput, explain
@@ -70,17 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--offline", action="store_true", help="use only the cache, never the network"
     )
-    index.add_argument(
-        "--isolated",
-        action="store_true",
-        help="as pip: ignore pip's configuration files and PIP_* environment variables",
-    )
-    index.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    index.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="cache folder (default: $REQHASH_CHECK_CACHE_DIR, else the user cache folder)",
-    )
+    add_isolated_option(index)
+    add_cache_options(index)
     index.add_argument(
         "--timeout", type=float, default=15.0, metavar="SECONDS", help="per request (default 15)"
     )

@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from reqhash_check.check import ReleaseLookup
+from reqhash_check.collect import attach_histories
 from reqhash_check.index.base import (
     DEFAULT_CONCURRENCY,
-    DistFile,
     Index,
     IndexQueryError,
     OfflineMiss,
@@ -148,21 +148,18 @@ async def lookup_packages(
         index = _open(choice, settings, cache)
         try:
             found = await _ask_index(index, choice, sorted(pairs), tick)
-            needs_history = sorted(
-                {
+            await attach_histories(
+                index,
+                found,
+                (
                     name
                     for (c, name, version), lookup in found.items()
                     if lookup.release is not None
                     and hashes_of.get((c, name, version), set())
                     - {f.sha256 for f in lookup.release.files if f.sha256}
-                }
+                ),
+                project_of=lambda key: key[1],
             )
-            histories = await asyncio.gather(*(_history(index, n) for n in needs_history))
-            by_name = dict(zip(needs_history, histories, strict=True))
-            for key, lookup in found.items():
-                history = by_name.get(key[1])
-                if history:
-                    found[key] = replace(lookup, history=history)
             return found
         finally:
             await index.aclose()
@@ -209,11 +206,3 @@ async def _ask_index(
         return (choice, name, version), lookup
 
     return dict(await asyncio.gather(*(one(n, v) for n, v in pairs)))
-
-
-async def _history(index: Index, project: str) -> dict[str, DistFile]:
-    try:
-        files = await index.project_files(project)
-    except IndexQueryError:
-        return {}
-    return {f.sha256.lower(): f for f in files if f.sha256}

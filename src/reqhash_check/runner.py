@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reqhash_check import fix as fixer
 from reqhash_check import lockfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
@@ -43,10 +43,14 @@ from reqhash_check.requirements import (
     load,
     read_text,
 )
-from reqhash_check.resolve import NewPin, lookups_for, resolve
 from reqhash_check.rules import RULES
 from reqhash_check.scrub import replacements, scrub, scrub_text
 from reqhash_check.targets import Target
+
+if TYPE_CHECKING:
+    from reqhash_check import fix as fixer
+    from reqhash_check.lockfile.run import LockRun
+    from reqhash_check.resolve import NewPin
 
 Progress = Callable[[int, int], None]
 
@@ -97,7 +101,7 @@ class _Loaded:
 
 def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     lock_paths = tuple(f for f in settings.files if lockfile.is_lock_path(f))
-    locks = _check_locks(settings, lock_paths, progress)
+    locks = _check_locks(settings, lock_paths, progress) if lock_paths else None
     settings = replace(settings, files=tuple(f for f in settings.files if f not in lock_paths))
     loaded, read_errors = _load_all(settings, {})
     plans = [plan_indexes(settings, item.req_set) for item in loaded]
@@ -109,21 +113,19 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     result = RunResult(report, tuple(read_errors), offline=settings.offline)
     if settings.fix or settings.diff:
         result = _fix(settings, loaded, plans, lookups, result)
-    if lock_paths:
+    if locks is not None:
         result = _with_locks(settings, result, locks)
     return _scrubbed(result, loaded)
 
 
-def _check_locks(
-    settings: Settings, paths: Sequence[str], progress: Progress | None
-) -> lockfile.LockRun:
+def _check_locks(settings: Settings, paths: Sequence[str], progress: Progress | None) -> LockRun:
     """PEP 751 lock files go to the lockfile package, under pip's lock rules."""
-    if not paths:
-        return lockfile.LockRun()
+    from reqhash_check.lockfile.run import check_locks
+
     cache_file = None
     if settings.use_cache:
         cache_file = (settings.cache_dir or default_cache_dir()) / CACHE_FILENAME
-    return lockfile.check_locks(
+    return check_locks(
         settings,
         paths,
         active_rules=active_rules(settings),
@@ -133,12 +135,14 @@ def _check_locks(
     )
 
 
-def _with_locks(settings: Settings, result: RunResult, locks: lockfile.LockRun) -> RunResult:
+def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunResult:
     """The lock files' findings merged into the report; their fixes applied with the rest,
     and, after --fix, the fixed locks checked again (their answers come from the cache)."""
+    from reqhash_check.lockfile.run import fix_locks
+
     diff, messages = "", list(result.fix_messages)
     if settings.fix or settings.diff:
-        lock_diff, lock_messages = lockfile.fix_locks(settings, locks)
+        lock_diff, lock_messages = fix_locks(settings, locks)
         diff = lock_diff
         if lock_messages and messages == ["nothing to fix"]:
             messages = []
@@ -501,6 +505,9 @@ def _fix(
 ) -> RunResult:
     """Apply every fix the findings carry, in one pass per file, then check the fixed text
     again in memory."""
+    from reqhash_check import fix as fixer
+    from reqhash_check.resolve import lookups_for
+
     fixable = [f for f in before.report.findings if f.fix is not None and not f.suppressed]
     messages: list[str] = []
     new_pins: list[NewPin] = []
@@ -579,6 +586,8 @@ async def _resolve_pins(
     plans: Sequence[IndexPlan],
     wanted: Sequence[PinDependency],
 ) -> tuple[list[NewPin], list[str]]:
+    from reqhash_check.resolve import resolve
+
     by_path = {f: n for n, item in enumerate(loaded) for f in item.req_set.files}
     groups: dict[int, list[PinDependency]] = {}
     for pin in wanted:
@@ -615,6 +624,8 @@ def _edits(
 ) -> dict[str, list[fixer.HashEdit | fixer.InsertEdit]]:
     """The fixes as edits of each file: one hash set per requirement (every SetHashes and
     AddHashes on it merged), and the new pins at their sorted places."""
+    from reqhash_check import fix as fixer
+
     hashes: dict[tuple[str, int], tuple[Finding, set[str]]] = {}
     for finding in fixable:
         fix = finding.fix

@@ -266,3 +266,63 @@ def test_fix_targets_only_keeps_the_files_the_targets_install(
     assert any("cp312" in n and "manylinux" in n and "x86_64" in n for n in kept), kept
     assert not any("win" in n or "macosx" in n or "aarch64" in n for n in kept), kept
     assert len(kept) < len(files)
+
+
+def _run_in_a_process(tmp_path: Path, *argv: str) -> tuple[int, dict[str, object], bool]:
+    """The CLI in a fresh interpreter: exit code, JSON report, and whether it started an
+    event loop (imported asyncio)."""
+    script = (
+        "import json, sys\n"
+        "from reqhash_check.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(json.dumps({'code': code, 'asyncio': 'asyncio' in sys.modules}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC, "REQHASH_CHECK_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    *report, last = done.stdout.strip().splitlines()
+    status = json.loads(last)
+    return status["code"], json.loads("\n".join(report)), status["asyncio"]
+
+
+def test_a_warm_run_is_answered_by_the_cache_alone(tmp_path: Path, index: FakeIndex) -> None:
+    """Every kind of question (pins, a stale hash's history, a hashed requirement without a
+    pin, a project the index does not have, a second index) answered from the cache: the
+    same report, no request and no event loop; one question more, and the index is asked
+    for that question only."""
+    extra = FakeIndex().start()
+    try:
+        extra.load_recorded("six")
+        bumped = entry("requests", "2.32.3", published("requests", "2.31.0"))
+        unpinned = "idna " + " ".join(f"--hash=sha256:{h}" for h in published("idna", "3.7"))
+        text = lockfile(requests=bumped, idna=unpinned + "\n")
+        text += f"no-such-thing==1.0 --hash=sha256:{'a' * 64}\n"
+        (tmp_path / "requirements.txt").write_text(text)
+        argv = (
+            *("--index-url", index.simple_url, "--extra-index-url", extra.simple_url),
+            *("--target", "linux-x86_64-glibc2.28-cp312", "--format", "json"),
+        )
+        cold = _run_in_a_process(tmp_path, *argv, "requirements.txt")
+        asked = len(index.requests), len(extra.requests)
+        warm = _run_in_a_process(tmp_path, *argv, "requirements.txt")
+        assert (len(index.requests), len(extra.requests)) == asked
+        assert cold[2] is True and warm[2] is False
+        assert warm[:2] == cold[:2] and cold[0] == 1
+        rules = {f["rule"] for f in cold[1]["findings"]}  # type: ignore[attr-defined]
+        assert {"stale-hash", "unknown-project"} <= rules
+
+        (tmp_path / "requirements.txt").write_text(text + entry("six", "1.16.0"))
+        grown = _run_in_a_process(tmp_path, *argv, "requirements.txt")
+        new_paths = index.paths()[asked[0] :] + extra.paths()[asked[1] :]
+        assert new_paths and all("six" in path for path in new_paths)
+        assert grown[2] is True and grown[0] == cold[0]
+        assert len(grown[1]["findings"]) == len(cold[1]["findings"])  # type: ignore[arg-type]
+    finally:
+        extra.close()

@@ -12,7 +12,8 @@ from reqhash_check.index.base import (
     ReleaseFiles,
     VersionNotFound,
 )
-from reqhash_check.index.pypi import PyPIJsonIndex, is_pypi_simple_url, pypi_base_url
+from reqhash_check.index.pypi import PyPIJsonIndex
+from reqhash_check.index.urls import is_pypi_simple_url, pypi_base_url
 from tests.fakeindex import FakeFile, FakeIndex
 from tests.fixtures_index import fake_index, fast_http
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from collections import Counter
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 from reqhash_check import lockfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
-from reqhash_check.collect import Lookups, lookup_releases
+from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
 from reqhash_check.findings import (
     AddHashes,
     Finding,
@@ -28,9 +27,14 @@ from reqhash_check.findings import (
 )
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, Index, OfflineMiss
 from reqhash_check.index.cache import CACHE_FILENAME, ReleaseCache, default_cache_dir
-from reqhash_check.index.http import redact_url, url_host
-from reqhash_check.index.local import local_path
-from reqhash_check.index.multi import DEFAULT_INDEX_URL, MultiIndex, open_indexes
+from reqhash_check.index.stored import cache_only_indexes
+from reqhash_check.index.urls import (
+    DEFAULT_INDEX_URL,
+    index_urls,
+    local_path,
+    redact_url,
+    url_host,
+)
 from reqhash_check.paths import is_inside, repository_root
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
@@ -49,6 +53,7 @@ from reqhash_check.targets import Target
 
 if TYPE_CHECKING:
     from reqhash_check import fix as fixer
+    from reqhash_check.index.multi import MultiIndex
     from reqhash_check.lockfile.run import LockRun
     from reqhash_check.resolve import NewPin
 
@@ -108,7 +113,7 @@ def run(settings: Settings, progress: Progress | None = None) -> RunResult:
     lookups: dict[int, Lookups] = {}
     index_errors: tuple[str, ...] = ()
     if _needs_index(settings) and any(_pinned(item.req_set) for item in loaded):
-        lookups, index_errors = asyncio.run(_lookup_all(settings, loaded, plans, progress))
+        lookups, index_errors = _look_up(settings, loaded, plans, progress)
     report = _report(settings, loaded, plans, lookups, index_errors, read_errors)
     result = RunResult(report, tuple(read_errors), offline=settings.offline)
     if settings.fix or settings.diff:
@@ -356,6 +361,8 @@ def _refusal(
 
 
 def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> MultiIndex:
+    from reqhash_check.index.multi import open_indexes
+
     return open_indexes(
         plan.urls[0],
         plan.urls[1:],
@@ -377,21 +384,65 @@ def _cache(settings: Settings) -> ReleaseCache | None:
     return ReleaseCache(folder / CACHE_FILENAME)
 
 
+def _look_up(
+    settings: Settings,
+    loaded: Sequence[_Loaded],
+    plans: Sequence[IndexPlan],
+    progress: Progress | None,
+) -> tuple[dict[int, Lookups], tuple[str, ...]]:
+    """Release data per file set, from the indexes that set consults (never another's): from
+    the cache alone when it settles every question (no event loop, no HTTP), else asked."""
+    stored = _from_cache(settings, loaded, plans)
+    if stored is not None:
+        return stored, ()
+    import asyncio
+
+    return asyncio.run(_lookup_all(settings, loaded, plans, progress))
+
+
+def _groups(plans: Sequence[IndexPlan]) -> list[list[int]]:
+    """File sets that consult the same sources, asked together."""
+    groups: dict[object, list[int]] = {}
+    for number, plan in enumerate(plans):
+        groups.setdefault(plan.key, []).append(number)
+    return list(groups.values())
+
+
+def _from_cache(
+    settings: Settings, loaded: Sequence[_Loaded], plans: Sequence[IndexPlan]
+) -> dict[int, Lookups] | None:
+    cache = _cache(settings)
+    if cache is None:
+        return None
+    by_set: dict[int, Lookups] = {}
+    try:
+        for members in _groups(plans):
+            plan = plans[members[0]]
+            if plan.find_links or plan.no_index or plan.refused:
+                return None
+            urls = index_urls(plan.urls[0], plan.urls[1:])
+            indexes = cache_only_indexes(urls, plan.labels, cache, settings.offline)
+            entries = [e for n in members for e in loaded[n].req_set.entries]
+            found = stored_lookups(indexes, entries) if indexes is not None else None
+            if found is None:
+                return None
+            by_set.update(dict.fromkeys(members, found))
+    finally:
+        cache.close()
+    return by_set
+
+
 async def _lookup_all(
     settings: Settings,
     loaded: Sequence[_Loaded],
     plans: Sequence[IndexPlan],
     progress: Progress | None,
 ) -> tuple[dict[int, Lookups], tuple[str, ...]]:
-    """Release data per file set, from the indexes that set consults (never another's)."""
     cache = _cache(settings)
-    groups: dict[object, list[int]] = {}
-    for number, plan in enumerate(plans):
-        groups.setdefault(plan.key, []).append(number)
     by_set: dict[int, Lookups] = {}
     problems: dict[str, list[str]] = {}
     try:
-        for members in groups.values():
+        for members in _groups(plans):
             plan = plans[members[0]]
             index = _open(settings, plan, cache)
             entries = [e for n in members for e in loaded[n].req_set.entries]
@@ -513,6 +564,8 @@ def _fix(
     new_pins: list[NewPin] = []
     wanted = [f.fix for f in fixable if isinstance(f.fix, PinDependency)]
     if wanted:
+        import asyncio
+
         new_pins, conflicts = asyncio.run(_resolve_pins(settings, loaded, plans, wanted))
         messages += [f"not fixed: {c}" for c in conflicts]
     edits = _edits(fixable, new_pins, loaded)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from reqhash_check.check.context import SetContext
 from reqhash_check.findings import Finding
-from reqhash_check.index.http import redact_url, url_host
+from reqhash_check.index.urls import redact_url, url_host
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.rules import implements
 

@@ -43,7 +43,7 @@ from reqhash_check.explain.model import (
 from reqhash_check.findings import KB_HASH_MISMATCH
 from reqhash_check.index.answers import parse_version
 from reqhash_check.index.base import DistFile
-from reqhash_check.index.http import redact_url
+from reqhash_check.index.urls import redact_url
 
 
 def diagnose_mismatch(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis:

@@ -21,8 +21,8 @@ from reqhash_check.explain.logparse import (
 from reqhash_check.explain.lookup import Facts, Lookup, gather_facts
 from reqhash_check.index.base import Index
 from reqhash_check.index.cache import ReleaseCache
-from reqhash_check.index.http import redact_url
-from reqhash_check.index.multi import DEFAULT_INDEX_URL, open_indexes
+from reqhash_check.index.multi import open_indexes
+from reqhash_check.index.urls import DEFAULT_INDEX_URL, redact_url
 from reqhash_check.requirements import RequirementEntry
 
 EXIT_OK, EXIT_SECURITY, EXIT_UNREADABLE, EXIT_INDEX = 0, 1, 2, 3

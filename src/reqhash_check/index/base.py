@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -62,6 +62,41 @@ class ReleaseFiles:
         return bool(self.files) and all(f.yanked for f in self.files)
 
 
+def merge_releases(found: Sequence[ReleaseFiles], unreachable: tuple[str, ...]) -> ReleaseFiles:
+    """The union of several indexes' answers for one release, the way pip merges candidates:
+    each file once, and dependencies from the first index that states them exactly."""
+    files: list[DistFile] = []
+    seen: set[tuple[str, str | None]] = set()
+    for release in found:
+        for dist in release.files:
+            key = (dist.filename, dist.sha256)
+            if key not in seen:
+                seen.add(key)
+                files.append(dist)
+    exact = [r for r in found if r.requires_dist is not None and r.requires_dist_exact]
+    stated = exact or [r for r in found if r.requires_dist is not None]
+    first = stated[0] if stated else found[0]
+    return ReleaseFiles(
+        project=found[0].project,
+        version=found[0].version,
+        files=tuple(files),
+        requires_dist=first.requires_dist,
+        requires_dist_exact=first.requires_dist_exact,
+        dependencies_note=first.dependencies_note,
+        index_url=", ".join(r.index_url for r in found),
+        unreachable=unreachable,
+    )
+
+
+def merge_files(found: Sequence[Sequence[DistFile]]) -> tuple[DistFile, ...]:
+    """The union of several indexes' files of a project, each file once."""
+    merged: dict[tuple[str, str | None], DistFile] = {}
+    for files in found:
+        for dist in files:
+            merged.setdefault((dist.filename, dist.sha256), dist)
+    return tuple(merged.values())
+
+
 class IndexQueryError(Exception):
     """The index could not be asked, or answered badly. The message is safe to print."""
 
@@ -85,6 +120,19 @@ class ProjectNotFound(IndexQueryError):
 
 class VersionNotFound(IndexQueryError):
     pass
+
+
+def first_problem(errors: Sequence[IndexQueryError]) -> IndexQueryError:
+    """Which error the merged answer raises when no index had the release.
+
+    An index that could not be asked (or, offline, had nothing cached) may hold
+    the release, so "not found" is only said when every index said it.
+    """
+    for kind in (IndexUnavailable, VersionNotFound, ProjectNotFound):
+        for error in errors:
+            if isinstance(error, kind):
+                return error
+    return errors[0]
 
 
 class Index(Protocol):

@@ -7,7 +7,7 @@ rebuilt; a cache that cannot be used at all is switched off, never a crash.
 
 The cache is untrusted input too (a CI cache can be restored from another
 branch): the file is created private to the user, rows are checked on read
-(`caching.py`), the document a row came from is stored as a kind, never as a URL
+(`stored.py`), the document a row came from is stored as a kind, never as a URL
 to follow, and a row stamped in the future counts as stale.
 """
 

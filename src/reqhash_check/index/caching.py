@@ -1,4 +1,5 @@
-"""The part of every index client that consults the cache, and the cached answers' shape.
+"""The part of every index client that consults the cache (`stored.py` says what the cache
+alone answers, and holds the cached answers' shape).
 
 Fresh entries are used as they are; stale ones are revalidated with If-None-Match against
 the document they came from (its URL recomputed by the client). Negative answers are kept
@@ -16,15 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reqhash_check.index.answers import (
-    BadAnswer,
-    digests,
-    normalize_project,
-    same_version,
-    stated_size,
-    stated_time,
-    version_key,
-)
+from reqhash_check.index.answers import BadAnswer, normalize_project
 from reqhash_check.index.base import (
     DistFile,
     IndexUnavailable,
@@ -35,93 +28,7 @@ from reqhash_check.index.base import (
 )
 from reqhash_check.index.cache import CacheEntry, ReleaseCache
 from reqhash_check.index.http import HttpAnswer, HttpClient
-
-# --- the normalised answers ----------------------------------------------------------------
-
-
-def file_to_json(dist: DistFile) -> dict[str, Any]:
-    return {
-        "filename": dist.filename,
-        "version": dist.version,
-        "url": dist.url,
-        "hashes": dict(dist.hashes),
-        "requires_python": dist.requires_python,
-        "yanked": dist.yanked,
-        "yanked_reason": dist.yanked_reason,
-        "size": dist.size,
-        "upload_time": dist.upload_time,
-    }
-
-
-def _str(data: dict[str, Any], key: str, *, optional: bool = False) -> Any:
-    value = data.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise BadAnswer(f"a stored {key} that is not a string")
-    return value
-
-
-def file_from_json(data: object) -> DistFile:
-    if not isinstance(data, dict):
-        raise BadAnswer("a stored file that is not a mapping")
-    url = _str(data, "url")
-    if not url.startswith(("https://", "http://", "file:")):
-        raise BadAnswer("a file URL that is not http(s) or file")
-    return DistFile(
-        filename=_str(data, "filename"),
-        version=_str(data, "version"),
-        url=url,
-        hashes=digests(data.get("hashes"), required=True),
-        requires_python=_str(data, "requires_python", optional=True),
-        yanked=bool(data.get("yanked")),
-        yanked_reason=_str(data, "yanked_reason", optional=True),
-        size=stated_size(data.get("size")),
-        upload_time=stated_time(data.get("upload_time")),
-    )
-
-
-def release_to_json(release: ReleaseFiles) -> dict[str, Any]:
-    return {
-        "project": release.project,
-        "version": release.version,
-        "files": [file_to_json(f) for f in release.files],
-        "requires_dist": None if release.requires_dist is None else list(release.requires_dist),
-        "requires_dist_exact": release.requires_dist_exact,
-        "dependencies_note": release.dependencies_note,
-        "index_url": release.index_url,
-    }
-
-
-def release_from_json(data: object, project: str, version: str) -> ReleaseFiles:
-    """A stored release, after checking it is one and that it is the one asked for."""
-    if not isinstance(data, dict):
-        raise BadAnswer("a stored release that is not a mapping")
-    if _str(data, "project") != project or not same_version(_str(data, "version"), version):
-        raise BadAnswer("a stored release for another project or version")
-    files = data.get("files")
-    requires = data.get("requires_dist")
-    if not isinstance(files, list):
-        raise BadAnswer("stored files that are not a list")
-    if requires is not None and (
-        not isinstance(requires, list) or not all(isinstance(r, str) for r in requires)
-    ):
-        raise BadAnswer("stored dependencies that are not strings")
-    return ReleaseFiles(
-        project=project,
-        version=data["version"],
-        files=tuple(file_from_json(f) for f in files),
-        requires_dist=None if requires is None else tuple(requires),
-        requires_dist_exact=bool(data.get("requires_dist_exact", True)),
-        dependencies_note=_str(data, "dependencies_note", optional=True),
-        index_url=_str(data, "index_url", optional=True) or "",
-    )
-
-
-def files_from_json(data: object) -> tuple[DistFile, ...]:
-    if not isinstance(data, list):
-        raise BadAnswer("stored project files that are not a list")
-    return tuple(file_from_json(f) for f in data)
+from reqhash_check.index.stored import StoredIndex, files_from_json, release_from_json
 
 
 @dataclass(frozen=True)
@@ -135,11 +42,6 @@ class Fetched:
 
 KEPT_ANSWERS = 4
 """Answers kept after they were handed out, for the other pins of the same project."""
-
-_MISSING_ERRORS: dict[str, type[ProjectNotFound] | type[VersionNotFound]] = {
-    "project": ProjectNotFound,
-    "version": VersionNotFound,
-}
 
 
 class CachingIndex(ABC):
@@ -161,6 +63,7 @@ class CachingIndex(ABC):
         self._display_url = display_url
         self._cache = cache
         self._offline = offline
+        self._stored = StoredIndex(cache, cache_key_url, display_url, offline)
         self._in_flight: dict[str, asyncio.Task[HttpAnswer]] = {}
         self._recent: OrderedDict[str, HttpAnswer] = OrderedDict()
 
@@ -203,12 +106,12 @@ class CachingIndex(ABC):
         return IndexUnavailable(f"{self._http.shown(url)} answered with {problem}")
 
     async def release(self, project: str, version: str) -> ReleaseFiles:
-        name = normalize_project(project)
+        kind, name, key, what = self._stored.release_question(project, version)
         release: ReleaseFiles = await self._cached(
-            "release",
+            kind,
             name,
-            version_key(version),
-            f"{project} {version}",
+            key,
+            what,
             lambda previous: self._fetch_release(name, version, previous),
             lambda data: release_from_json(data, name, version),
         )
@@ -234,16 +137,6 @@ class CachingIndex(ABC):
     @abstractmethod
     async def _fetch_project(self, name: str, previous: CacheEntry | None) -> Fetched: ...
 
-    def _usable(self, entry: CacheEntry, convert: Callable[[Any], Any]) -> tuple[str | None, Any]:
-        """("missing", None) for a well-formed negative answer, (None, the converted answer)
-        for a positive one that passes the checks; raises BadAnswer for anything else."""
-        payload = entry.payload
-        if isinstance(payload, dict) and "missing" in payload:
-            if payload.get("missing") not in _MISSING_ERRORS:
-                raise BadAnswer("a stored negative answer of unknown kind")
-            return "missing", None
-        return None, convert(payload)
-
     async def _cached(
         self,
         kind: str,
@@ -253,28 +146,18 @@ class CachingIndex(ABC):
         fetch: Callable[[CacheEntry | None], Awaitable[Fetched]],
         convert: Callable[[Any], Any],
     ) -> Any:
-        """The answer, converted (and so checked) by `convert`."""
+        """The answer, converted (and so checked) by `convert`: from the cache when it
+        settles the question, else from the index (revalidating a stale row's ETag)."""
         cache = self._cache
-        entry = cache.get(self._cache_key_url, kind, name, version) if cache else None
-        state: str | None = None
-        converted: Any = None
-        if entry is not None and cache is not None:
-            try:
-                state, converted = self._usable(entry, convert)
-            except BadAnswer:
-                cache.drop(self._cache_key_url, kind, name, version)
-                entry = None
-        if entry is not None and cache is not None:
-            if state is None and (self._offline or cache.is_fresh(entry)):
-                return converted
-            if state == "missing" and cache.is_fresh(entry):
-                error = _MISSING_ERRORS[entry.payload["missing"]]
-                raise error(f"{self._display_url}: no {what}")
+        stored = self._stored.read(kind, name, version, convert)
+        if stored.settled:
+            return stored.result(self._display_url, what)
         if self._offline:
             raise OfflineMiss(
                 f"{self._display_url}: {what}: not in the cache (offline)", index=self._display_url
             )
-        previous = entry if entry is not None and state is None and entry.etag else None
+        entry = stored.entry
+        previous = entry if entry is not None and stored.missing is None and entry.etag else None
         try:
             fetched = await fetch(previous)
         except IndexUnavailable as exc:
@@ -288,7 +171,7 @@ class CachingIndex(ABC):
         if fetched.payload is None and previous is not None:
             if cache is not None:
                 cache.touch(self._cache_key_url, kind, name, version)
-            return converted
+            return stored.answer
         try:
             answer = convert(fetched.payload)
         except BadAnswer as problem:  # checked before it is stored or believed

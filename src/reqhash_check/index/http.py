@@ -26,10 +26,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from reqhash_check import __version__
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, IndexUnavailable
+from reqhash_check.index.urls import redact_url, split_credentials
 
 if TYPE_CHECKING:
     import httpx
@@ -41,32 +42,6 @@ MAX_ANSWER_BYTES = 64 * MIB
 """The largest decoded answer read from an index. PyPI's largest project pages (Simple JSON
 or project JSON of projects with thousands of files) are a few MiB to tens of MiB."""
 DEFAULT_TIMEOUT = 30.0
-# The authority's userinfo: everything between "//" and the last "@" before the path.
-_USERINFO = re.compile(r"(?<=//)[^/?#\s]*@")
-
-
-def redact_url(url: str) -> str:
-    """The URL with any `user:pass@` (or token@) replaced by `****@`."""
-    return _USERINFO.sub("****@", url)
-
-
-def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """Split `https://user:pass@host/path` into the bare URL and (user, password)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, None
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    bare = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
-    return bare, (unquote(user), unquote(password))
-
-
-def url_host(url: str) -> str:
-    """The lower-case host of a URL ("" when it has none)."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 def _host_key(url: str) -> str:

@@ -13,7 +13,7 @@ import hashlib
 import os
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 from urllib.request import pathname2url
 
 from reqhash_check.index.answers import BadAnswer, normalize_project, same_version
@@ -24,9 +24,10 @@ from reqhash_check.index.base import (
     ReleaseFiles,
     VersionNotFound,
 )
-from reqhash_check.index.http import MAX_ANSWER_BYTES, HttpClient, redact_url
+from reqhash_check.index.http import MAX_ANSWER_BYTES, HttpClient
 from reqhash_check.index.metadata import MetadataOffer, read_dependencies
 from reqhash_check.index.simple import SIMPLE_ACCEPT, Link, dist_files, links_of, parse_html_page
+from reqhash_check.index.urls import local_path, redact_url
 
 MAX_FOLDER_ENTRIES = 100_000
 MAX_HASHED_BYTES = 8 * 1024 * 1024 * 1024
@@ -34,18 +35,6 @@ MAX_HASHED_BYTES = 8 * 1024 * 1024 * 1024
 
 def file_url(path: str | Path) -> str:
     return "file:" + pathname2url(os.path.abspath(path))
-
-
-def local_path(url: str) -> Path | None:
-    """The path a `file:` URL (or a plain path) names, or None for other schemes."""
-    if url.startswith("file:"):
-        parts = urlsplit(url)
-        if parts.netloc not in ("", "localhost"):
-            return None
-        return Path(unquote(parts.path))
-    if "://" in url:
-        return None
-    return Path(url)
 
 
 def _sha256_of(path: Path) -> str | None:
@@ -203,4 +192,4 @@ class LocalSimpleIndex(_LocalSource):
         return await asyncio.to_thread(_folder_links, folder)
 
 
-__all__ = ["SIMPLE_ACCEPT", "FindLinks", "LocalSimpleIndex", "file_url", "local_path"]
+__all__ = ["SIMPLE_ACCEPT", "FindLinks", "LocalSimpleIndex", "file_url"]

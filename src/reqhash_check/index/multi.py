@@ -13,31 +13,24 @@ from reqhash_check.index.base import (
     IndexUnavailable,
     ProjectNotFound,
     ReleaseFiles,
-    VersionNotFound,
+    first_problem,
+    merge_files,
+    merge_releases,
 )
 from reqhash_check.index.cache import ReleaseCache
-from reqhash_check.index.http import HttpClient, HttpSettings, redact_url
-from reqhash_check.index.local import FindLinks, LocalSimpleIndex, local_path
-from reqhash_check.index.pypi import PyPIJsonIndex, is_pypi_simple_url, pypi_base_url
+from reqhash_check.index.http import HttpClient, HttpSettings
+from reqhash_check.index.local import FindLinks, LocalSimpleIndex
+from reqhash_check.index.pypi import PyPIJsonIndex
 from reqhash_check.index.simple import SimpleIndex
-
-DEFAULT_INDEX_URL = "https://pypi.org/simple"
-
+from reqhash_check.index.urls import (
+    index_urls,
+    is_pypi_simple_url,
+    local_path,
+    pypi_base_url,
+    redact_url,
+)
 
 _T = TypeVar("_T")
-
-
-def _first_problem(errors: Sequence[IndexQueryError]) -> IndexQueryError:
-    """Which error the merged answer raises when no index had the release.
-
-    An index that could not be asked (or, offline, had nothing cached) may hold
-    the release, so "not found" is only said when every index said it.
-    """
-    for kind in (IndexUnavailable, VersionNotFound, ProjectNotFound):
-        for error in errors:
-            if isinstance(error, kind):
-                return error
-    return errors[0]
 
 
 class MultiIndex:
@@ -71,7 +64,7 @@ class MultiIndex:
             raise unexpected[0]
         found = [a for a in answers if isinstance(a, kind)]
         if not found:
-            raise _first_problem(errors)
+            raise first_problem(errors)
         return found
 
     async def release(self, project: str, version: str) -> ReleaseFiles:
@@ -91,37 +84,12 @@ class MultiIndex:
         for error in failed:
             self.problems.setdefault(error.index or "", []).append(str(error))
         if not found:
-            raise _first_problem(errors)
+            raise first_problem(errors)
         unreachable = tuple(dict.fromkeys(str(e) for e in failed))
-        files: list[DistFile] = []
-        seen: set[tuple[str, str | None]] = set()
-        for release in found:
-            for dist in release.files:
-                key = (dist.filename, dist.sha256)
-                if key not in seen:
-                    seen.add(key)
-                    files.append(dist)
-        exact = [r for r in found if r.requires_dist is not None and r.requires_dist_exact]
-        stated = exact or [r for r in found if r.requires_dist is not None]
-        first = stated[0] if stated else found[0]
-        return ReleaseFiles(
-            project=found[0].project,
-            version=found[0].version,
-            files=tuple(files),
-            requires_dist=first.requires_dist,
-            requires_dist_exact=first.requires_dist_exact,
-            dependencies_note=first.dependencies_note,
-            index_url=", ".join(r.index_url for r in found),
-            unreachable=unreachable,
-        )
+        return merge_releases(found, unreachable)
 
     async def project_files(self, project: str) -> tuple[DistFile, ...]:
-        found = await self._found(tuple, "project_files", project)
-        merged: dict[tuple[str, str | None], DistFile] = {}
-        for files in found:
-            for dist in files:
-                merged.setdefault((dist.filename, dist.sha256), dist)
-        return tuple(merged.values())
+        return merge_files(await self._found(tuple, "project_files", project))
 
     async def aclose(self) -> None:
         for index in self.indexes:
@@ -217,10 +185,7 @@ def open_indexes(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
     )
     http = HttpClient(settings)
-    urls = [index_url or DEFAULT_INDEX_URL]
-    for extra in extra_index_urls:
-        if extra and extra.rstrip("/") not in {u.rstrip("/") for u in urls}:
-            urls.append(extra)
+    urls = index_urls(index_url, extra_index_urls)
     if no_index:
         urls = []
     labels = labels or {}

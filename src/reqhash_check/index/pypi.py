@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urljoin
 
 from reqhash_check.index.answers import (
     BadAnswer,
@@ -25,8 +25,8 @@ from reqhash_check.index.answers import (
 )
 from reqhash_check.index.base import DistFile, IndexUnavailable, ProjectNotFound, VersionNotFound
 from reqhash_check.index.cache import CacheEntry, ReleaseCache
-from reqhash_check.index.caching import CachingIndex, Fetched, file_to_json
-from reqhash_check.index.http import HttpAnswer, HttpClient, redact_url
+from reqhash_check.index.caching import CachingIndex, Fetched
+from reqhash_check.index.http import HttpAnswer, HttpClient
 from reqhash_check.index.metadata import MetadataOffer, read_dependencies
 from reqhash_check.index.simple import (
     MAX_TEXT,
@@ -35,21 +35,8 @@ from reqhash_check.index.simple import (
     dist_name_version,
     release_payload,
 )
-
-PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org", "www.pypi.org"})
-
-
-def is_pypi_simple_url(index_url: str) -> bool:
-    """True for pypi.org's (or test.pypi.org's) Simple API URL: its JSON API is used instead."""
-    parts = urlsplit(index_url)
-    host = (parts.hostname or "").lower()
-    return host in PYPI_HOSTS and parts.path.rstrip("/") in ("/simple", "")
-
-
-def pypi_base_url(index_url: str) -> str:
-    """`https://pypi.org/simple/` → `https://pypi.org` (credentials kept)."""
-    parts = urlsplit(index_url)
-    return f"{parts.scheme}://{parts.netloc}"
+from reqhash_check.index.stored import file_to_json
+from reqhash_check.index.urls import cache_key, redact_url
 
 
 def _dist_file(entry: Any, version: str, page_url: str) -> tuple[DistFile, Any]:
@@ -115,7 +102,7 @@ class PyPIJsonIndex(CachingIndex):
         super().__init__(
             http=http,
             owns_http=owns_http,
-            cache_key_url=f"pypi-json:{redact_url(label).rstrip('/') if label else bare}",
+            cache_key_url=cache_key("pypi-json", base_url, label),
             display_url=redact_url(label or display_url or base_url),
             cache=cache,
             offline=offline,

@@ -29,9 +29,11 @@ from reqhash_check.index.answers import (
 )
 from reqhash_check.index.base import DistFile, ProjectNotFound, VersionNotFound
 from reqhash_check.index.cache import CacheEntry, ReleaseCache
-from reqhash_check.index.caching import CachingIndex, Fetched, file_to_json
-from reqhash_check.index.http import HttpAnswer, HttpClient, redact_url
+from reqhash_check.index.caching import CachingIndex, Fetched
+from reqhash_check.index.http import HttpAnswer, HttpClient
 from reqhash_check.index.metadata import MetadataOffer, read_dependencies
+from reqhash_check.index.stored import file_to_json
+from reqhash_check.index.urls import cache_key, redact_url
 
 SIMPLE_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
@@ -349,7 +351,7 @@ class SimpleIndex(CachingIndex):
         super().__init__(
             http=http,
             owns_http=owns_http,
-            cache_key_url=f"simple:{redact_url(label).rstrip('/') if label else bare}",
+            cache_key_url=cache_key("simple", index_url, label),
             display_url=shown,
             cache=cache,
             offline=offline,

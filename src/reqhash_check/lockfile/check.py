@@ -35,7 +35,7 @@ from reqhash_check.findings import (
     Unverified,
 )
 from reqhash_check.index.base import DistFile, ReleaseFiles
-from reqhash_check.index.http import redact_url
+from reqhash_check.index.urls import redact_url
 from reqhash_check.lockfile.read import LockedFile, LockedPackage, LockFile
 from reqhash_check.lockfile.select import Selection, best_wheel, select_for_target
 from reqhash_check.rules import RULES

@@ -30,8 +30,9 @@ from reqhash_check.index.base import (
     VersionNotFound,
 )
 from reqhash_check.index.cache import ReleaseCache
-from reqhash_check.index.http import HttpClient, HttpSettings, split_credentials
+from reqhash_check.index.http import HttpClient, HttpSettings
 from reqhash_check.index.multi import MultiIndex, open_index, open_indexes
+from reqhash_check.index.urls import split_credentials
 from reqhash_check.lockfile.read import LockedPackage
 
 __all__ = [

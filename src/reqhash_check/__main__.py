@@ -1,3 +1,3 @@
-from reqhash_check.cli import main
+from reqhash_check.cli import entry
 
-raise SystemExit(main())
+entry()

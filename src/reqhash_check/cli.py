@@ -296,6 +296,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> NoReturn:
+    """The console command: `main()`, then out without the interpreter's teardown, which
+    frees every object of the run one at a time (a tenth of a warm run). Nothing is left to
+    it: the output is flushed here, the cache is closed and fixes are written (atomically)
+    before `main()` returns."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`): nothing more to say
+            pass
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqhash_check import lockfile
 from reqhash_check.check import CheckOptions, check
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from reqhash_check.resolve import NewPin
 
 Progress = Callable[[int, int], None]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,47 @@ class _Loaded:
     problems: tuple[ParseProblem, ...]
 
 
+@contextmanager
+def _cycle_collection(enabled: bool) -> Iterator[None]:
+    """Python's cycle collector switched on or off for a phase, then back as it was.
+
+    Reading and checking build tens of thousands of objects that live to the end of the
+    run and form no cycles; the collector would scan them again and again (a tenth of a
+    warm run). The network phases keep it on: the HTTP layer's tasks and exceptions do
+    form cycles, and a cold run's memory must stay flat."""
+    was = gc.isenabled()
+    if enabled:
+        gc.enable()
+    else:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
+
+
+def _ask(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Run a network phase: an event loop, with the cycle collector on."""
+    import asyncio
+
+    with _cycle_collection(True):
+        return asyncio.run(coroutine)
+
+
 def run(settings: Settings, progress: Progress | None = None) -> RunResult:
+    with _cycle_collection(False):
+        return _run(settings, progress)
+
+
+def _run(settings: Settings, progress: Progress | None) -> RunResult:
     lock_paths = tuple(f for f in settings.files if lockfile.is_lock_path(f))
-    locks = _check_locks(settings, lock_paths, progress) if lock_paths else None
+    locks = None
+    if lock_paths:
+        with _cycle_collection(True):
+            locks = _check_locks(settings, lock_paths, progress)
     settings = replace(settings, files=tuple(f for f in settings.files if f not in lock_paths))
     loaded, read_errors = _load_all(settings, {})
     plans = [plan_indexes(settings, item.req_set) for item in loaded]
@@ -153,7 +194,8 @@ def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunRes
             messages = []
         messages = [*lock_messages, *messages]
         if settings.fix and lock_messages:
-            locks = _check_locks(settings, [lock.path for lock in locks.locks], None)
+            with _cycle_collection(True):
+                locks = _check_locks(settings, [lock.path for lock in locks.locks], None)
     report = result.report
     merged = replace(
         report,
@@ -395,9 +437,7 @@ def _look_up(
     stored = _from_cache(settings, loaded, plans)
     if stored is not None:
         return stored, ()
-    import asyncio
-
-    return asyncio.run(_lookup_all(settings, loaded, plans, progress))
+    return _ask(_lookup_all(settings, loaded, plans, progress))
 
 
 def _groups(plans: Sequence[IndexPlan]) -> list[list[int]]:
@@ -564,9 +604,7 @@ def _fix(
     new_pins: list[NewPin] = []
     wanted = [f.fix for f in fixable if isinstance(f.fix, PinDependency)]
     if wanted:
-        import asyncio
-
-        new_pins, conflicts = asyncio.run(_resolve_pins(settings, loaded, plans, wanted))
+        new_pins, conflicts = _ask(_resolve_pins(settings, loaded, plans, wanted))
         messages += [f"not fixed: {c}" for c in conflicts]
     edits = _edits(fixable, new_pins, loaded)
     if not edits:

@@ -230,7 +230,8 @@ def test_random_index_answers(
     payload=st.one_of(_json_values.map(json.dumps), st.text(max_size=40)),
     etag=st.one_of(st.none(), st.text(max_size=10)),
     document=st.one_of(st.none(), st.sampled_from(["page", "version", "project", "elsewhere"])),
-    fetched_at=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=5)),
+    # Not NaN: SQLite stores it as NULL, which the NOT NULL column refuses, so no row has it.
+    fetched_at=st.one_of(st.floats(allow_nan=False, allow_infinity=True), st.text(max_size=5)),
 )
 def test_random_cache_rows(
     payload: str,

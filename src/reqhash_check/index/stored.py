@@ -9,9 +9,10 @@ whose every question this answers (a warm run) needs no event loop and no HTTP l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from reqhash_check.index.answers import (
     BadAnswer,
@@ -57,22 +58,48 @@ def _str(data: dict[str, Any], key: str, *, optional: bool = False) -> Any:
     return value
 
 
+_STORED_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _stored_digests(value: object) -> dict[str, str]:
+    """`digests(value, required=True)`, at once for the shape `file_to_json` writes (one
+    lower-case sha256): a warm run reads thousands."""
+    if type(value) is dict and len(value) == 1:
+        sha256 = value.get("sha256")
+        if type(sha256) is str and _STORED_SHA256.fullmatch(sha256):
+            return value
+    return digests(value, required=True)
+
+
+def _not_strings(data: dict[str, Any], keys: tuple[str, ...]) -> NoReturn:
+    for key in keys:
+        _str(data, key)  # raises, naming the first that is not a string
+    raise BadAnswer("a stored file without a name, version or URL")
+
+
+def _optional_str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if value is None or type(value) is str else _str(data, key)
+
+
 def file_from_json(data: object) -> DistFile:
     if not isinstance(data, dict):
         raise BadAnswer("a stored file that is not a mapping")
-    url = _str(data, "url")
+    url, filename, version = data.get("url"), data.get("filename"), data.get("version")
+    if not (isinstance(url, str) and isinstance(filename, str) and isinstance(version, str)):
+        _not_strings(data, ("url", "filename", "version"))
     if not url.startswith(("https://", "http://", "file:")):
         raise BadAnswer("a file URL that is not http(s) or file")
     return DistFile(
-        filename=_str(data, "filename"),
-        version=_str(data, "version"),
-        url=url,
-        hashes=digests(data.get("hashes"), required=True),
-        requires_python=_str(data, "requires_python", optional=True),
-        yanked=bool(data.get("yanked")),
-        yanked_reason=_str(data, "yanked_reason", optional=True),
-        size=stated_size(data.get("size")),
-        upload_time=stated_time(data.get("upload_time")),
+        filename,
+        version,
+        url,
+        _stored_digests(data.get("hashes")),
+        _optional_str(data, "requires_python"),
+        bool(data.get("yanked")),
+        _optional_str(data, "yanked_reason"),
+        stated_size(data.get("size")),
+        stated_time(data.get("upload_time")),
     )
 
 

@@ -8,12 +8,10 @@ that blames the user's file.
 
 from __future__ import annotations
 
-import email.policy
 import functools
 import json
 import re
 from collections.abc import Callable, Mapping
-from email.parser import BytesParser
 from typing import Any
 
 from packaging.utils import canonicalize_name, canonicalize_version
@@ -132,6 +130,10 @@ MAX_METADATA_BYTES = 4 * 1024 * 1024
 
 def metadata_headers(content: bytes) -> Any:
     """The header block of a core metadata file (PKG-INFO / METADATA)."""
+    # Imported here: a run answered from the cache reads no metadata file.
+    import email.policy
+    from email.parser import BytesParser
+
     return BytesParser(policy=email.policy.compat32).parsebytes(content, headersonly=True)
 
 

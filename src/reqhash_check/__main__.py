@@ -1,3 +1,5 @@
-from reqhash_check.cli import entry
+# `python -m reqhash_check` exits the ordinary way (profilers and coverage write their data
+# at exit); the installed command skips the teardown, see `cli.entry`.
+from reqhash_check.cli import main
 
-entry()
+raise SystemExit(main())

@@ -6,10 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 24
 """Requests in flight at once. A cold check asks two or three small documents per pin
 (the project page, its metadata file, sometimes a range of a wheel) from a CDN, a few
-seconds in all: modest next to a resolver's 50, and pip's own downloads."""
+seconds in all: modest next to a resolver's 50, and pip's own downloads. Measured on the
+replayed index (50 ms a request, 309 pins): 16 → 5.5 s, 24 → 4.3 s, 32 → 4.3 s with more
+CPU, 48 → 7.9 s, where the HTTP library's connection pool (quadratic in its connections
+each time a request starts or ends) costs more than the round trips it saves."""
 
 
 @dataclass(frozen=True)

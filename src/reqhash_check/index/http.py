@@ -246,7 +246,9 @@ class HttpClient:
                 timeout=httpx.Timeout(self.settings.timeout),
                 follow_redirects=False,
                 transport=self._transport,
-                limits=httpx.Limits(max_connections=size),
+                # Every connection kept alive: with fewer (httpx keeps 20), connections
+                # beyond them are closed when idle and opened again, TLS handshake and all.
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             )
         return self._client
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gzip
 import socket
+import threading
 import time
 from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from reqhash_check import __version__
 from reqhash_check.index.base import IndexUnavailable, ReleaseFiles
-from reqhash_check.index.http import HttpClient, retry_after_seconds
+from reqhash_check.index.http import KEPT_DECODED, HttpAnswer, HttpClient, retry_after_seconds
 from reqhash_check.index.pypi import PyPIJsonIndex
 from reqhash_check.index.simple import SimpleIndex
 from reqhash_check.index.urls import redact_url
@@ -215,3 +218,53 @@ def test_bounded_concurrency(fake_index: FakeIndex) -> None:
     asyncio.run(go())
     # 6 requests, 2 at a time, 0.3 s each
     assert time.monotonic() - started >= 0.85
+
+
+class _Gzipped(BaseHTTPRequestHandler):
+    """Serves `/<n>` as n bytes of JSON-like text, gzipped; `/damaged` cuts the stream."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        name = self.path.strip("/")
+        body = gzip.compress(_text(int(name)) if name.isdigit() else _text(300_000))
+        if name == "damaged":
+            body = body[: len(body) // 2] + b"\x00" * 64
+        self.send_response(200)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _text(size: int) -> bytes:
+    line = b'{"filename": "demo-1.0-py3-none-any.whl", "hashes": {"sha256": "%064d"}},\n'
+    return b"".join(line % n for n in range(size // len(line) + 1))[:size]
+
+
+@pytest.mark.parametrize("size", [10, KEPT_DECODED, KEPT_DECODED + 1, 3_000_000])
+def test_a_large_compressed_answer_waits_compressed_and_reads_the_same(size: int) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gzipped)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    async def get(path: str) -> HttpAnswer:
+        client = fast_http()
+        try:
+            return await client.get(f"http://127.0.0.1:{server.server_address[1]}/{path}")
+        finally:
+            await client.aclose()
+
+    try:
+        answer = asyncio.run(get(str(size)))
+        assert answer.content == _text(size)
+        if size > KEPT_DECODED:  # kept as it came, a fraction of its size
+            assert answer.encoding == "gzip" and len(answer.raw) < size // 4
+        else:
+            assert answer.encoding == "" and answer.raw == _text(size)
+        with pytest.raises(IndexUnavailable, match="damaged"):
+            asyncio.run(get("damaged"))
+    finally:
+        server.shutdown()
+        server.server_close()

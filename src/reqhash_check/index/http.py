@@ -70,14 +70,35 @@ class HttpSettings:
     """False for indexes named by an untrusted file: only credentials in their own URL."""
 
 
+KEPT_DECODED = 256 * 1024
+"""A compressed body that decodes to at most this is kept decoded; a larger one is kept as
+it came, a fraction of its size, and decoded when it is read (see `HttpAnswer.content`)."""
+
+
 @dataclass(frozen=True)
 class HttpAnswer:
     """An answer the caller has to interpret: 200, 206, 304 or 404."""
 
     url: str
     status: int
-    content: bytes
+    raw: bytes
+    """The body as received: compressed (in `encoding`) when it is large."""
     headers: Mapping[str, str]
+    encoding: str = ""
+    """The Content-Encoding `raw` is still in; "" when it is the body itself."""
+    limit: int = 0
+    """The cap the body was checked against as it streamed in."""
+
+    @property
+    def content(self) -> bytes:
+        """The decoded body. A large page waits to be read compressed, so memory follows
+        neither how many pages are in flight nor how many releases they list; it was checked
+        against the cap (and for damage) as it streamed in, so decoding it again succeeds."""
+        if not self.encoding:
+            return self.raw
+        decoder = BoundedDecoder(self.encoding, self.limit)
+        decoder.feed(self.raw)
+        return decoder.finish()
 
     @property
     def etag(self) -> str | None:
@@ -116,9 +137,11 @@ class AnswerTooLarge(Exception):
 
 
 class BoundedDecoder:
-    """Content-Encoding decoding with a hard cap on the output, chunk by chunk."""
+    """Content-Encoding decoding with a hard cap on the output, chunk by chunk. With `keep`,
+    the output is kept only while it is at most that long (`finish` then gives None once it
+    was longer): the decoding only checks the body."""
 
-    def __init__(self, encoding: str, limit: int) -> None:
+    def __init__(self, encoding: str, limit: int, *, keep: int | None = None) -> None:
         encoding = encoding.strip().lower()
         self._zlib: zlib._Decompress | None
         if encoding in ("", "identity"):
@@ -130,6 +153,7 @@ class BoundedDecoder:
         else:
             raise ValueError(f"unsupported content encoding {encoding!r}")
         self._limit = limit
+        self._keep_up_to = limit if keep is None else keep
         self._size = 0
         self.parts: list[bytes] = []
 
@@ -153,12 +177,23 @@ class BoundedDecoder:
         self._size += len(data)
         if self._size > self._limit:
             raise AnswerTooLarge
-        self.parts.append(data)
+        if self._size <= self._keep_up_to:
+            self.parts.append(data)
+        else:
+            self.parts.clear()
 
-    def finish(self) -> bytes:
+    def checked(self) -> bytes | None:
+        """The decoded output if it was kept, after checking the end of the stream."""
         if self._zlib is not None:
             self._keep(self._zlib.flush())
-        return b"".join(self.parts)
+            if not self._zlib.eof:
+                raise ValueError("the compressed answer is damaged (cut short)")
+        return b"".join(self.parts) if self._size <= self._keep_up_to else None
+
+    def finish(self) -> bytes:
+        decoded = self.checked()
+        assert decoded is not None, "finish() is for a decoder that keeps its output"
+        return decoded
 
 
 class _IndexAuth:
@@ -351,12 +386,10 @@ class HttpClient:
             try:
                 status = response.status_code
                 collected = {k.lower(): v for k, v in response.headers.items()}
-                content = b""
+                raw, encoding = b"", ""
                 if status in (200, 206, 404):
-                    content = await self._read(response, limit)
-                return HttpAnswer(
-                    url=str(response.url), status=status, content=content, headers=collected
-                )
+                    raw, encoding = await self._read(response, limit)
+                return HttpAnswer(str(response.url), status, raw, collected, encoding, limit)
             finally:
                 await response.aclose()
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
@@ -370,21 +403,34 @@ class HttpClient:
         except httpx.HTTPError:
             raise _Transient("network error") from None
 
-    async def _read(self, response: httpx.Response, limit: int) -> bytes:
+    async def _read(self, response: httpx.Response, limit: int) -> tuple[bytes, str]:
+        """(body, the encoding it is still in): decoded as it streams in, against the cap;
+        a large compressed body is kept as it came (see `HttpAnswer.content`)."""
         declared = response.headers.get("content-length", "")
         encoding = response.headers.get("content-encoding", "")
         if declared.isascii() and declared.isdigit() and not encoding and int(declared) > limit:
             raise AnswerTooLarge
+        compressed = encoding.strip().lower() not in ("", "identity")
         try:
-            decoder = BoundedDecoder(encoding, limit)
+            decoder = BoundedDecoder(encoding, limit, keep=KEPT_DECODED if compressed else None)
         except ValueError as exc:
             raise _Fatal(str(exc)) from None
+        received: list[bytes] = []
+        size = 0
         try:
             async for chunk in response.aiter_raw():
                 decoder.feed(chunk)
-            return decoder.finish()
+                if compressed:
+                    size += len(chunk)
+                    if size > limit:
+                        raise AnswerTooLarge
+                    received.append(chunk)
+            decoded = decoder.checked()
         except ValueError as exc:
             raise _Transient(str(exc)) from None
+        if decoded is not None:
+            return decoded, ""
+        return b"".join(received), encoding
 
     async def aclose(self) -> None:
         if self._client is not None:

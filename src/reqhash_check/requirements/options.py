@@ -91,7 +91,10 @@ class _Parser:
             word = rest[-1]
             if word == "--":
                 return
-            if word.startswith("--"):
+            if word.startswith("--hash=") and "--hash" in self.long:
+                rest.pop()  # the most common word by far, taken as long_option would take it
+                self.hash("--hash", word[7:], result)
+            elif word.startswith("--"):
                 rest.pop()
                 self.long_option(word, rest, result)
             elif word.startswith("-") and len(word) > 1:

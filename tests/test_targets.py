@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import pytest
 from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import InvalidVersion
 
 from reqhash_check.index.base import DistFile
 from reqhash_check.targets import (
     BinaryPolicy,
     Pick,
     Target,
+    _tags_only,
     candidates,
     current_target,
     parse_target_name,
@@ -660,3 +665,42 @@ def test_pick_file_unpinned_picks_the_version_a_hash_matches() -> None:
     assert pick.best is not None and pick.best.version == "2.0"
     assert pick.chosen is not None and pick.chosen.version == "1.0"
     assert pick.ok
+
+
+_ODD_WHEEL_NAMES = [
+    "foo-1.0-1-py3-none-any.whl",
+    "foo-1.0-x1-py3-none-any.whl",
+    "foo__bar-1.0-py3-none-any.whl",
+    "foo-bad!-py3-none-any.whl",
+    "foo-1.0-py3-none.whl",
+    "foo-1.0-py3--any.whl",
+    "foo-1.0-py3..py2-none-any.whl",
+    "foo-1.0-3py-none-any.whl",
+    "foo-1.0-py3-none-any.WHL",
+    "foo-1.0-1-py3-none-any-x.whl",
+    "Foo.Bar-1.0.post1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+]
+
+
+def _recorded_wheel_names() -> set[str]:
+    names = set()
+    for path in (Path(__file__).parent / "data" / "pypi").glob("*.json"):
+        for release in json.loads(path.read_text())["releases"].values():
+            names.update(f["filename"] for f in release if f["filename"].endswith(".whl"))
+    return names
+
+
+def test_a_wheels_tags_are_read_alone_as_packaging_reads_them() -> None:
+    """The checker looks at a wheel's tags before its name; for every name packaging
+    accepts, the tags read alone are packaging's (the others are never applicable)."""
+    names = _recorded_wheel_names() | set(_ODD_WHEEL_NAMES)
+    assert len(names) > 400
+    accepted = 0
+    for name in names:
+        try:
+            tags = parse_wheel_filename(name)[3]
+        except (InvalidWheelFilename, InvalidVersion):
+            continue
+        accepted += 1
+        assert _tags_only(name) == tags, name
+    assert accepted > 400

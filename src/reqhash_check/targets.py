@@ -567,6 +567,26 @@ _wheel_name = functools.lru_cache(maxsize=65536)(parse_wheel_filename)
 """A wheel's name read once per run, however many targets and rules look at it."""
 
 
+@functools.lru_cache(maxsize=4096)
+def _tag_set(tags: str) -> frozenset[Tag] | None:
+    """The tags of a wheel name's last three parts as parse_wheel_filename reads (and checks)
+    them, or None when it refuses them; once per run: a few tag sets recur across thousands
+    of wheels."""
+    try:
+        return parse_wheel_filename(f"x-0-{tags}.whl")[3]
+    except InvalidWheelFilename:
+        return None
+
+
+def _tags_only(filename: str) -> frozenset[Tag] | None:
+    """A wheel's tags without reading its name and version, or None when its name does not
+    have a wheel name's parts (parse_wheel_filename would refuse it)."""
+    stem = filename[:-4]
+    if stem.count("-") not in (4, 5):
+        return None
+    return _tag_set(stem.split("-", stem.count("-") - 2)[-1])
+
+
 class _Ranker:
     """pip's LinkEvaluator and CandidateEvaluator._sort_key for one target and project."""
 
@@ -582,13 +602,16 @@ class _Ranker:
         if lower.endswith(".whl"):
             if not self.policy.allows_wheel(self.project):
                 return False
+            # The tags first: most wheels are for other platforms, and their names and
+            # versions need not be read to know that they do not apply.
+            tags = _tags_only(filename)
+            if tags is None or not any(tag in self.priority for tag in tags):
+                return False
             try:
-                name, _, _, file_tags = _wheel_name(filename)
+                name = _wheel_name(filename)[0]
             except (InvalidWheelFilename, InvalidVersion):
                 return False
             if name != self.project:
-                return False
-            if not any(tag in self.priority for tag in file_tags):
                 return False
         else:
             if not lower.endswith(_SDIST_EXTENSIONS):

@@ -280,6 +280,10 @@ class HttpClient:
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
                 timeout=httpx.Timeout(self.settings.timeout),
                 follow_redirects=False,
+                # HTTP/2 where the index offers it (ALPN, over TLS): every request to a host
+                # on one connection, so one DNS lookup and one handshake, not one per
+                # connection; pypi.org and its file host offer it.
+                http2=importlib.util.find_spec("h2") is not None,
                 transport=self._transport,
                 # Every connection kept alive: with fewer (httpx keeps 20), connections
                 # beyond them are closed when idle and opened again, TLS handshake and all.

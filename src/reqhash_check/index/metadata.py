@@ -25,13 +25,13 @@ from reqhash_check.index.answers import (
 )
 from reqhash_check.index.base import DistFile, IndexUnavailable
 from reqhash_check.index.http import AnswerTooLarge, BoundedDecoder, HttpClient
+from reqhash_check.index.wheelzip import NeedBytes, SparseFile, metadata_member
 
 TAIL_BYTES = 64 * 1024
 """The first range read of a wheel: its end, where the central directory usually fits."""
 MAX_RANGE_READS = 4
 MAX_SDIST_BYTES = 16 * 1024 * 1024
 MAX_SDIST_UNPACKED = 128 * 1024 * 1024
-_METADATA_MEMBER = re.compile(r"[^/]+\.dist-info/METADATA")
 
 
 @dataclass(frozen=True)
@@ -91,53 +91,6 @@ async def _metadata_file(
         return None
 
 
-class _NeedBytes(Exception):
-    def __init__(self, start: int, end: int) -> None:
-        self.start, self.end = start, end
-
-
-class _SparseFile(io.RawIOBase):
-    """A file of known size of which only some byte ranges have been fetched."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.position = 0
-        self.chunks: list[tuple[int, bytes]] = []
-
-    def add(self, start: int, data: bytes) -> None:
-        self.chunks.append((start, data))
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self.position, 2: self.size}[whence]
-        self.position = max(0, base + offset)
-        return self.position
-
-    def tell(self) -> int:
-        return self.position
-
-    def read(self, size: int = -1) -> bytes:
-        end = self.size if size is None or size < 0 else min(self.size, self.position + size)
-        if end <= self.position:
-            return b""
-        for start, data in self.chunks:
-            if start <= self.position and end <= start + len(data):
-                out = data[self.position - start : end - start]
-                self.position = end
-                return out
-        raise _NeedBytes(self.position, end)
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 
 
@@ -168,11 +121,11 @@ async def _from_wheel(
     if first is None:
         return None
     start, data, total = first
-    sparse = _SparseFile(total)
+    sparse = SparseFile(total)
     sparse.add(start, data)
     for _ in range(MAX_RANGE_READS):
         outcome = _read_metadata_member(sparse, project, version)
-        if not isinstance(outcome, _NeedBytes):
+        if not isinstance(outcome, NeedBytes):
             return outcome
         # The member's local header and data: ask for a little more than needed at once.
         need = outcome
@@ -184,20 +137,13 @@ async def _from_wheel(
 
 
 def _read_metadata_member(
-    sparse: _SparseFile, project: str, version: str
-) -> tuple[str, ...] | None | _NeedBytes:
+    sparse: SparseFile, project: str, version: str
+) -> tuple[str, ...] | None | NeedBytes:
     """The wheel's dependencies, None when it has no readable METADATA, or the bytes needed."""
     try:
-        with zipfile.ZipFile(sparse) as archive:
-            names = [n for n in archive.namelist() if _METADATA_MEMBER.fullmatch(n)]
-            if len(names) != 1:
-                return None
-            info = archive.getinfo(names[0])
-            if info.file_size > MAX_METADATA_BYTES:
-                return None
-            content = archive.read(info)
-        return requires_dist_from_metadata(content, project, version)
-    except _NeedBytes as need:
+        content = metadata_member(sparse, MAX_METADATA_BYTES)
+        return None if content is None else requires_dist_from_metadata(content, project, version)
+    except NeedBytes as need:
         return need
     except (zipfile.BadZipFile, BadAnswer, EOFError, ValueError, NotImplementedError, OSError):
         return None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -224,6 +227,41 @@ def test_python_m_entry_point() -> None:
         env=env,
     )
     assert done.returncode == 0 and __version__ in done.stdout
+
+
+def _entry(argv: list[str], stdout: object) -> subprocess.CompletedProcess[str]:
+    """The installed command's entry point, with buffered output as in a terminal or CI."""
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env["PYTHONPATH"] = os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-c", "from reqhash_check.cli import entry; entry()", *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_the_command_exits_with_its_code_and_its_whole_output(tmp_path: Path) -> None:
+    (tmp_path / "r.txt").write_text("idna==3.7\n")
+    done = _entry(
+        ["--require-hashes", "--offline", "--format", "json", str(tmp_path / "r.txt")],
+        subprocess.PIPE,
+    )
+    assert done.returncode == 1 and json.loads(done.stdout)["summary"]["errors"] == 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_report_that_cannot_be_written_is_not_a_silent_success(tmp_path: Path) -> None:
+    (tmp_path / "r.txt").write_text("")
+    with open("/dev/full", "w") as full:
+        done = _entry(["--offline", "--format", "json", str(tmp_path / "r.txt")], full)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "reqhash-check: could not write the report (OSError); nothing was reported"
+    )
 
 
 def test_insecure_index_message_hides_credentials(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -326,3 +328,26 @@ def test_a_warm_run_is_answered_by_the_cache_alone(tmp_path: Path, index: FakeIn
         assert len(grown[1]["findings"]) == len(cold[1]["findings"])  # type: ignore[arg-type]
     finally:
         extra.close()
+
+
+def test_a_wheel_with_damaged_metadata_leaves_its_dependencies_unknown(
+    tmp_path: Path, fake_index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wheel whose METADATA member does not inflate, read by range requests (no metadata
+    file served): its dependencies are unknown and said so; the run goes on."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("demo/__init__.py", b"")
+        archive.writestr("demo-1.0.dist-info/METADATA", b"Name: demo\nVersion: 1.0\n" * 20)
+    data = buffer.getvalue()
+    header = data.index(b"PK\x03\x04", data.index(b"demo/__init__.py"))
+    start = header + 30 + len("demo-1.0.dist-info/METADATA")
+    data = data[:start] + b"\xff" + data[start + 1 :]  # not a deflate block
+    wheel = FakeFile("demo-1.0-py3-none-any.whl", content=data)
+    fake_index.add("demo", "1.0", wheel)
+    fake_index.serve_metadata = False
+    (tmp_path / "requirements.txt").write_text(f"demo==1.0 --hash=sha256:{wheel.digest}\n")
+    code, out, err = check(capsys, fake_index, "--format", "json", "requirements.txt")
+    assert "internal error" not in err and code == 0
+    assert any("range" in headers for _, path, headers in fake_index.requests if "demo-1" in path)
+    assert json.loads(out)["summary"]["dependencies_unknown"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import zipfile
+import zlib
 
 import pytest
 
@@ -47,10 +48,23 @@ def _whole(data: bytes) -> SparseFile:
 
 
 def _outcome(read: object, data: bytes) -> object:
+    """The METADATA bytes, None, or "refused": every error the dependency reader turns into
+    "cannot be read" counts as one answer."""
     try:
         return read(_whole(data), LIMIT)  # type: ignore[operator]
-    except (zipfile.BadZipFile, ValueError, NotImplementedError, EOFError) as exc:
-        return type(exc).__name__
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+        EOFError,
+    ):
+        return "refused"
+
+
+def _set(data: bytes, at: int, value: bytes) -> bytes:
+    return data[:at] + value + data[at + len(value) :]
 
 
 def _flip(data: bytes, at: int) -> bytes:
@@ -88,6 +102,17 @@ CASES = {
 _DEFLATED = CASES["deflated"]
 CASES["a damaged member"] = _flip(_DEFLATED, _member_data(_DEFLATED) + 3)
 CASES["a damaged directory"] = _flip(_DEFLATED, _DEFLATED.rindex(b"PK\x01\x02") + 29)
+_END_AT = _DEFLATED.rindex(b"PK\x05\x06")
+CASES["damaged deflate data"] = _set(_DEFLATED, _member_data(_DEFLATED), b"\xff")
+CASES["a one-byte comment"] = _wheel(("demo-1.0.dist-info/METADATA", METADATA), comment=b"c")
+CASES["a two-byte comment"] = _wheel(("demo-1.0.dist-info/METADATA", METADATA), comment=b"cc")
+CASES["a byte after the end record"] = _DEFLATED + b"\n"
+CASES["too few entries counted"] = _set(_DEFLATED, _END_AT + 10, (1).to_bytes(2, "little"))
+CASES["too many entries counted"] = _set(_DEFLATED, _END_AT + 10, (5).to_bytes(2, "little"))
+_CENTRAL = _DEFLATED.index(b"PK\x01\x02")
+_FLAGS = _DEFLATED.index(b"demo-1.0.dist-info/METADATA", _CENTRAL) - 46 + 8
+CASES["encrypted"] = _set(_DEFLATED, _FLAGS, b"\x01")
+CASES["a NUL in a name"] = _wheel(("demo-1.0.dist-info/METADATA\0x", METADATA))
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -302,11 +302,17 @@ def entry() -> NoReturn:
     it: the output is flushed here, the cache is closed and fixes are written (atomically)
     before `main()` returns."""
     code = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (`| head`): nothing more to say
-            pass
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # a reader that stopped early (`| head`): nothing more to say
+        pass
+    except (OSError, ValueError) as exc:  # a full disk, a closed stream: the report is lost
+        _say(f"could not write the report ({type(exc).__name__}); nothing was reported")
+        code = EXIT_USAGE
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     os._exit(code)
 
 

@@ -434,10 +434,15 @@ def _look_up(
 ) -> tuple[dict[int, Lookups], tuple[str, ...]]:
     """Release data per file set, from the indexes that set consults (never another's): from
     the cache alone when it settles every question (no event loop, no HTTP), else asked."""
-    stored = _from_cache(settings, loaded, plans)
-    if stored is not None:
-        return stored, ()
-    return _ask(_lookup_all(settings, loaded, plans, progress))
+    cache = _cache(settings)
+    try:
+        stored = _from_cache(settings, loaded, plans, cache) if cache is not None else None
+        if stored is not None:
+            return stored, ()
+        return _ask(_lookup_all(settings, loaded, plans, cache, progress))
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 def _groups(plans: Sequence[IndexPlan]) -> list[list[int]]:
@@ -449,26 +454,20 @@ def _groups(plans: Sequence[IndexPlan]) -> list[list[int]]:
 
 
 def _from_cache(
-    settings: Settings, loaded: Sequence[_Loaded], plans: Sequence[IndexPlan]
+    settings: Settings, loaded: Sequence[_Loaded], plans: Sequence[IndexPlan], cache: ReleaseCache
 ) -> dict[int, Lookups] | None:
-    cache = _cache(settings)
-    if cache is None:
-        return None
     by_set: dict[int, Lookups] = {}
-    try:
-        for members in _groups(plans):
-            plan = plans[members[0]]
-            if plan.find_links or plan.no_index or plan.refused:
-                return None
-            urls = index_urls(plan.urls[0], plan.urls[1:])
-            indexes = cache_only_indexes(urls, plan.labels, cache, settings.offline)
-            entries = [e for n in members for e in loaded[n].req_set.entries]
-            found = stored_lookups(indexes, entries) if indexes is not None else None
-            if found is None:
-                return None
-            by_set.update(dict.fromkeys(members, found))
-    finally:
-        cache.close()
+    for members in _groups(plans):
+        plan = plans[members[0]]
+        if plan.find_links or plan.no_index or plan.refused:
+            return None
+        urls = index_urls(plan.urls[0], plan.urls[1:])
+        indexes = cache_only_indexes(urls, plan.labels, cache, settings.offline)
+        entries = [e for n in members for e in loaded[n].req_set.entries]
+        found = stored_lookups(indexes, entries) if indexes is not None else None
+        if found is None:
+            return None
+        by_set.update(dict.fromkeys(members, found))
     return by_set
 
 
@@ -476,32 +475,28 @@ async def _lookup_all(
     settings: Settings,
     loaded: Sequence[_Loaded],
     plans: Sequence[IndexPlan],
+    cache: ReleaseCache | None,
     progress: Progress | None,
 ) -> tuple[dict[int, Lookups], tuple[str, ...]]:
-    cache = _cache(settings)
     by_set: dict[int, Lookups] = {}
     problems: dict[str, list[str]] = {}
-    try:
-        for members in _groups(plans):
-            plan = plans[members[0]]
-            index = _open(settings, plan, cache)
-            entries = [e for n in members for e in loaded[n].req_set.entries]
-            try:
-                found = await lookup_releases(
-                    index,
-                    entries,
-                    is_offline_miss=lambda exc: isinstance(exc, OfflineMiss),
-                    progress=progress,
-                )
-            finally:
-                await index.aclose()
-            for name, reasons in index.problems.items():
-                problems.setdefault(name, []).extend(reasons)
-            for number in members:
-                by_set[number] = found
-    finally:
-        if cache is not None:
-            cache.close()
+    for members in _groups(plans):
+        plan = plans[members[0]]
+        index = _open(settings, plan, cache)
+        entries = [e for n in members for e in loaded[n].req_set.entries]
+        try:
+            found = await lookup_releases(
+                index,
+                entries,
+                is_offline_miss=lambda exc: isinstance(exc, OfflineMiss),
+                progress=progress,
+            )
+        finally:
+            await index.aclose()
+        for name, reasons in index.problems.items():
+            problems.setdefault(name, []).extend(reasons)
+        for number in members:
+            by_set[number] = found
     return by_set, _grouped(problems, settings.offline)
 
 

@@ -155,6 +155,7 @@ class BoundedDecoder:
         self._limit = limit
         self._keep_up_to = limit if keep is None else keep
         self._size = 0
+        self._fed = False
         self.parts: list[bytes] = []
 
     def feed(self, data: bytes) -> None:
@@ -162,6 +163,7 @@ class BoundedDecoder:
             self._keep(data)
             return
         decompressor = self._zlib
+        self._fed = self._fed or bool(data)
         while data:
             room = self._limit - self._size + 1
             try:
@@ -186,7 +188,7 @@ class BoundedDecoder:
         """The decoded output if it was kept, after checking the end of the stream."""
         if self._zlib is not None:
             self._keep(self._zlib.flush())
-            if not self._zlib.eof:
+            if self._fed and not self._zlib.eof:  # an empty body is an empty answer
                 raise ValueError("the compressed answer is damaged (cut short)")
         return b"".join(self.parts) if self._size <= self._keep_up_to else None
 

@@ -14,6 +14,7 @@ import io
 import re
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -123,10 +124,12 @@ async def _from_wheel(
     start, data, total = first
     sparse = SparseFile(total)
     sparse.add(start, data)
-    for _ in range(MAX_RANGE_READS):
+    for reads in range(MAX_RANGE_READS + 1):
         outcome = _read_metadata_member(sparse, project, version)
         if not isinstance(outcome, NeedBytes):
             return outcome
+        if reads == MAX_RANGE_READS:
+            return None
         # The member's local header and data: ask for a little more than needed at once.
         need = outcome
         extra = await _range(http, url, f"{need.start}-{max(need.end, need.start + 8192) - 1}")
@@ -145,7 +148,16 @@ def _read_metadata_member(
         return None if content is None else requires_dist_from_metadata(content, project, version)
     except NeedBytes as need:
         return need
-    except (zipfile.BadZipFile, BadAnswer, EOFError, ValueError, NotImplementedError, OSError):
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        BadAnswer,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,  # zipfile: an encrypted member
+        OSError,
+    ):
         return None
 
 

@@ -28,7 +28,8 @@ _LOCAL = struct.Struct("<4s2B4HL2L2H")  # local file header
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 _MAX_COMMENT = 0xFFFF
 _UTF8_NAMES = 0x800
-_ENCRYPTED = 0x1
+_UNREADABLE = 0x1 | 0x20 | 0x40  # encrypted, compressed patched data, strong encryption
+_PLAIN = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
 class NeedBytes(Exception):
@@ -88,7 +89,8 @@ class SparseFile(io.RawIOBase):
 
 
 class _Member(NamedTuple):
-    raw_name: bytes
+    name: str
+    """As written (zipfile's `orig_filename`): the local header must say the same."""
     flags: int
     method: int
     crc: int
@@ -120,78 +122,78 @@ def _read(wheel: SparseFile, limit: int) -> bytes | None:
     member = members[0]
     if member.size > limit:
         return None
-    if member.flags & _ENCRYPTED or member.method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise _Unusual
+    if member.flags & _UNREADABLE or member.method not in _PLAIN:
+        raise _Unusual  # zipfile says why it cannot read it
     header = _LOCAL.unpack(wheel.at(member.offset, _LOCAL.size))
     if header[0] != _LOCAL_SIGNATURE:
         raise zipfile.BadZipFile("bad magic number for file header")
-    name_length, extra_length = header[10], header[11]
-    if wheel.at(member.offset + _LOCAL.size, name_length) != member.raw_name:
+    flags, name_length, extra_length = header[3], header[10], header[11]
+    local_name = wheel.at(member.offset + _LOCAL.size, name_length)
+    if _decoded(local_name, flags) != member.name:
         raise zipfile.BadZipFile("the local header names another member")
     data = wheel.at(member.offset + _LOCAL.size + name_length + extra_length, member.compressed)
-    content = _inflate(data, limit) if member.method == zipfile.ZIP_DEFLATED else data
+    if member.method == zipfile.ZIP_DEFLATED:
+        try:
+            content = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, member.size)
+        except zlib.error as exc:
+            raise zipfile.BadZipFile(f"METADATA does not inflate ({exc})") from None
+    else:
+        content = data[: member.size]
     if len(content) != member.size or zlib.crc32(content) != member.crc:
-        raise zipfile.BadZipFile("bad CRC-32 or size for METADATA")
+        raise zipfile.BadZipFile("bad CRC-32 for METADATA")
     return content
 
 
-def _inflate(data: bytes, limit: int) -> bytes:
-    decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
-    content = decompressor.decompress(data, limit + 1)
-    if len(content) > limit or not decompressor.eof:
-        raise zipfile.BadZipFile("METADATA does not inflate to its stated size")
-    return content
+def _decoded(raw: bytes, flags: int) -> str:
+    return raw.decode("utf-8" if flags & _UTF8_NAMES else "cp437")
 
 
 def _metadata_entries(wheel: SparseFile) -> list[_Member]:
-    """The central directory's records of members named like a wheel's METADATA. Every
-    name is decoded, as zipfile decodes it (a name that does not decode is an error)."""
-    end_offset, (_, disk, cd_disk, on_disk, total, cd_size, cd_offset, _) = _end_record(wheel)
+    """The central directory's records of members named like a wheel's METADATA, walked as
+    zipfile walks them (by the directory's size; every name decoded, a name cut at a NUL)."""
+    end_offset, (_, _, _, _, total, cd_size, cd_offset, _) = _end_record(wheel)
     if (
-        disk or cd_disk or on_disk != total
-        or 0xFFFF in (on_disk, total) or 0xFFFFFFFF in (cd_size, cd_offset)
+        0xFFFF == total or 0xFFFFFFFF in (cd_size, cd_offset)
         or cd_offset + cd_size != end_offset  # data before the archive, or ZIP64 records
     ):  # fmt: skip
         raise _Unusual
     directory = wheel.at(cd_offset, cd_size)
     found = []
     position = 0
-    for _ in range(total):
+    while position < cd_size:
+        if position + _ENTRY.size > cd_size:
+            raise zipfile.BadZipFile("Truncated central directory")
         (signature, _, _, _, _, flags, method, _, _, crc, compressed, size,
          name_length, extra_length, comment_length, _, _, _, offset) = _ENTRY.unpack_from(
             directory, position
         )  # fmt: skip
         if signature != _ENTRY_SIGNATURE:
-            raise zipfile.BadZipFile("bad magic number for central directory")
+            raise zipfile.BadZipFile("Bad magic number for central directory")
         start = position + _ENTRY.size
-        raw_name = directory[start : start + name_length]
-        name = raw_name.decode("utf-8" if flags & _UTF8_NAMES else "cp437")
-        if METADATA_MEMBER.fullmatch(name):
+        name = _decoded(directory[start : start + name_length], flags)
+        if METADATA_MEMBER.fullmatch(name.partition("\0")[0]):
             if 0xFFFFFFFF in (compressed, size, offset):
                 raise _Unusual
-            found.append(_Member(raw_name, flags, method, crc, compressed, size, offset))
+            found.append(_Member(name, flags, method, crc, compressed, size, offset))
         position = start + name_length + extra_length + comment_length
     return found
 
 
 def _end_record(wheel: SparseFile) -> tuple[int, tuple[int, ...]]:
-    """(where it starts, its fields) of the end of central directory record: the last
-    bytes, or, when the archive has a comment, found searching back as zipfile does."""
+    """(where it starts, its fields) of the end of central directory record, found as
+    zipfile finds it: the last 22 bytes when the archive has no comment, else the last
+    signature in the last 64 KiB and 22 bytes."""
     if wheel.size < _END.size:
         raise zipfile.BadZipFile("File is not a zip file")
-    last = wheel.at(wheel.size - _END.size, _END.size)
-    fields = _END.unpack(last)
+    fields = _END.unpack(wheel.at(wheel.size - _END.size, _END.size))
     if fields[0] == _END_SIGNATURE and fields[7] == 0:  # no comment: the usual case
         return wheel.size - _END.size, fields
-    searched = min(wheel.size, _END.size + _MAX_COMMENT)
-    tail = wheel.at(wheel.size - searched, searched)
-    found = tail.rfind(_END_SIGNATURE, 0, len(tail) - _END.size + 1)
-    while found >= 0:
-        fields = _END.unpack_from(tail, found)
-        if found + _END.size + fields[7] == len(tail):
-            return wheel.size - searched + found, fields
-        found = tail.rfind(_END_SIGNATURE, 0, found)
-    raise zipfile.BadZipFile("File is not a zip file")
+    tail_start = max(wheel.size - _MAX_COMMENT - 1 - _END.size, 0)
+    tail = wheel.at(tail_start, wheel.size - tail_start)
+    found = tail.rfind(_END_SIGNATURE)
+    if found < 0 or len(tail) - found < _END.size:
+        raise zipfile.BadZipFile("File is not a zip file")
+    return tail_start + found, _END.unpack_from(tail, found)
 
 
 def _with_zipfile(wheel: SparseFile, limit: int) -> bytes | None:

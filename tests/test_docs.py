@@ -84,3 +84,22 @@ def test_an_unknown_option_is_one_line_with_a_pointer_to_help(
 def test_every_rule_has_an_example_and_fix_text() -> None:
     for rule in RULES.values():
         assert rule.example.strip() and rule.fix.strip() and rule.why.strip(), rule.id
+
+
+def test_every_test_docs_security_md_names_exists() -> None:
+    """Each promise in docs/security.md names the tests that hold it; a renamed or removed
+    test would leave a promise without one."""
+    text = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    current: Path | None = None
+    named = 0
+    for match in re.finditer(r"`((?:tests/)?[a-z_/]*\.py)?(?:::(test_\w+))?`", text):
+        path, test = match.groups()
+        if path:
+            current = ROOT / path if path.startswith("tests/") else ROOT / "tests/security" / path
+            assert current.is_file(), path
+        if test:
+            assert current is not None, test
+            source = current.read_text(encoding="utf-8")
+            assert re.search(rf"^def {test}\(", source, re.M), f"{current.name}::{test}"
+            named += 1
+    assert named >= 30

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from reqhash_check import __version__
-from reqhash_check.index.base import DEFAULT_CONCURRENCY
+from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 FORMATS = ("text", "json", "sarif", "github", "markdown")
@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help="the longest one request may take in all (default 30)",
+        help=f"the longest one request may take in all (default {DEFAULT_TIMEOUT:g})",
     )
     index.add_argument(
         "--concurrency",
@@ -450,7 +450,7 @@ def settings_from(
     select = parse_rule_list(_split(pick("select", [])))
     ignore = parse_rule_list(_split(pick("ignore", [])))
     cache_dir = args.cache_dir or environ.get("REQHASH_CHECK_CACHE_DIR")
-    timeout = float(pick("timeout", 30.0))
+    timeout = float(pick("timeout", DEFAULT_TIMEOUT))
     concurrency = int(pick("concurrency", DEFAULT_CONCURRENCY))
     if not math.isfinite(timeout) or timeout <= 0 or timeout > 3600:
         raise UsageError("--timeout must be a number of seconds above 0 and at most 3600")

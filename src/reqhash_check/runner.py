@@ -27,7 +27,7 @@ from reqhash_check.findings import (
     Severity,
     Unverified,
 )
-from reqhash_check.index.base import DEFAULT_CONCURRENCY, Index, OfflineMiss
+from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Index, OfflineMiss
 from reqhash_check.index.cache import CACHE_FILENAME, ReleaseCache, default_cache_dir
 from reqhash_check.index.stored import cache_only_indexes
 from reqhash_check.index.urls import (
@@ -76,7 +76,7 @@ class Settings:
     offline: bool = False
     use_cache: bool = True
     cache_dir: Path | None = None
-    timeout: float = 30.0
+    timeout: float = DEFAULT_TIMEOUT
     concurrency: int = DEFAULT_CONCURRENCY
     fix: bool = False
     diff: bool = False

@@ -15,6 +15,7 @@ from reqhash_check.cli import add_cache_options, add_isolated_option
 from reqhash_check.explain.logparse import MAX_LOG_BYTES
 from reqhash_check.explain.render import FORMATS, RenderOptions, render
 from reqhash_check.explain.run import EXIT_UNREADABLE, ExplainSettings, LogInput, explain
+from reqhash_check.index.base import DEFAULT_TIMEOUT
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import RequirementEntry, RequirementsFileError, load
 
@@ -74,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_isolated_option(index)
     add_cache_options(index)
     index.add_argument(
-        "--timeout", type=float, default=15.0, metavar="SECONDS", help="per request (default 15)"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"the longest one request may take in all (default {DEFAULT_TIMEOUT:g})",
     )
     out = parser.add_argument_group("output")
     out.add_argument("--format", choices=FORMATS, default="text", help="output format")

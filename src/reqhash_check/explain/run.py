@@ -19,7 +19,7 @@ from reqhash_check.explain.logparse import (
     parse_log,
 )
 from reqhash_check.explain.lookup import Facts, Lookup, gather_facts
-from reqhash_check.index.base import Index
+from reqhash_check.index.base import DEFAULT_TIMEOUT, Index
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.index.multi import open_indexes
 from reqhash_check.index.urls import DEFAULT_INDEX_URL, redact_url
@@ -44,7 +44,7 @@ class ExplainSettings:
     offline: bool = False
     use_cache: bool = True
     cache_dir: Path | None = None
-    timeout: float = 15.0
+    timeout: float = DEFAULT_TIMEOUT
     concurrency: int = 4
     requirements: Mapping[str, Sequence[RequirementEntry]] | None = None
     requirements_path: str | None = None

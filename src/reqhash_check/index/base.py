@@ -6,6 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+DEFAULT_TIMEOUT = 30.0
+"""The longest one request may take in all (connect, send, the whole body), in seconds."""
+
 DEFAULT_CONCURRENCY = 24
 """Requests in flight at once. A cold check asks two or three small documents per pin
 (the project page, its metadata file, sometimes a range of a wheel) from a CDN, a few

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from reqhash_check import __version__
-from reqhash_check.index.base import DEFAULT_CONCURRENCY, IndexUnavailable
+from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, IndexUnavailable
 from reqhash_check.index.urls import redact_url, split_credentials
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ MIB = 1024 * 1024
 MAX_ANSWER_BYTES = 64 * MIB
 """The largest decoded answer read from an index. PyPI's largest project pages (Simple JSON
 or project JSON of projects with thousands of files) are a few MiB to tens of MiB."""
-DEFAULT_TIMEOUT = 30.0
 
 
 def _host_key(url: str) -> str:

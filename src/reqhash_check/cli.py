@@ -87,6 +87,16 @@ def add_isolated_option(group: argparse._ArgumentGroup) -> None:
     )
 
 
+def add_color_option(group: argparse._ArgumentGroup) -> None:
+    """--color, as the check and `explain` both take it."""
+    group.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output (auto: on a terminal, honouring NO_COLOR/FORCE_COLOR)",
+    )
+
+
 def add_cache_options(group: argparse._ArgumentGroup) -> None:
     """--no-cache and --cache-dir, as the check and `explain` both take them."""
     group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -263,12 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     out.add_argument("--output", "-o", metavar="PATH", help="write the report to PATH")
     out.add_argument("--sarif-output", metavar="PATH", help="also write a SARIF report to PATH")
-    out.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour the text output (auto: on a terminal, honouring NO_COLOR/FORCE_COLOR)",
-    )
+    add_color_option(out)
     out.add_argument("-q", "--quiet", action="store_true", help="errors and the summary only")
     out.add_argument(
         "-v", "--verbose", action="store_true", help="every detail, and suppressed findings"

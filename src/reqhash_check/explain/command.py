@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from reqhash_check import __version__
-from reqhash_check.cli import add_cache_options, add_isolated_option
+from reqhash_check.cli import add_cache_options, add_color_option, add_isolated_option
 from reqhash_check.explain.logparse import MAX_LOG_BYTES
 from reqhash_check.explain.render import FORMATS, RenderOptions, render
 from reqhash_check.explain.run import EXIT_UNREADABLE, ExplainSettings, LogInput, explain
@@ -84,12 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     out = parser.add_argument_group("output")
     out.add_argument("--format", choices=FORMATS, default="text", help="output format")
     out.add_argument("-o", "--output", metavar="PATH", help="write the output here, not stdout")
-    out.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour the text output (auto: on a terminal; NO_COLOR and FORCE_COLOR honoured)",
-    )
+    add_color_option(out)
     out.add_argument("-q", "--quiet", action="store_true", help="one line per failure")
     out.add_argument(
         "-v", "--verbose", action="store_true", help="also show URLs, every hash and log lines"

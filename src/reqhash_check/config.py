@@ -40,6 +40,21 @@ KEYS: dict[str, str] = {
 }
 
 
+def toml_cap_message(error: ValueError | None) -> str:
+    """What is wrong with a TOML file that Python's reader (pip's too) stops on past one of
+    its caps rather than with a TOML error: nesting deeper than its recursion limit (`None`),
+    or an integer longer than Python converts. The error's own text is not shown."""
+    if error is None:
+        return "nested too deeply for Python's TOML reader (the one pip uses)"
+    if "integer string conversion" in str(error):
+        limit = getattr(sys, "get_int_max_str_digits", lambda: 4300)()
+        return (
+            f"holds an integer of more than {limit} digits, the most Python's TOML reader "
+            "(the one pip uses) converts"
+        )
+    return "holds a value Python's TOML reader (the one pip uses) cannot convert"
+
+
 @dataclass(frozen=True)
 class FileConfig:
     path: Path | None
@@ -63,6 +78,10 @@ def load_config(start: Path) -> FileConfig:
             document = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: cannot read: {toml_cap_message(None)}") from None
+    except ValueError as exc:  # past a cap of Python's own, not a TOML error
+        raise ConfigError(f"{path}: cannot read: {toml_cap_message(exc)}") from None
     table = document.get("tool", {}).get("reqhash-check", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.reqhash-check] must be a table")

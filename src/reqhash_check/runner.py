@@ -392,6 +392,8 @@ def _refusal(
     if host and settings.allow_index is not None and host not in settings.allow_index:
         return "is not in --allow-index; it was not contacted"
     path = local_path(value)
+    if path is not None and "\x00" in str(path):
+        return "names a path holding a NUL character, which no file name can hold; it was not read"
     if path is not None and origin is not None and not settings.allow_outside:
         root = repository_root(origin.path) if origin.path != "-" else repository_root(".")
         if not is_inside(path, root):

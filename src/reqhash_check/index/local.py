@@ -46,7 +46,7 @@ def _sha256_of(path: Path) -> str | None:
             for block in iter(lambda: handle.read(1024 * 1024), b""):
                 digest.update(block)
         return digest.hexdigest()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a path holding a NUL character
         return None
 
 
@@ -99,6 +99,11 @@ class _LocalSource:
         except (OSError, BadAnswer) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise IndexUnavailable(f"{self.label}: {reason}", index=self.label) from None
+        except ValueError:  # what the operating system's calls say of a path holding a NUL
+            raise IndexUnavailable(
+                f"{self.label}: a path holding a NUL character, which no file name can hold",
+                index=self.label,
+            ) from None
         return [dist for dist, _ in dist_files(name, links)]
 
     async def release(self, project: str, version: str) -> ReleaseFiles:

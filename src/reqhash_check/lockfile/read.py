@@ -36,6 +36,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidSdistFilename, parse_sdist_filename, parse_wheel_filename
 from tomlkit.exceptions import TOMLKitError
 
+from reqhash_check.config import toml_cap_message
 from reqhash_check.findings import Location
 
 if sys.version_info >= (3, 11):
@@ -198,7 +199,9 @@ def read_lock(path: str) -> LockFile:
 
 
 def parse_lock(path: str, data: bytes) -> LockFile:
-    """Parse the bytes of a lock; every problem becomes a LockProblem, never an exception."""
+    """Parse the bytes of a lock; every problem pip reports becomes a LockProblem. A file
+    past a cap of Python's TOML reader (nesting, an integer's digits) raises LockFileError:
+    an input that cannot be read, as a file past the size cap."""
     lock = LockFile(path=path, data=data, text=None)
     try:
         text = data.decode("utf-8")
@@ -212,10 +215,7 @@ def parse_lock(path: str, data: bytes) -> LockFile:
     try:
         raw = tomllib.loads(text)
     except RecursionError:
-        lock.problems.append(
-            LockProblem(lock.at(1), "parse-error", "nested too deeply to read; not checked")
-        )
-        return lock
+        raise LockFileError(f"{path}: {toml_cap_message(None)}; not read") from None
     except tomllib.TOMLDecodeError as error:
         match = _TOML_POSITION.search(str(error))
         line = int(match.group(1)) if match else 1
@@ -228,6 +228,8 @@ def parse_lock(path: str, data: bytes) -> LockFile:
             )
         )
         return lock
+    except ValueError as error:  # past a cap of Python's own, not a TOML error
+        raise LockFileError(f"{path}: {toml_cap_message(error)}; not read") from None
     lines = _LineMap.build(text, raw)
     lock.editable = lines.editable
     lock.root_lines = lines.root

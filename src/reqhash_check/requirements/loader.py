@@ -99,6 +99,10 @@ class _Include:
     expanded: bool = False
 
 
+class _NulInPath(Exception):
+    """An include names a path holding a NUL character."""
+
+
 @dataclass
 class _FileResult:
     """What one file gives, in pip's order, before it is merged into the set."""
@@ -458,7 +462,17 @@ class _Loader:
             )
 
         written = include.written
-        target = self._resolve(parent, include.target)
+        try:
+            target = self._resolve(parent, include.target)
+        except _NulInPath:
+            # No file name can hold a NUL, and pip stops on it with an error of its own. The
+            # path is the file's text: not quoted; its file and line are named.
+            where = f"{include.location.path}:{include.location.line}"
+            option = "-c" if include.constraint else "-r"
+            raise RequirementsFileError(
+                f"{where}: {option} names a path holding a NUL character (written as %00 or "
+                "raw), which no file name can hold; pip cannot open it"
+            ) from None
         if target is None:
             refuse(f"{written}: a remote include is not fetched; pip would download it")
             return
@@ -505,6 +519,8 @@ class _Loader:
         if parent.url is None and not _SCHEME_RE.search(target):
             base = os.path.dirname(parent.display) if parent.display != "-" else ""
             display = os.path.normpath(os.path.join(base, target))
+            if "\x00" in display:
+                raise _NulInPath
             return _Source(display, os.path.realpath(os.path.join(self.cwd, display)))
         try:
             url = urllib.parse.urljoin(parent.url, target) if parent.url else target
@@ -518,6 +534,8 @@ class _Loader:
         if parts.netloc not in ("", "localhost"):
             return "pip does not open file: URLs on another host"
         path = urllib.parse.unquote(parts.path)
+        if "\x00" in path:
+            raise _NulInPath
         return _Source(path, os.path.realpath(path), url)
 
     def folder(self, path: str) -> str:

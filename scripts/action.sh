@@ -83,6 +83,13 @@ annotate_lines() {
   done
 }
 
+# A file shown as text on the log: a line that a runner would read as a workflow command
+# (none of the tool's own lines is one) has its first character escaped, as the tool escapes
+# its own output; a lone carriage return, which the runner reads as a line break, is one.
+show_as_text() {
+  tr '\r' '\n' <"$1" | sed -e 's/^\([[:space:]]*\)::/\1\\x3a:/' -e 's/^\([[:space:]]*\)##\[/\1\\x23#[/'
+}
+
 run_check() {
   local fail_on_findings="${INPUT_FAIL_ON_FINDINGS:-true}"
   is_true "$fail_on_findings" && fail_on_findings=true || fail_on_findings=false
@@ -119,7 +126,7 @@ run_check() {
   if [[ -f "$workdir/annotations.txt" ]]; then
     cat "$workdir/annotations.txt"
   fi
-  cat "$workdir/stderr.txt" >&2
+  show_as_text "$workdir/stderr.txt" >&2
   if [[ "$status" == 2 ]]; then
     # A usage error or an unreadable input: shown on the pull request, not only in the log.
     annotate_lines "reqhash-check could not run" <"$workdir/stderr.txt"

@@ -25,6 +25,17 @@ WHEEL_SHA = hashlib.sha256(b"demo wheel").hexdigest()
 INJECTION = (
     "broken\n::error file=pwned.txt,line=1::injected\x1b[31mred\x1b]0;title\x07\r::warning::x"
 )
+CONTROLS = (
+    "\u202e\u2028\u0085\u2029\u200e\u200f\u202a\u202b\u202c\u202d"
+    "\u2066\u2067\u2068\u2069\x0b\x0c\x1c\x1d\x1e"
+)
+"""Characters that reorder text or break a line where a viewer shows it (bidirectional
+controls, line and paragraph separators, C0/C1 separators): the `controls` behaviour puts
+them in every string field of its answer. Several are whitespace to `str.strip`."""
+CONTROL_REQUIREMENTS = "".join(
+    f"{name}==1.0 --hash=sha256:{WHEEL_SHA}\n" for name in ("demo", "rp", "fname", "named")
+)
+"""A requirements file asking the `controls` behaviour for each of its projects."""
 
 
 def _bomb() -> bytes:
@@ -164,6 +175,41 @@ class _Handler(BaseHTTPRequestHandler):
     def _injection(self) -> None:
         self._send(page(self._project(), [good_file(yanked=INJECTION)]))
 
+    def _controls(self) -> None:
+        """`owner.payload` (CONTROLS unless set) in every string an answer can carry, one
+        project each (see CONTROL_REQUIREMENTS): `demo`'s file is yanked with a reason
+        holding it; `rp`'s file has it around a Requires-Python that excludes every Python;
+        `fname`'s files have it in their names (a stale hash, so the names are shown);
+        `named`'s page states a name holding it."""
+        if not self.path.startswith("/simple/"):
+            self._send(b"", "text/plain", status="404")
+            return
+        project, text = self._project(), self.owner.payload
+        files = [good_file(yanked=f"gone{text}away")]
+        name = project
+        if project == "rp":
+            files = [
+                good_file(
+                    filename="rp-1.0-py3-none-any.whl", **{"requires-python": f"{text}>=9{text}"}
+                )
+            ]
+        elif project == "fname":
+            files = [
+                good_file(
+                    filename=f"fname-1.0{text}.tar.gz",
+                    url=f"/files/fname-1.0{text}.tar.gz",
+                    hashes={"sha256": "ab" * 32},
+                ),
+                good_file(
+                    filename=f"fname-1.0-py3-none-any{text}.whl",
+                    url="/files/f.whl",
+                    hashes={"sha256": "cd" * 32},
+                ),
+            ]
+        elif project == "named":
+            name = f"named{text}"
+        self._send(page(project, files, name=name))
+
     def _odd_retry_after(self) -> None:
         self._send(b"slow down", "text/plain", status="429", Retry_After="\u00b2")
 
@@ -181,6 +227,8 @@ class _Server(ThreadingHTTPServer):
 class HostileIndex:
     def __init__(self, behaviour: str = "good") -> None:
         self.behaviour = behaviour
+        self.payload = CONTROLS
+        """What the `controls` behaviour puts in every string of its answers."""
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.stopping = False
         handler = type("Handler", (_Handler,), {"owner": self})

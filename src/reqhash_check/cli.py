@@ -15,6 +15,8 @@ from reqhash_check import __version__
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_READER_GONE = 130, 141
+"""128 + the signal's number, as a shell reports a command SIGINT or SIGPIPE stopped."""
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 MAX_CONCURRENCY = 64
 
@@ -306,11 +308,16 @@ def entry() -> NoReturn:
     frees every object of the run one at a time (a tenth of a warm run). Nothing is left to
     it: the output is flushed here, the cache is closed and fixes are written (atomically)
     before `main()` returns."""
-    code = main()
+    os._exit(flushed(main()))
+
+
+def flushed(code: int) -> int:
+    """The exit code once the output is flushed: what is still buffered is written here,
+    where a reader gone or a full disk can still change the code, not at exit."""
     try:
         sys.stdout.flush()
     except BrokenPipeError:  # a reader that stopped early (`| head`): nothing more to say
-        pass
+        code = _reader_gone()
     except (OSError, ValueError) as exc:  # a full disk, a closed stream: the report is lost
         _say(f"could not write the report ({type(exc).__name__}); nothing was reported")
         code = EXIT_USAGE
@@ -318,7 +325,7 @@ def entry() -> NoReturn:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
-    os._exit(code)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -336,7 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         _say("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader of the output stopped early (`| head`)
+        return _reader_gone()
     except Exception as exc:  # the last line of defence: one line, never a traceback
         if os.environ.get("REQHASH_CHECK_DEBUG") == "1":
             raise
@@ -348,8 +357,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def _reader_gone() -> int:
+    """The reader of standard output went away (`reqhash-check … | head -c 1`): stop
+    quietly, as `grep` or `cat` do when SIGPIPE ends them, with their exit status (141, not
+    0: the report was not all read). Standard output is pointed at the null device so the
+    text still buffered cannot fail again when Python flushes it at exit."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # not a real file (captured), or closed
+        pass
+    return EXIT_READER_GONE
+
+
 def _say(message: str) -> None:
-    print(f"reqhash-check: {message}", file=sys.stderr)
+    """One line on stderr. Its text may name files or quote an index: made safe, so that
+    it can neither break the line nor start a workflow command (see report.escape)."""
+    from reqhash_check.report.escape import safe
+
+    print(f"reqhash-check: {safe(message)}", file=sys.stderr)
 
 
 def _check_command(argv: list[str]) -> int:
@@ -563,11 +590,12 @@ def finish(
     sarif: Path | None,
 ) -> int:
     from reqhash_check.report import RenderContext, renderer
+    from reqhash_check.report.escape import safe_line
 
     for message in result.read_errors:
         _say(f"error: {message}")
     for message in result.fix_messages:
-        print(message, file=sys.stderr)
+        print(safe_line(message), file=sys.stderr)
     if args.diff:
         sys.stdout.write(result.diff)
     context = RenderContext(

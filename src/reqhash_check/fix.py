@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reqhash_check.findings import Location
+from reqhash_check.report.escape import safe, safe_line, starts_a_command
 from reqhash_check.requirements import decode_requirements
 
 __all__ = [
@@ -437,7 +438,12 @@ class FilePlan:
         old_lines = _diff_lines(self._text(self.old))
         new_lines = _diff_lines(self._text(self.new))
         out: list[str] = []
-        for line in difflib.unified_diff(old_lines, new_lines, f"a/{name}", f"b/{name}"):
+        headers = (_diff_name(f"a/{name}"), _diff_name(f"b/{name}"))
+        for line in difflib.unified_diff(old_lines, new_lines, *headers):
+            if starts_a_command(line):
+                # A line of the file that a CI log would read as a workflow command: shown
+                # escaped (that hunk no longer applies; pip refuses such a line anyway).
+                line = safe_line(line.rstrip("\n")) + "\n"
             out.append(line)
             if not line.endswith("\n"):
                 out.append("\n\\ No newline at end of file\n")
@@ -446,6 +452,14 @@ class FilePlan:
     def _text(self, data: bytes) -> str:
         # The BOM stays in the diff's first line so that the patch applies to the real bytes.
         return self.bom.decode(self.encoding) + data[len(self.bom) :].decode(self.encoding)
+
+
+def _diff_name(name: str) -> str:
+    """A diff header's file name; quoted as git quotes it when it holds a control character
+    (a newline in a file name must not start a line of the diff)."""
+    if safe(name) == name:
+        return name
+    return '"' + safe(name.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 def _diff_lines(text: str) -> list[str]:

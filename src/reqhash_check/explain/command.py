@@ -141,6 +141,8 @@ def explain_main(
     text = render(args.format, explanation, options)
     try:
         _write(args.output, text)
+    except BrokenPipeError:  # the reader stopped early (`| head`): the command line's answer
+        raise
     except OSError as exc:
         return _usage(f"cannot write {args.output}: {exc.strerror or exc}")
     if args.format == "github" and environ.get("GITHUB_STEP_SUMMARY"):
@@ -154,7 +156,9 @@ def explain_main(
 
 
 def _usage(message: str) -> int:
-    print(f"reqhash-check explain: error: {message}", file=sys.stderr)
+    from reqhash_check.report.escape import safe
+
+    print(f"reqhash-check explain: error: {safe(message)}", file=sys.stderr)
     return EXIT_UNREADABLE
 
 

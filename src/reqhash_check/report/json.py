@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
@@ -18,6 +17,7 @@ from reqhash_check.findings import (
     Severity,
 )
 from reqhash_check.report import RenderContext
+from reqhash_check.report.escape import json_text
 
 SCHEMA_VERSION = 1
 
@@ -53,7 +53,7 @@ def render(report: Report, context: RenderContext) -> str:
             for u in report.unverified
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(document)
 
 
 def index_dict(use: IndexUse) -> dict[str, Any]:

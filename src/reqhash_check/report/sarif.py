@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -11,6 +10,7 @@ from urllib.parse import quote
 from reqhash_check import __version__
 from reqhash_check.findings import Finding, Location, Report, Severity, Unverified
 from reqhash_check.report import RenderContext
+from reqhash_check.report.escape import json_text
 from reqhash_check.rules import DOCS_URL, RULES, Rule
 
 SCHEMA_URI = (
@@ -175,4 +175,4 @@ def build(report: Report, context: RenderContext) -> dict[str, Any]:
 
 
 def render(report: Report, context: RenderContext) -> str:
-    return json.dumps(build(report, context), indent=2, ensure_ascii=False) + "\n"
+    return json_text(build(report, context))

@@ -47,16 +47,6 @@ BAD_INPUTS = {
         "-c file://localhost/x%00.txt\n" + pinned(),
         "r.txt:1: -c names a path holding a NUL character",
     ),
-    "lock-long-integer": (
-        "pylock.toml",
-        LOCK_HEAD + f'[[packages]]\nname = "demo"\nversion = "1.0"\nx = {"9" * 100_000}\n',
-        "pylock.toml: holds an integer of more than 4300 digits",
-    ),
-    "lock-deep-arrays": (
-        "pylock.toml",
-        LOCK_HEAD + f"x = {_deep(50_000)}\n",
-        "pylock.toml: nested too deeply for Python's TOML reader",
-    ),
     "pyproject-deep-arrays": (
         "pyproject.toml",
         f"[tool.reqhash-check]\nselect = {_deep(50_000)}\n",
@@ -74,17 +64,49 @@ BAD_INPUTS = {
 def test_bad_input_is_one_line_and_exit_2(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, case: str
 ) -> None:
-    """Promise: no-tracebacks. A NUL in an include's path, a TOML file past Python's reader
-    caps (an integer's digits, nesting) in a lock or the tree's pyproject.toml."""
+    """Promise: no-tracebacks. A NUL in an include's path; the tree's pyproject.toml past
+    the caps of Python's TOML reader (an integer's digits, nesting)."""
     monkeypatch.delenv("REQHASH_CHECK_DEBUG", raising=False)
     name, text, says = BAD_INPUTS[case]
     (repo / name).write_text(text, encoding="utf-8")
-    checked = "pylock.toml" if name == "pylock.toml" else "r.txt"
-    if checked == "r.txt" and name != "r.txt":
+    if name != "r.txt":
         (repo / "r.txt").write_text(pinned())
-    result = run(capsys, "--offline", checked)
+    result = run(capsys, "--offline", "r.txt")
     assert result.code == 2, result.out + result.err
     assert says in _one_clean_line(result.err)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "says"),
+    [
+        (
+            LOCK_HEAD + f'[[packages]]\nname = "demo"\nx = {"9" * 100_000}\n',
+            5,
+            "holds an integer of more than 4300 digits",
+        ),
+        (LOCK_HEAD + f"x = {_deep(50_000)}\n", 1, "nested too deeply to read"),
+    ],
+    ids=["long-integer", "deep-arrays"],
+)
+def test_a_lock_past_the_toml_reader_s_caps_is_a_parse_error(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    line: int,
+    says: str,
+) -> None:
+    """Promise: no-tracebacks. pip reads a lock with the same TOML reader and fails with
+    'Invalid pylock file' on whatever it raises: a parse-error finding, as for any lock pip
+    cannot read, at the line of the integer."""
+    monkeypatch.delenv("REQHASH_CHECK_DEBUG", raising=False)
+    (repo / "pylock.toml").write_text(text, encoding="utf-8")
+    result = run(capsys, "--offline", "--format", "json", "pylock.toml")
+    assert "Traceback" not in result.err and "internal error" not in result.err
+    assert result.code == 1, result.err
+    (finding,) = json.loads(result.out)["findings"]
+    assert (finding["rule"], finding["line"]) == ("parse-error", line)
+    assert says in finding["message"]
 
 
 def test_a_nul_in_an_index_path_a_file_names_is_an_index_failure(

@@ -199,9 +199,7 @@ def read_lock(path: str) -> LockFile:
 
 
 def parse_lock(path: str, data: bytes) -> LockFile:
-    """Parse the bytes of a lock; every problem pip reports becomes a LockProblem. A file
-    past a cap of Python's TOML reader (nesting, an integer's digits) raises LockFileError:
-    an input that cannot be read, as a file past the size cap."""
+    """Parse the bytes of a lock; every problem becomes a LockProblem, never an exception."""
     lock = LockFile(path=path, data=data, text=None)
     try:
         text = data.decode("utf-8")
@@ -215,7 +213,10 @@ def parse_lock(path: str, data: bytes) -> LockFile:
     try:
         raw = tomllib.loads(text)
     except RecursionError:
-        raise LockFileError(f"{path}: {toml_cap_message(None)}; not read") from None
+        lock.problems.append(
+            LockProblem(lock.at(1), "parse-error", "nested too deeply to read; not checked")
+        )
+        return lock
     except tomllib.TOMLDecodeError as error:
         match = _TOML_POSITION.search(str(error))
         line = int(match.group(1)) if match else 1
@@ -229,7 +230,18 @@ def parse_lock(path: str, data: bytes) -> LockFile:
         )
         return lock
     except ValueError as error:  # past a cap of Python's own, not a TOML error
-        raise LockFileError(f"{path}: {toml_cap_message(error)}; not read") from None
+        # pip reads the lock with the same reader and fails on any error it raises.
+        digits = re.search(r"[0-9_]{1000,}", text)
+        line = text.count("\n", 0, digits.start()) + 1 if digits else 1
+        lock.problems.append(
+            LockProblem(
+                lock.at(line),
+                "parse-error",
+                f"{toml_cap_message(error)}; pip fails with 'Invalid pylock file' before "
+                "downloading anything",
+            )
+        )
+        return lock
     lines = _LineMap.build(text, raw)
     lock.editable = lines.editable
     lock.root_lines = lines.root

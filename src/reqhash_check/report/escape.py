@@ -3,7 +3,7 @@
 Control characters (including line and paragraph separators, and the bidirectional
 overrides that make text read differently than it is) become visible escapes, so a message
 can never start a new line, move the cursor or colour the terminal; a line that would start
-with `::` is changed so GitHub Actions cannot read it as a workflow command. JSON output
+with `::` or `##[` is changed so GitHub Actions cannot read it as a workflow command. JSON output
 (the json and sarif formats) keeps the same characters as `\\uXXXX` escapes.
 """
 
@@ -40,7 +40,7 @@ and the older `##[name …]`; each is broken by escaping its first character."""
 
 
 def safe_line(line: str) -> str:
-    """A whole output line: `safe`, and never a workflow command (`::name …::`)."""
+    """A whole output line: `safe`, and never a workflow command (`::name …::`, `##[…]`)."""
     line = safe(line)
     stripped = line.lstrip()
     for start, escaped in _COMMAND_STARTS.items():

@@ -226,8 +226,8 @@ def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loa
     loaded, errors = [], []
     for path in settings.files:
         try:
-            text = settings.stdin_text if path == "-" else overlay.get(path)
-            req_set, problems = _read(settings, path, text)
+            text = settings.stdin_text if path == "-" else None
+            req_set, problems = _read(settings, path, text, overlay)
         except RequirementsFileError as exc:
             errors.append(str(exc))
             continue
@@ -236,7 +236,7 @@ def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loa
 
 
 def _read(
-    settings: Settings, path: str, text: str | None
+    settings: Settings, path: str, text: str | None, overlay: Mapping[str, str]
 ) -> tuple[RequirementSet, list[ParseProblem]]:
     """One file set, read as the pip given with --pip-version reads it. With none given,
     the oldest and the newest pip modelled both read it, and a line either refuses is a
@@ -250,6 +250,7 @@ def _read(
             environ=settings.environ,
             pip_version=version,
             allow_outside_includes=settings.allow_outside,
+            overlay=overlay,
         )
 
     req_set, problems = read(modelled or OLDEST)
@@ -582,6 +583,11 @@ def failing(findings: Sequence[Finding], strict: bool) -> bool:
 # -- --fix / --diff ------------------------------------------------------------------------
 
 
+# One round of fixes can expose another (a pin added in one round needs its own hashes
+# checked; a merged hash set can leave a foreign hash). Real files settle in one or two.
+_FIX_ROUNDS = 4
+
+
 def _fix(
     settings: Settings,
     loaded: Sequence[_Loaded],
@@ -589,81 +595,127 @@ def _fix(
     lookups: dict[int, Lookups],
     before: RunResult,
 ) -> RunResult:
-    """Apply every fix the findings carry, in one pass per file, then check the fixed text
-    again in memory."""
+    """Apply every fix the findings carry, check the fixed text again in memory, and repeat
+    until nothing fixable is left (or a round changes nothing); then write each file once."""
     from reqhash_check import fix as fixer
     from reqhash_check.resolve import lookups_for
 
-    fixable = [f for f in before.report.findings if f.fix is not None and not f.suppressed]
     messages: list[str] = []
-    new_pins: list[NewPin] = []
-    wanted = [f.fix for f in fixable if isinstance(f.fix, PinDependency)]
-    if wanted:
-        new_pins, conflicts = _ask(_resolve_pins(settings, loaded, plans, wanted))
-        messages += [f"not fixed: {c}" for c in conflicts]
-    edits = _edits(fixable, new_pins, loaded)
-    if not edits:
-        remaining = Counter(f.rule for f in before.report.active)
-        left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
-        if fixable:
+    file_plans: dict[str, fixer.FilePlan] = {}
+    fixed: set[tuple[str, str, str, str]] = set()
+    first_fixable = 0
+    all_pins: list[NewPin] = []
+    extra: dict[tuple[str, str], Any] = {}
+    current, current_loaded = before.report, list(loaded)
+    read_errors: list[str] = list(before.read_errors)
+    for round_number in range(_FIX_ROUNDS):
+        fixable = [f for f in current.findings if f.fix is not None and not f.suppressed]
+        if round_number == 0:
+            first_fixable = len(fixable)
+        new_pins: list[NewPin] = []
+        wanted = [f.fix for f in fixable if isinstance(f.fix, PinDependency)]
+        if wanted:
+            new_pins, conflicts = _ask(_resolve_pins(settings, current_loaded, plans, wanted))
+            messages += [f"not fixed: {c}" for c in conflicts if f"not fixed: {c}" not in messages]
+        edits = _edits(fixable, new_pins, current_loaded)
+        changed = False
+        for path, file_edits in sorted(edits.items()):
+            if path == "-":
+                note = "standard input cannot be fixed in place; use --diff"
+                if note not in messages:
+                    messages.append(note)
+                continue
+            previous = file_plans.get(path)
+            try:
+                plan = (
+                    fixer.plan_fix(Path(path), file_edits)
+                    if previous is None
+                    else previous.then(file_edits)
+                )
+            except fixer.FixError as exc:
+                messages.append(f"not fixed: {exc}")
+                continue
+            if plan.new != (previous.new if previous is not None else plan.old):
+                changed = True
+                file_plans[path] = plan
+                fixed.update(_fixed_key(f) for f in fixable if f.location.path == path)
+        pinned = {(p.path, p.project) for p in new_pins if p.path in file_plans}
+        all_pins += [p for p in new_pins if (p.path, p.project) in pinned]
+        if not changed:
+            break
+        extra.update(lookups_for(new_pins))
+        current_loaded, read_errors = _load_all(
+            settings, {path: plan.new_text for path, plan in file_plans.items()}
+        )
+        current = _report(
+            settings,
+            current_loaded,
+            [plan_indexes(settings, item.req_set) for item in current_loaded],
+            {n: {**found, **extra} for n, found in lookups.items()} or {0: extra},
+            before.report.index_errors,
+            read_errors,
+        )
+    remaining = Counter(f.rule for f in current.active)
+    left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
+    if not file_plans:
+        if first_fixable:
             messages.append(
-                f"fixed 0 of {len(fixable)} fixable findings; {sum(remaining.values())} remain"
+                f"fixed 0 of {first_fixable} fixable findings; {sum(remaining.values())} remain"
                 + (f" ({left})" if left else "")
             )
         else:
             messages.append("nothing to fix")
         return replace(before, fix_messages=tuple(messages))
-    texts: dict[str, str] = {}
     diffs: list[str] = []
-    fixed_files = 0
-    for path, file_edits in sorted(edits.items()):
-        if path == "-":
-            messages.append("standard input cannot be fixed in place; use --diff")
+    written: dict[str, str] = {}
+    for path, plan in sorted(file_plans.items()):
+        if settings.diff:
+            diffs.append(plan.diff())
+            written[path] = plan.new_text
             continue
         try:
-            plan = fixer.plan_fix(Path(path), file_edits)
-            if settings.diff:
-                diffs.append(plan.diff())
-            elif plan.changed:
-                fixer.apply_plan(plan, repository_root(path))
-            texts[path] = plan.new_text
-            fixed_files += plan.changed
+            fixer.apply_plan(plan, repository_root(path))
         except fixer.FixError as exc:
             messages.append(f"not fixed: {exc}")
-    extra = lookups_for(new_pins)
-    reloaded, read_errors = _load_all(settings, texts)
-    after = _report(
-        settings,
-        reloaded,
-        [plan_indexes(settings, item.req_set) for item in reloaded],
-        {n: {**found, **extra} for n, found in lookups.items()} or {0: extra},
-        before.report.index_errors,
-        read_errors,
-    )
-    pinned = {(p.path, p.project) for p in new_pins}
-    count = sum(
-        1
-        for f in fixable
-        if f.location.path in texts
-        and (not isinstance(f.fix, PinDependency) or (f.fix.path, f.fix.project) in pinned)
-    )
-    remaining = Counter(f.rule for f in after.active)
-    left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
+            continue
+        written[path] = plan.new_text
+    if len(written) < len(file_plans):
+        # What stands on disk is what the report must say: files that could not be written
+        # are checked as they are.
+        current_loaded, read_errors = _load_all(settings, written)
+        current = _report(
+            settings,
+            current_loaded,
+            [plan_indexes(settings, item.req_set) for item in current_loaded],
+            {n: {**found, **extra} for n, found in lookups.items()} or {0: extra},
+            before.report.index_errors,
+            read_errors,
+        )
+        remaining = Counter(f.rule for f in current.active)
+        left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
+        fixed = {key for key in fixed if key[1] in written}
+        all_pins = [p for p in all_pins if p.path in written]
     verb = "would fix" if settings.diff else "fixed"
-    added = f", {len(new_pins)} {'pin' if len(new_pins) == 1 else 'pins'} added" if new_pins else ""
+    count = len(fixed)
+    files = len(written)
+    added = f", {len(all_pins)} {'pin' if len(all_pins) == 1 else 'pins'} added" if all_pins else ""
     messages.append(
-        f"{verb} {count} {'finding' if count == 1 else 'findings'} in {fixed_files} "
-        f"{'file' if fixed_files == 1 else 'files'}{added}; {sum(remaining.values())} remain"
+        f"{verb} {count} {'finding' if count == 1 else 'findings'} in {files} "
+        f"{'file' if files == 1 else 'files'}{added}; {sum(remaining.values())} remain"
         + (f" ({left})" if left else "")
     )
-    report = before.report if settings.diff else after
     return replace(
         before,
-        report=report,
+        report=before.report if settings.diff else current,
         read_errors=tuple(read_errors) if not settings.diff else before.read_errors,
         fix_messages=tuple(messages),
         diff="".join(diffs),
     )
+
+
+def _fixed_key(finding: Finding) -> tuple[str, str, str, str]:
+    """A finding across rounds: its line may move when pins are inserted above it."""
+    return (finding.rule, finding.location.path, finding.project or "", str(finding.target or ""))
 
 
 async def _resolve_pins(
@@ -712,20 +764,27 @@ def _edits(
     AddHashes on it merged), and the new pins at their sorted places."""
     from reqhash_check import fix as fixer
 
-    hashes: dict[tuple[str, int], tuple[Finding, set[str]]] = {}
+    # Per requirement: the published set when any finding replaces the hashes, else the
+    # listed ones; plus every hash a finding adds. A replaced set never keeps a listed hash
+    # that matches nothing published.
+    first: dict[tuple[str, int], Finding] = {}
+    replaced: dict[tuple[str, int], set[str]] = {}
+    added: dict[tuple[str, int], set[str]] = {}
     for finding in fixable:
         fix = finding.fix
         if not isinstance(fix, (SetHashes, AddHashes)):
             continue
         key = (fix.location.path, fix.location.line)
-        _, current = hashes.setdefault(key, (finding, set()))
-        if isinstance(fix, AddHashes) and not current:
-            current.update(finding.hashes.listed if finding.hashes else ())
-        current.update(fix.hashes)
+        first.setdefault(key, finding)
+        target = replaced if isinstance(fix, SetHashes) else added
+        target.setdefault(key, set()).update(fix.hashes)
     edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
-    for (path, _line), (finding, new) in hashes.items():
+    for (path, line), finding in first.items():
         fix = finding.fix
         assert isinstance(fix, (SetHashes, AddHashes))
+        key = (path, line)
+        listed = set(finding.hashes.listed if finding.hashes else ())
+        new = replaced.get(key, listed) | added.get(key, set())
         edits.setdefault(path, []).append(fixer.HashEdit(fix.location, fix.raw, tuple(sorted(new))))
     entries = [e for item in loaded for e in item.req_set.entries]
     for pin in sorted(new_pins, key=lambda p: p.project):

@@ -298,6 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --fix, write only the hashes of files some target can install",
     )
+    mode.add_argument(
+        "--categories",
+        metavar="NAMES",
+        help="Pipfile.lock: the package groups pipenv installs, as its --categories takes "
+        "them (default: 'default develop'; 'packages' and 'dev-packages' name them too)",
+    )
     return parser
 
 
@@ -496,8 +502,20 @@ def settings_from(
         no_index=args.no_index,
         isolated=args.isolated,
         environ=dict(environ),
+        pipfile_categories=_categories(args.categories),
     )
     return settings, bool(pick("strict", False))
+
+
+def _categories(text: str | None) -> tuple[str, ...]:
+    from reqhash_check.pipfile import CATEGORIES, parse_categories
+
+    if text is None:
+        return CATEGORIES
+    try:
+        return parse_categories(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def discover_files(folder: Path) -> tuple[str, ...]:
@@ -510,6 +528,8 @@ def discover_files(folder: Path) -> tuple[str, ...]:
     from reqhash_check.lockfile import is_lock_path
 
     found += sorted(n for n in glob.glob("pylock*.toml", root_dir=folder) if is_lock_path(n))
+    # pipenv installs Pipfile.lock with pip in hash-checking mode.
+    found += glob.glob("Pipfile.lock", root_dir=folder)
     return tuple(found)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reqhash_check import lockfile
+from reqhash_check import lockfile, pipfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
@@ -90,6 +90,8 @@ class Settings:
     isolated: bool = False
     """Ignore pip's configuration files and PIP_* variables, as pip --isolated does."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    pipfile_categories: tuple[str, ...] = pipfile.CATEGORIES
+    """The Pipfile.lock package groups pipenv installs (`--categories`)."""
 
 
 @dataclass(frozen=True)
@@ -242,8 +244,19 @@ def _read(
     the oldest and the newest pip modelled both read it, and a line either refuses is a
     problem, saying which: nothing some pip in common use would refuse is missed."""
     modelled = settings.check.pip_version
+    view = None
+    if pipfile.is_pipfile_lock(path):
+        # pipenv installs a lock as a requirements file it writes: read that file.
+        lock_text = overlay.get(path) or pipfile.read_lock_text(path)
+        view = pipfile.read_view(path, lock_text, settings.pipfile_categories)
+        text = view.requirements_text
 
     def read(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
+        if view is not None:
+            return pipfile.relocate(view, *_read_version(version))
+        return _read_version(version)
+
+    def _read_version(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
         return load(
             path,
             text=text,
@@ -528,7 +541,25 @@ def _check_set(
     )
     result = check(item.req_set, item.problems, lookups, options)
     active = active_rules(settings)
-    return [f for f in result.findings if f.rule in active], list(result.unverified)
+    findings = [f for f in result.findings if f.rule in active]
+    if pipfile.is_pipfile_lock(item.req_set.top_level):
+        findings = [_under_no_deps(f) for f in findings]
+    return findings, list(result.unverified)
+
+
+def _under_no_deps(finding: Finding) -> Finding:
+    """pipenv installs a lock with `pip install --no-deps`: a dependency the lock lacks
+    fails nothing there, but leaves the environment without it. Locking again adds it."""
+    if finding.rule != "missing-dependency":
+        return finding
+    return replace(
+        finding,
+        severity=Severity.WARNING,
+        fix=None,
+        message=finding.message.split("; pip fails", 1)[0]
+        + "; pipenv installs with --no-deps, so pip does not fail, but the environment lacks "
+        "it: run `pipenv lock` to add it",
+    )
 
 
 def _report(
@@ -627,11 +658,7 @@ def _fix(
                 continue
             previous = file_plans.get(path)
             try:
-                plan = (
-                    fixer.plan_fix(Path(path), file_edits)
-                    if previous is None
-                    else previous.then(file_edits)
-                )
+                plan = _plan_edits(settings, path, previous, file_edits)
             except fixer.FixError as exc:
                 messages.append(f"not fixed: {exc}")
                 continue
@@ -711,6 +738,36 @@ def _fix(
         fix_messages=tuple(messages),
         diff="".join(diffs),
     )
+
+
+def _plan_edits(
+    settings: Settings,
+    path: str,
+    previous: fixer.FilePlan | None,
+    edits: Sequence[fixer.HashEdit | fixer.InsertEdit],
+) -> fixer.FilePlan:
+    """The file with the edits applied: a requirements file line by line; a Pipfile.lock
+    through pipenv's own layout, its hash lists only."""
+    from reqhash_check import fix as fixer
+
+    if not pipfile.is_pipfile_lock(path):
+        return fixer.plan_fix(Path(path), edits) if previous is None else previous.then(edits)
+    if previous is None:
+        try:
+            old = pipfile.read_lock_text(path).encode("utf-8")
+        except RequirementsFileError as exc:
+            raise fixer.FixError(str(exc)) from None
+        previous = fixer.FilePlan(Path(path), old, old, "utf-8")
+    new_hashes = {
+        edit.location.line: edit.new_hashes for edit in edits if isinstance(edit, fixer.HashEdit)
+    }
+    try:
+        text = pipfile.rewrite_hashes(
+            path, previous.new_text, new_hashes, settings.pipfile_categories
+        )
+    except (ValueError, RequirementsFileError) as exc:
+        raise fixer.FixError(str(exc)) from None
+    return replace(previous, new=text.encode("utf-8"))
 
 
 def _fixed_key(finding: Finding) -> tuple[str, str, str, str]:

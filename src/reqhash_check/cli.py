@@ -298,6 +298,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --fix, write only the hashes of files some target can install",
     )
+    index.add_argument(
+        "--verify-downloads",
+        action="store_true",
+        help="also fetch the file each target would download (never stored) and check that "
+        "its bytes are the file the index lists: a proxy or mirror serving other bytes, or a "
+        "corrupted download, is unpublished-bytes",
+    )
+    index.add_argument(
+        "--max-download-size",
+        metavar="MIB",
+        type=int,
+        default=512,
+        help="with --verify-downloads, the largest file fetched, in MiB (default: 512); "
+        "larger ones are reported unverified",
+    )
     mode.add_argument(
         "--categories",
         metavar="NAMES",
@@ -503,8 +518,16 @@ def settings_from(
         isolated=args.isolated,
         environ=dict(environ),
         pipfile_categories=_categories(args.categories),
+        verify_downloads=args.verify_downloads,
+        max_download_bytes=_download_cap(args.max_download_size),
     )
     return settings, bool(pick("strict", False))
+
+
+def _download_cap(mib: int) -> int:
+    if not 1 <= mib <= 64 * 1024:
+        raise UsageError("--max-download-size must be between 1 and 65536 MiB")
+    return mib * 1024 * 1024
 
 
 def _categories(text: str | None) -> tuple[str, ...]:

@@ -122,6 +122,22 @@ RULES: dict[str, Rule] = {
             ),
         ),
         Rule(
+            "unpublished-bytes",
+            E,
+            "With --verify-downloads: the bytes served for the file a target would download "
+            "are not the file the index lists (its digest differs from the listed one).",
+            "fails with 'THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE', "
+            "though the requirements file is right.",
+            "A corrupted download, a mirror or caching proxy (Artifactory, Nexus, devpi, a "
+            "TLS-intercepting middlebox) that lists one file's digest and serves other bytes, "
+            "or tampering on the way.",
+            "Do not regenerate the hashes: the pin is right and the bytes are not. Retry; "
+            "bypass or purge the proxy or mirror; report it to whoever runs it.",
+            f"urllib3==2.8.0 \\\n    {_H1}  # the proxy serves other bytes",
+            kb=KB_HASH_MISMATCH,
+            needs_index=True,
+        ),
+        Rule(
             "foreign-hash",
             W,
             "Some of a requirement's hashes match published files, others match nothing the "

@@ -92,6 +92,9 @@ class Settings:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     pipfile_categories: tuple[str, ...] = pipfile.CATEGORIES
     """The Pipfile.lock package groups pipenv installs (`--categories`)."""
+    verify_downloads: bool = False
+    """Fetch the file each target would download and compare its bytes with the listing."""
+    max_download_bytes: int = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,8 @@ def _run(settings: Settings, progress: Progress | None) -> RunResult:
     if _needs_index(settings) and any(_pinned(item.req_set) for item in loaded):
         lookups, index_errors = _look_up(settings, loaded, plans, progress)
     report = _report(settings, loaded, plans, lookups, index_errors, read_errors)
+    if settings.verify_downloads and lookups and not settings.offline:
+        report = _verify_downloads(settings, loaded, plans, lookups, report)
     result = RunResult(report, tuple(read_errors), offline=settings.offline)
     if settings.fix or settings.diff:
         result = _fix(settings, loaded, plans, lookups, result)
@@ -604,6 +609,46 @@ def _report(
             f"{count} {'requirement' if count == 1 else 'requirements'}: {note}"
             for note, count in sorted(unknown.items())
         ),
+    )
+
+
+# A whole file, however large, within this (or --timeout, when that is longer).
+_DOWNLOAD_TIMEOUT = 300.0
+
+
+def _verify_downloads(
+    settings: Settings,
+    loaded: Sequence[_Loaded],
+    plans: Sequence[IndexPlan],
+    lookups: Mapping[int, Lookups],
+    report: Report,
+) -> Report:
+    """The bytes each target would download, against what the index lists for them."""
+    from reqhash_check import verify
+
+    wanted: dict[str, verify.Download] = {}
+    for number, item in enumerate(loaded):
+        policy = SetContext(item.req_set, (), {}, settings.check).policy
+        verify.plan_downloads(
+            item.req_set.entries, lookups.get(number, {}), settings.targets, policy, wanted
+        )
+    if not wanted:
+        return report
+    outcomes = _ask(
+        verify.fetch_all(
+            wanted,
+            timeout=max(settings.timeout, _DOWNLOAD_TIMEOUT),
+            max_bytes=settings.max_download_bytes,
+            credentials_from=[url for plan in plans for url in plan.urls],
+        )
+    )
+    found, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)
+    active = active_rules(settings)
+    found = [f for f in found if f.rule in active]
+    return replace(
+        report,
+        findings=tuple(sorted([*report.findings, *found], key=lambda f: f.sort_key)),
+        unverified=tuple(dict.fromkeys([*report.unverified, *unverified])),
     )
 
 

@@ -5,7 +5,8 @@
 #   action.sh install   install reqhash-check from the action's folder into its own venv
 #   action.sh run       check, annotate, write outputs; the exit status is the job's verdict
 #
-# Inputs:  INPUT_FILES, INPUT_ARGS, INPUT_SARIF_FILE, INPUT_FAIL_ON_FINDINGS
+# Inputs:  INPUT_FILES, INPUT_ARGS, INPUT_SARIF_FILE, INPUT_FAIL_ON_FINDINGS,
+#          INPUT_VERIFY_DOWNLOADS
 # Runner:  GITHUB_ACTION_PATH, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_PATH, RUNNER_TEMP
 # Written for bash 3.2 too (the /bin/bash of macOS).
 set -euo pipefail
@@ -103,6 +104,9 @@ run_check() {
   set +f
   # shellcheck disable=SC2206
   files=(${INPUT_FILES:-})
+  if is_true "${INPUT_VERIFY_DOWNLOADS:-false}"; then
+    args+=(--verify-downloads)
+  fi
 
   local workdir sarif sarif_abs counts
   workdir="$(mktemp -d "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/reqhash-check.XXXXXX")"

@@ -187,6 +187,40 @@ def test_lock_requires_python_excludes_a_target(
     ]
 
 
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        # A target naming no patch release: the bound holds on 3.12.7 and later only.
+        (LINUX, [(0, "warning")]),
+        ("linux-x86_64-glibc2.28-cp3.12.6", [(1, "error")]),
+        ("linux-x86_64-glibc2.28-cp3.12.7", []),
+    ],
+)
+def test_a_patch_release_bound_is_a_warning_unless_the_target_names_its_patch(
+    target: str,
+    expected: list[tuple[int, str]],
+    project: Published,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """uv writes `requires-python = ">=3.12.7"`: on a target given as cp312 pip may or may
+    not install, so it is a warning that says to name the patch release; named, it is
+    decided."""
+    text = write_uv_style(project).replace(
+        'requires-python = ">=3.11"', 'requires-python = ">=3.12.7"'
+    )
+    path = tmp_path / "pylock.toml"
+    path.write_text(text)
+    code, findings = run_json(capsys, path, project.index.simple_url, *targets(target))
+    line = line_of(text, "requires-python")
+    assert [
+        (f["line"] == line and f["rule"] == "no-installable-file", f["severity"]) for f in findings
+    ] == [(True, severity) for _, severity in expected]
+    assert code == (expected[0][0] if expected else 0)
+    if expected and expected[0][1] == "warning":
+        assert "cpX.Y.Z" in str(findings[0]["message"])
+
+
 # ------------------------------------------------------------------------------- invalid
 
 HOSTILE = [

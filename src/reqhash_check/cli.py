@@ -300,6 +300,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --fix, write only the hashes of files some target can install",
     )
+    index.add_argument(
+        "--verify-downloads",
+        action="store_true",
+        help="also fetch the file each target would download (never stored) and check that "
+        "its bytes are the file the index lists: a proxy or mirror serving other bytes, or a "
+        "corrupted download, is unpublished-bytes",
+    )
+    index.add_argument(
+        "--max-download-size",
+        metavar="MIB",
+        type=int,
+        default=512,
+        help="with --verify-downloads, the largest file fetched, in MiB (default: 512); "
+        "larger ones are reported unverified",
+    )
+    mode.add_argument(
+        "--categories",
+        metavar="NAMES",
+        help="Pipfile.lock: the package groups pipenv installs, as its --categories takes "
+        "them (default: 'default develop'; 'packages' and 'dev-packages' name them too)",
+    )
     return parser
 
 
@@ -523,8 +544,28 @@ def settings_from(
         no_index=args.no_index,
         isolated=args.isolated,
         environ=dict(environ),
+        pipfile_categories=_categories(args.categories),
+        verify_downloads=args.verify_downloads,
+        max_download_bytes=_download_cap(args.max_download_size),
     )
     return settings, bool(pick("strict", False))
+
+
+def _download_cap(mib: int) -> int:
+    if not 1 <= mib <= 64 * 1024:
+        raise UsageError("--max-download-size must be between 1 and 65536 MiB")
+    return mib * 1024 * 1024
+
+
+def _categories(text: str | None) -> tuple[str, ...]:
+    from reqhash_check.pipfile import CATEGORIES, parse_categories
+
+    if text is None:
+        return CATEGORIES
+    try:
+        return parse_categories(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def discover_files(folder: Path) -> tuple[str, ...]:
@@ -537,6 +578,8 @@ def discover_files(folder: Path) -> tuple[str, ...]:
     from reqhash_check.lockfile import is_lock_path
 
     found += sorted(n for n in glob.glob("pylock*.toml", root_dir=folder) if is_lock_path(n))
+    # pipenv installs Pipfile.lock with pip in hash-checking mode.
+    found += glob.glob("Pipfile.lock", root_dir=folder)
     return tuple(found)
 
 

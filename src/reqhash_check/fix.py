@@ -27,7 +27,7 @@ import stat
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reqhash_check.findings import Location
@@ -448,6 +448,18 @@ class FilePlan:
             if not line.endswith("\n"):
                 out.append("\n\\ No newline at end of file\n")
         return "".join(out)
+
+    def then(self, edits: Sequence[HashEdit | InsertEdit]) -> FilePlan:
+        """The plan with more edits applied to its new text (a later round of fixes); the
+        bytes on disk it started from stay its `old`."""
+        new_text = rewrite_text(self.new_text, edits)
+        try:
+            new = self.bom + new_text.encode(self.encoding)
+        except UnicodeEncodeError as error:
+            raise FixError(
+                f"{self.path}: the new text cannot be written as {self.encoding}: {error}"
+            ) from None
+        return replace(self, new=new)
 
     def _text(self, data: bytes) -> str:
         # The BOM stays in the diff's first line so that the patch applies to the real bytes.

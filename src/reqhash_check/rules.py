@@ -36,6 +36,8 @@ class Rule:
     needs_index: bool = False
     fixable: str | None = None
     """What `--fix` does for it, or None when it cannot be fixed automatically."""
+    in_lock_files: str | None = None
+    """What the rule means for a PEP 751 lock file, or None when it does not apply there."""
 
     def explain(self) -> str:
         """The rule's documentation as plain text (`reqhash-check rules ID`)."""
@@ -51,6 +53,7 @@ class Rule:
             f"Fix: {self.fix}",
         ]
         lines += ["", f"--fix: {self.fixable or 'not fixed automatically'}"]
+        lines += ["", f"In lock files (pylock.toml): {self.in_lock_files or 'does not apply'}"]
         if self.kb:
             lines += ["", f"Knowledge-base ID: {self.kb}"]
         lines += ["", "Example:", ""]
@@ -74,6 +77,8 @@ class Rule:
             f"**Fix:** {self.fix}",
             "",
             f"**`--fix`:** {self.fixable or 'not fixed automatically'}.",
+            "",
+            f"**In lock files (`pylock.toml`):** {self.in_lock_files or 'does not apply.'}",
         ]
         if self.kb:
             parts += ["", f"Knowledge-base ID: `{self.kb}`."]
@@ -109,6 +114,28 @@ RULES: dict[str, Rule] = {
             kb=KB_HASH_MISMATCH,
             needs_index=True,
             fixable="replaces the hash set with the hashes the index publishes for the pin",
+            in_lock_files=(
+                "An archive's hashes match a file the index publishes, but another one (the "
+                "message names it: a Linux wheel entry carrying the macOS wheel's hash); pip "
+                "checks each archive only against its own entry's hashes, so the entry fails "
+                "wherever a target selects it."
+            ),
+        ),
+        Rule(
+            "unpublished-bytes",
+            E,
+            "With --verify-downloads: the bytes served for the file a target would download "
+            "are not the file the index lists (its digest differs from the listed one).",
+            "fails with 'THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE', "
+            "though the requirements file is right.",
+            "A corrupted download, a mirror or caching proxy (Artifactory, Nexus, devpi, a "
+            "TLS-intercepting middlebox) that lists one file's digest and serves other bytes, "
+            "or tampering on the way.",
+            "Do not regenerate the hashes: the pin is right and the bytes are not. Retry; "
+            "bypass or purge the proxy or mirror; report it to whoever runs it.",
+            f"urllib3==2.8.0 \\\n    {_H1}  # the proxy serves other bytes",
+            kb=KB_HASH_MISMATCH,
+            needs_index=True,
         ),
         Rule(
             "foreign-hash",
@@ -124,6 +151,10 @@ RULES: dict[str, Rule] = {
             kb=KB_HASH_MISMATCH,
             needs_index=True,
             fixable="replaces the hash set with the hashes the index publishes for the pin",
+            in_lock_files=(
+                "An archive's hash matches nothing the index publishes for the project; an "
+                "error where a checked target selects that archive, a warning elsewhere."
+            ),
         ),
         Rule(
             "uncovered-target",
@@ -140,6 +171,10 @@ RULES: dict[str, Rule] = {
             kb=KB_HASH_MISMATCH,
             needs_index=True,
             fixable="adds the published hashes of the pinned version",
+            in_lock_files=(
+                "On a target, the archive pip selects from the lock carries a hash that is not "
+                "the file's: pip fails there with the KB error."
+            ),
         ),
         Rule(
             "no-installable-file",
@@ -153,6 +188,12 @@ RULES: dict[str, Rule] = {
             "the target.",
             "--only-binary :all:\nsome-sdist-only-project==1.0 \\\n    " + _H1,
             needs_index=True,
+            in_lock_files=(
+                "On a target, pip selects nothing: the lock's or a package's `requires-python` "
+                "or `environments` excludes it, or no wheel matches its tags and there is no "
+                "sdist. A bound that holds on some patch releases of the target's Python only "
+                "is a warning until the target names its patch release."
+            ),
         ),
         Rule(
             "fallback-target",
@@ -167,6 +208,10 @@ RULES: dict[str, Rule] = {
             needs_index=True,
             fixable="adds the skipped file's hash (every published hash, or with "
             "--fix-targets-only those of the files the targets pick)",
+            in_lock_files=(
+                "The lock lacks the wheel the index publishes for a target, so pip builds the "
+                "sdist or takes a lesser wheel there; `--fix` adds the wheel's entry."
+            ),
         ),
         Rule(
             "missing-hash",
@@ -179,6 +224,10 @@ RULES: dict[str, Rule] = {
             "Add the hashes of the pinned version.",
             f"requests==2.32.3 \\\n    {_H1}\nblinker==1.9.0",
             fixable="adds the hashes the index publishes for the pin",
+            in_lock_files=(
+                "An archive without hashes: pip refuses the whole lock before any download "
+                "('Invalid pylock file: At least one hash must be provided')."
+            ),
         ),
         Rule(
             "unpinned",
@@ -217,6 +266,10 @@ RULES: dict[str, Rule] = {
             "variable that expanded to something else.",
             "Write the full sha256 digest.",
             "six==1.16.0 --hash=md5:d41d8cd98f00b204e9800998ecf8427e",
+            in_lock_files=(
+                "A hash algorithm `hashlib` does not know, or a digest of the wrong length or "
+                "not hexadecimal (pip accepts any algorithm `hashlib` knows in a lock)."
+            ),
         ),
         Rule(
             "missing-dependency",
@@ -235,6 +288,12 @@ RULES: dict[str, Rule] = {
             fixable="adds the newest non-yanked version that satisfies every specifier on it "
             "and installs on every target, hashed, with the requiring edge's marker and a "
             "'# via' comment, at its sorted place; its own missing dependencies too",
+            in_lock_files=(
+                "A dependency (from the index's metadata, markers and extras per target; else "
+                "from the lock's own `dependencies`, as a warning) that the lock does not "
+                "install on a target: pip then asks the index for it and fails in hash-checking "
+                "mode."
+            ),
         ),
         Rule(
             "invalid-metadata",
@@ -259,6 +318,10 @@ RULES: dict[str, Rule] = {
             "Check the project's name and the index URL.",
             f"reqeusts==2.32.3 \\\n    {_H1}",
             needs_index=True,
+            in_lock_files=(
+                "The project is not published on the index the lock names for it (the package's "
+                "`index`, else the index of its file URLs)."
+            ),
         ),
         Rule(
             "unknown-version",
@@ -271,6 +334,9 @@ RULES: dict[str, Rule] = {
             "Pin a version the index publishes.",
             f"gunicorn==99.0.0 \\\n    {_H1}",
             needs_index=True,
+            in_lock_files=(
+                "The locked version is not published on the index the lock names for it."
+            ),
         ),
         Rule(
             "yanked",
@@ -281,6 +347,10 @@ RULES: dict[str, Rule] = {
             "Move to a release that is not yanked, unless you need this one.",
             f"requests==2.32.0 \\\n    {_H1}",
             needs_index=True,
+            in_lock_files=(
+                "A locked file the index marks yanked: a warning (pip installs a locked file "
+                "without a word about yanking)."
+            ),
         ),
         Rule(
             "duplicate",
@@ -291,6 +361,10 @@ RULES: dict[str, Rule] = {
             "Two files of a set pin the project, or one was updated and the other was not.",
             "Keep one pin per project across the file set.",
             "-r base.txt  # pins six==1.16.0\nsix==1.15.0",
+            in_lock_files=(
+                "Two entries of the same name selected on one target: pip refuses the lock "
+                "('Multiple packages with the name … are selected')."
+            ),
         ),
         Rule(
             "insecure-index",
@@ -301,6 +375,7 @@ RULES: dict[str, Rule] = {
             "An internal mirror without TLS, or TLS errors worked around.",
             "Use an https:// index and drop --trusted-host.",
             "--index-url http://mirror.internal/simple",
+            in_lock_files=("A package's `index` or archive URL uses `http://`."),
         ),
         Rule(
             "unlisted-index",
@@ -323,6 +398,10 @@ RULES: dict[str, Rule] = {
             "pip versions), or a line continuation that joins two lines.",
             "Correct the line (see pip's requirements file format).",
             "requests=2.32.3",
+            in_lock_files=(
+                "The lock is not valid TOML or not a valid PEP 751 lock (pip's own validation "
+                "errors), reported at the line."
+            ),
         ),
         Rule(
             "include-error",
@@ -345,6 +424,10 @@ RULES: dict[str, Rule] = {
             "Use sha256 hashes, or run again with the index reachable.",
             "six==1.16.0 --hash=sha512:" + "ab" * 64,
             needs_index=True,
+            in_lock_files=(
+                "A locked archive whose hash the index cannot confirm: only sha384/sha512 "
+                "listed, or the index could not be asked (--offline with a cold cache)."
+            ),
         ),
     )
 }

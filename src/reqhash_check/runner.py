@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reqhash_check import lockfile
+from reqhash_check import lockfile, pipfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
@@ -90,6 +90,11 @@ class Settings:
     isolated: bool = False
     """Ignore pip's configuration files and PIP_* variables, as pip --isolated does."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    pipfile_categories: tuple[str, ...] = pipfile.CATEGORIES
+    """The Pipfile.lock package groups pipenv installs (`--categories`)."""
+    verify_downloads: bool = False
+    """Fetch the file each target would download and compare its bytes with the listing."""
+    max_download_bytes: int = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,8 @@ def _run(settings: Settings, progress: Progress | None) -> RunResult:
     if _needs_index(settings) and any(_pinned(item.req_set) for item in loaded):
         lookups, index_errors = _look_up(settings, loaded, plans, progress)
     report = _report(settings, loaded, plans, lookups, index_errors, read_errors)
+    if settings.verify_downloads and lookups and not settings.offline:
+        report = _verify_downloads(settings, loaded, plans, lookups, report)
     result = RunResult(report, tuple(read_errors), offline=settings.offline)
     if settings.fix or settings.diff:
         result = _fix(settings, loaded, plans, lookups, result)
@@ -226,8 +233,8 @@ def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loa
     loaded, errors = [], []
     for path in settings.files:
         try:
-            text = settings.stdin_text if path == "-" else overlay.get(path)
-            req_set, problems = _read(settings, path, text)
+            text = settings.stdin_text if path == "-" else None
+            req_set, problems = _read(settings, path, text, overlay)
         except RequirementsFileError as exc:
             errors.append(str(exc))
             continue
@@ -236,20 +243,32 @@ def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loa
 
 
 def _read(
-    settings: Settings, path: str, text: str | None
+    settings: Settings, path: str, text: str | None, overlay: Mapping[str, str]
 ) -> tuple[RequirementSet, list[ParseProblem]]:
     """One file set, read as the pip given with --pip-version reads it. With none given,
     the oldest and the newest pip modelled both read it, and a line either refuses is a
     problem, saying which: nothing some pip in common use would refuse is missed."""
     modelled = settings.check.pip_version
+    view = None
+    if pipfile.is_pipfile_lock(path):
+        # pipenv installs a lock as a requirements file it writes: read that file.
+        lock_text = overlay.get(path) or pipfile.read_lock_text(path)
+        view = pipfile.read_view(path, lock_text, settings.pipfile_categories)
+        text = view.requirements_text
 
     def read(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
+        if view is not None:
+            return pipfile.relocate(view, *_read_version(version))
+        return _read_version(version)
+
+    def _read_version(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
         return load(
             path,
             text=text,
             environ=settings.environ,
             pip_version=version,
             allow_outside_includes=settings.allow_outside,
+            overlay=overlay,
         )
 
     req_set, problems = read(modelled or OLDEST)
@@ -529,7 +548,25 @@ def _check_set(
     )
     result = check(item.req_set, item.problems, lookups, options)
     active = active_rules(settings)
-    return [f for f in result.findings if f.rule in active], list(result.unverified)
+    findings = [f for f in result.findings if f.rule in active]
+    if pipfile.is_pipfile_lock(item.req_set.top_level):
+        findings = [_under_no_deps(f) for f in findings]
+    return findings, list(result.unverified)
+
+
+def _under_no_deps(finding: Finding) -> Finding:
+    """pipenv installs a lock with `pip install --no-deps`: a dependency the lock lacks
+    fails nothing there, but leaves the environment without it. Locking again adds it."""
+    if finding.rule != "missing-dependency":
+        return finding
+    return replace(
+        finding,
+        severity=Severity.WARNING,
+        fix=None,
+        message=finding.message.split("; pip fails", 1)[0]
+        + "; pipenv installs with --no-deps, so pip does not fail, but the environment lacks "
+        "it: run `pipenv lock` to add it",
+    )
 
 
 def _report(
@@ -577,11 +614,56 @@ def _report(
     )
 
 
+# A whole file, however large, within this (or --timeout, when that is longer).
+_DOWNLOAD_TIMEOUT = 300.0
+
+
+def _verify_downloads(
+    settings: Settings,
+    loaded: Sequence[_Loaded],
+    plans: Sequence[IndexPlan],
+    lookups: Mapping[int, Lookups],
+    report: Report,
+) -> Report:
+    """The bytes each target would download, against what the index lists for them."""
+    from reqhash_check import verify
+
+    wanted: dict[str, verify.Download] = {}
+    for number, item in enumerate(loaded):
+        policy = SetContext(item.req_set, (), {}, settings.check).policy
+        verify.plan_downloads(
+            item.req_set.entries, lookups.get(number, {}), settings.targets, policy, wanted
+        )
+    if not wanted:
+        return report
+    outcomes = _ask(
+        verify.fetch_all(
+            wanted,
+            timeout=max(settings.timeout, _DOWNLOAD_TIMEOUT),
+            max_bytes=settings.max_download_bytes,
+            credentials_from=[url for plan in plans for url in plan.urls],
+        )
+    )
+    found, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)
+    active = active_rules(settings)
+    found = [f for f in found if f.rule in active]
+    return replace(
+        report,
+        findings=tuple(sorted([*report.findings, *found], key=lambda f: f.sort_key)),
+        unverified=tuple(dict.fromkeys([*report.unverified, *unverified])),
+    )
+
+
 def failing(findings: Sequence[Finding], strict: bool) -> bool:
     return any(not f.suppressed and (f.severity is Severity.ERROR or strict) for f in findings)
 
 
 # -- --fix / --diff ------------------------------------------------------------------------
+
+
+# One round of fixes can expose another (a pin added in one round needs its own hashes
+# checked; a merged hash set can leave a foreign hash). Real files settle in one or two.
+_FIX_ROUNDS = 4
 
 
 def _fix(
@@ -591,81 +673,153 @@ def _fix(
     lookups: dict[int, Lookups],
     before: RunResult,
 ) -> RunResult:
-    """Apply every fix the findings carry, in one pass per file, then check the fixed text
-    again in memory."""
+    """Apply every fix the findings carry, check the fixed text again in memory, and repeat
+    until nothing fixable is left (or a round changes nothing); then write each file once."""
     from reqhash_check import fix as fixer
     from reqhash_check.resolve import lookups_for
 
-    fixable = [f for f in before.report.findings if f.fix is not None and not f.suppressed]
     messages: list[str] = []
-    new_pins: list[NewPin] = []
-    wanted = [f.fix for f in fixable if isinstance(f.fix, PinDependency)]
-    if wanted:
-        new_pins, conflicts = _ask(_resolve_pins(settings, loaded, plans, wanted))
-        messages += [f"not fixed: {c}" for c in conflicts]
-    edits = _edits(fixable, new_pins, loaded)
-    if not edits:
-        remaining = Counter(f.rule for f in before.report.active)
-        left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
-        if fixable:
+    file_plans: dict[str, fixer.FilePlan] = {}
+    fixed: set[tuple[str, str, str, str]] = set()
+    first_fixable = 0
+    all_pins: list[NewPin] = []
+    extra: dict[tuple[str, str], Any] = {}
+    current, current_loaded = before.report, list(loaded)
+    read_errors: list[str] = list(before.read_errors)
+    for round_number in range(_FIX_ROUNDS):
+        fixable = [f for f in current.findings if f.fix is not None and not f.suppressed]
+        if round_number == 0:
+            first_fixable = len(fixable)
+        new_pins: list[NewPin] = []
+        wanted = [f.fix for f in fixable if isinstance(f.fix, PinDependency)]
+        if wanted:
+            new_pins, conflicts = _ask(_resolve_pins(settings, current_loaded, plans, wanted))
+            messages += [f"not fixed: {c}" for c in conflicts if f"not fixed: {c}" not in messages]
+        edits = _edits(fixable, new_pins, current_loaded)
+        changed = False
+        for path, file_edits in sorted(edits.items()):
+            if path == "-":
+                note = "standard input cannot be fixed in place; use --diff"
+                if note not in messages:
+                    messages.append(note)
+                continue
+            previous = file_plans.get(path)
+            try:
+                plan = _plan_edits(settings, path, previous, file_edits)
+            except fixer.FixError as exc:
+                messages.append(f"not fixed: {exc}")
+                continue
+            if plan.new != (previous.new if previous is not None else plan.old):
+                changed = True
+                file_plans[path] = plan
+                fixed.update(_fixed_key(f) for f in fixable if f.location.path == path)
+        pinned = {(p.path, p.project) for p in new_pins if p.path in file_plans}
+        all_pins += [p for p in new_pins if (p.path, p.project) in pinned]
+        if not changed:
+            break
+        extra.update(lookups_for(new_pins))
+        current_loaded, read_errors = _load_all(
+            settings, {path: plan.new_text for path, plan in file_plans.items()}
+        )
+        current = _report(
+            settings,
+            current_loaded,
+            [plan_indexes(settings, item.req_set) for item in current_loaded],
+            {n: {**found, **extra} for n, found in lookups.items()} or {0: extra},
+            before.report.index_errors,
+            read_errors,
+        )
+    remaining = Counter(f.rule for f in current.active)
+    left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
+    if not file_plans:
+        if first_fixable:
             messages.append(
-                f"fixed 0 of {len(fixable)} fixable findings; {sum(remaining.values())} remain"
+                f"fixed 0 of {first_fixable} fixable findings; {sum(remaining.values())} remain"
                 + (f" ({left})" if left else "")
             )
         else:
             messages.append("nothing to fix")
         return replace(before, fix_messages=tuple(messages))
-    texts: dict[str, str] = {}
     diffs: list[str] = []
-    fixed_files = 0
-    for path, file_edits in sorted(edits.items()):
-        if path == "-":
-            messages.append("standard input cannot be fixed in place; use --diff")
+    written: dict[str, str] = {}
+    for path, plan in sorted(file_plans.items()):
+        if settings.diff:
+            diffs.append(plan.diff())
+            written[path] = plan.new_text
             continue
         try:
-            plan = fixer.plan_fix(Path(path), file_edits)
-            if settings.diff:
-                diffs.append(plan.diff())
-            elif plan.changed:
-                fixer.apply_plan(plan, repository_root(path))
-            texts[path] = plan.new_text
-            fixed_files += plan.changed
+            fixer.apply_plan(plan, repository_root(path))
         except fixer.FixError as exc:
             messages.append(f"not fixed: {exc}")
-    extra = lookups_for(new_pins)
-    reloaded, read_errors = _load_all(settings, texts)
-    after = _report(
-        settings,
-        reloaded,
-        [plan_indexes(settings, item.req_set) for item in reloaded],
-        {n: {**found, **extra} for n, found in lookups.items()} or {0: extra},
-        before.report.index_errors,
-        read_errors,
-    )
-    pinned = {(p.path, p.project) for p in new_pins}
-    count = sum(
-        1
-        for f in fixable
-        if f.location.path in texts
-        and (not isinstance(f.fix, PinDependency) or (f.fix.path, f.fix.project) in pinned)
-    )
-    remaining = Counter(f.rule for f in after.active)
-    left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
+            continue
+        written[path] = plan.new_text
+    if len(written) < len(file_plans):
+        # What stands on disk is what the report must say: files that could not be written
+        # are checked as they are.
+        current_loaded, read_errors = _load_all(settings, written)
+        current = _report(
+            settings,
+            current_loaded,
+            [plan_indexes(settings, item.req_set) for item in current_loaded],
+            {n: {**found, **extra} for n, found in lookups.items()} or {0: extra},
+            before.report.index_errors,
+            read_errors,
+        )
+        remaining = Counter(f.rule for f in current.active)
+        left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
+        fixed = {key for key in fixed if key[1] in written}
+        all_pins = [p for p in all_pins if p.path in written]
     verb = "would fix" if settings.diff else "fixed"
-    added = f", {len(new_pins)} {'pin' if len(new_pins) == 1 else 'pins'} added" if new_pins else ""
+    count = len(fixed)
+    files = len(written)
+    added = f", {len(all_pins)} {'pin' if len(all_pins) == 1 else 'pins'} added" if all_pins else ""
     messages.append(
-        f"{verb} {count} {'finding' if count == 1 else 'findings'} in {fixed_files} "
-        f"{'file' if fixed_files == 1 else 'files'}{added}; {sum(remaining.values())} remain"
+        f"{verb} {count} {'finding' if count == 1 else 'findings'} in {files} "
+        f"{'file' if files == 1 else 'files'}{added}; {sum(remaining.values())} remain"
         + (f" ({left})" if left else "")
     )
-    report = before.report if settings.diff else after
     return replace(
         before,
-        report=report,
+        report=before.report if settings.diff else current,
         read_errors=tuple(read_errors) if not settings.diff else before.read_errors,
         fix_messages=tuple(messages),
         diff="".join(diffs),
     )
+
+
+def _plan_edits(
+    settings: Settings,
+    path: str,
+    previous: fixer.FilePlan | None,
+    edits: Sequence[fixer.HashEdit | fixer.InsertEdit],
+) -> fixer.FilePlan:
+    """The file with the edits applied: a requirements file line by line; a Pipfile.lock
+    through pipenv's own layout, its hash lists only."""
+    from reqhash_check import fix as fixer
+
+    if not pipfile.is_pipfile_lock(path):
+        return fixer.plan_fix(Path(path), edits) if previous is None else previous.then(edits)
+    if previous is None:
+        try:
+            old = pipfile.read_lock_text(path).encode("utf-8")
+        except RequirementsFileError as exc:
+            raise fixer.FixError(str(exc)) from None
+        previous = fixer.FilePlan(Path(path), old, old, "utf-8")
+    new_hashes = {
+        edit.location.line: edit.new_hashes for edit in edits if isinstance(edit, fixer.HashEdit)
+    }
+    try:
+        text = pipfile.rewrite_hashes(
+            path, previous.new_text, new_hashes, settings.pipfile_categories
+        )
+    except (ValueError, RequirementsFileError) as exc:
+        raise fixer.FixError(str(exc)) from None
+    return replace(previous, new=text.encode("utf-8"))
+
+
+def _fixed_key(finding: Finding) -> tuple[str, str, str, str]:
+    """A finding across rounds: its line may move when pins are inserted above it."""
+    return (finding.rule, finding.location.path, finding.project or "", str(finding.target or ""))
 
 
 async def _resolve_pins(
@@ -714,20 +868,27 @@ def _edits(
     AddHashes on it merged), and the new pins at their sorted places."""
     from reqhash_check import fix as fixer
 
-    hashes: dict[tuple[str, int], tuple[Finding, set[str]]] = {}
+    # Per requirement: the published set when any finding replaces the hashes, else the
+    # listed ones; plus every hash a finding adds. A replaced set never keeps a listed hash
+    # that matches nothing published.
+    first: dict[tuple[str, int], Finding] = {}
+    replaced: dict[tuple[str, int], set[str]] = {}
+    added: dict[tuple[str, int], set[str]] = {}
     for finding in fixable:
         fix = finding.fix
         if not isinstance(fix, (SetHashes, AddHashes)):
             continue
         key = (fix.location.path, fix.location.line)
-        _, current = hashes.setdefault(key, (finding, set()))
-        if isinstance(fix, AddHashes) and not current:
-            current.update(finding.hashes.listed if finding.hashes else ())
-        current.update(fix.hashes)
+        first.setdefault(key, finding)
+        target = replaced if isinstance(fix, SetHashes) else added
+        target.setdefault(key, set()).update(fix.hashes)
     edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
-    for (path, _line), (finding, new) in hashes.items():
+    for (path, line), finding in first.items():
         fix = finding.fix
         assert isinstance(fix, (SetHashes, AddHashes))
+        key = (path, line)
+        listed = set(finding.hashes.listed if finding.hashes else ())
+        new = replaced.get(key, listed) | added.get(key, set())
         edits.setdefault(path, []).append(fixer.HashEdit(fix.location, fix.raw, tuple(sorted(new))))
     entries = [e for item in loaded for e in item.req_set.entries]
     for pin in sorted(new_pins, key=lambda p: p.project):

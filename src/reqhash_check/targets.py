@@ -30,6 +30,9 @@ Targets come from three places:
   where <py> is `cp<major><minor>` (CPython: cpXY-cpXY, cpXY-abi3 down to cp32,
   cpXY-none, then pyXY-none and pyXY-none-any down the versions) or
   `pp<major><minor>` (PyPy: ppXY-pypyXY_pp73, ppXY-none, then the same py tags).
+  `cp<major>.<minor>.<patch>` (and `pp…`) names the patch release too, e.g.
+  `linux-x86_64-glibc2.28-cp3.11.7`: without one, a bound such as `>=3.11.7` that holds
+  on some patch releases of 3.11 only is a warning, with one it is decided.
 
 `candidates()` and `pick_file()` follow pip's `PackageFinder`/`CandidateEvaluator`: which
 files are applicable on the target, how they are ranked, how allowed hashes filter them
@@ -413,7 +416,8 @@ def targets_from_pip_options(
 TARGET_NAME_GRAMMAR = (
     "linux-<arch>-glibc<M>.<m>-<py> | linux-<arch>-musl<M>.<m>-<py> | "
     "macos-<x86_64|arm64>-<major>[.<minor>]-<py> | windows-<amd64|x86|arm64>-<py>, "
-    "where <py> is cp<XY> or pp<XY> (e.g. linux-x86_64-glibc2.28-cp312, "
+    "where <py> is cp<XY> or pp<XY>, or cp<X>.<Y>.<Z> with the patch release "
+    "(e.g. linux-x86_64-glibc2.28-cp312, linux-x86_64-glibc2.28-cp3.11.7, "
     "macos-arm64-11-cp311, windows-amd64-cp310)"
 )
 
@@ -429,7 +433,10 @@ EXAMPLE_TARGETS = (
 _LEGACY_MANYLINUX = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 # The last minor of each glibc 2.x series is not needed: glibc has only ever had major 2.
 
-_PY = r"(?P<impl>cp|pp)(?P<major>\d)(?P<minor>\d+)"
+_PY = (
+    r"(?P<impl>cp|pp)(?:(?P<major>\d)(?P<minor>\d+)"
+    r"|(?P<dmajor>\d)\.(?P<dminor>\d+)\.(?P<patch>\d+))"
+)
 _TARGET_PATTERNS = (
     re.compile(
         rf"linux-(?P<arch>[a-z0-9_]+)-(?P<libc>glibc|musl)(?P<lmaj>\d+)\.(?P<lmin>\d+)-{_PY}"
@@ -466,7 +473,11 @@ def parse_target_name(text: str) -> Target:
         raise ValueError(f"invalid target {text!r}: expected {TARGET_NAME_GRAMMAR}")
     groups = match.groupdict()
     impl = groups["impl"]
-    python_version = (int(groups["major"]), int(groups["minor"]))
+    python_version: tuple[int, ...] = (
+        (int(groups["major"]), int(groups["minor"]))
+        if groups["major"] is not None
+        else (int(groups["dmajor"]), int(groups["dminor"]), int(groups["patch"]))
+    )
     if python_version[0] != 3:
         raise ValueError(f"invalid target {text!r}: only Python 3 is supported")
     arch = groups["arch"]
@@ -497,10 +508,12 @@ def parse_target_name(text: str) -> Target:
     if impl == "cp":
         # Below 3.8 CPython's ABI tag carries the pymalloc flag: cp37m, as on a real 3.7 host.
         abi = f"cp{nodot}m" if python_version < (3, 8) else f"cp{nodot}"
-        tags += ptags.cpython_tags(python_version, abis=[abi], platforms=platforms)
+        tags += ptags.cpython_tags(python_version[:2], abis=[abi], platforms=platforms)
     else:
         tags += ptags.generic_tags(f"pp{nodot}", abis=[f"pypy{nodot}_pp73"], platforms=platforms)
-    tags += ptags.compatible_tags(python_version, interpreter=f"{impl}{nodot}", platforms=platforms)
+    tags += ptags.compatible_tags(
+        python_version[:2], interpreter=f"{impl}{nodot}", platforms=platforms
+    )
     implementation_name, python_implementation = _implementation_names(impl)
     full = ".".join(str(p) for p in _pad3(python_version))
     environment = {

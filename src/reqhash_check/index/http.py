@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import importlib.util
 import math
 import netrc
@@ -20,7 +21,7 @@ import re
 import sys
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -437,10 +438,127 @@ class HttpClient:
             return decoded, ""
         return b"".join(received), encoding
 
+    async def digests(
+        self,
+        url: str,
+        algorithms: tuple[str, ...],
+        max_bytes: int,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> Downloaded:
+        """Download `url` as pip does (no content coding) and hash it as it streams in,
+        keeping none of it: the bytes a target would get. Retries like `get`; raises
+        IndexUnavailable with one line, or FileTooLarge past `max_bytes`."""
+        settings = self.settings
+        attempts = settings.retries + 1
+        problem = "no answer"
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(max(1, settings.concurrency))
+        for attempt in range(attempts):
+            try:
+                async with self._semaphore:
+                    current = url
+                    for _ in range(_MAX_REDIRECTS + 1):
+                        done = await asyncio.wait_for(
+                            self._stream_once(current, algorithms, max_bytes, on_bytes),
+                            timeout=settings.timeout,
+                        )
+                        if isinstance(done, Downloaded):
+                            return done
+                        current = str(_httpx().URL(current).join(done))
+                        if urlsplit(current).scheme not in ("http", "https"):
+                            raise _Fatal("redirected to a URL that is not http(s)")
+                    raise _Fatal("too many redirects")
+            except asyncio.TimeoutError:
+                problem = f"timed out (the whole file within {settings.timeout:g} s)"
+            except _Fatal as exc:
+                raise IndexUnavailable(f"{self.shown(url)}: {exc}") from None
+            except _Transient as exc:
+                problem = str(exc)
+            if attempt + 1 < attempts:
+                await asyncio.sleep(min(settings.backoff * (2**attempt), settings.max_wait))
+        plural = "attempt" if attempts == 1 else "attempts"
+        raise IndexUnavailable(f"{self.shown(url)}: {problem} after {attempts} {plural}")
+
+    async def _stream_once(
+        self,
+        url: str,
+        algorithms: tuple[str, ...],
+        max_bytes: int,
+        on_bytes: Callable[[int], None] | None,
+    ) -> Downloaded | str:
+        """The file's digests, or the Location a redirect names."""
+        httpx = _httpx()
+        # pip asks for the file as stored: its hash is of those bytes, not a decoded body.
+        headers = {"Accept-Encoding": "identity"}
+        authorization = self._auth.header_for(url)
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        try:
+            request = self._pool().build_request("GET", url, headers=headers)
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
+            raise _Fatal("not a usable URL") from None
+        hashers = {name: hashlib.new(name) for name in dict.fromkeys(("sha256", *algorithms))}
+        try:
+            response = await self._pool().send(request, stream=True)
+            try:
+                status = response.status_code
+                if status in _REDIRECTS and "location" in response.headers:
+                    return response.headers["location"]
+                if status == 429 or status >= 500:
+                    raise _Transient(f"HTTP {status}")
+                if status != 200:
+                    raise _Fatal(f"HTTP {status}")
+                declared = response.headers.get("content-length", "")
+                if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+                    raise FileTooLarge(int(declared))
+                size = 0
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FileTooLarge(size)
+                    for hasher in hashers.values():
+                        hasher.update(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
+                return Downloaded(
+                    str(response.url),
+                    {name: hasher.hexdigest() for name, hasher in hashers.items()},
+                    size,
+                )
+            finally:
+                await response.aclose()
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+            raise _Fatal("not a usable URL") from None
+        except httpx.TimeoutException:
+            raise _Transient("timed out") from None
+        except httpx.ConnectError:
+            raise _Transient("could not connect") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+            raise _Transient("the connection broke") from None
+        except httpx.HTTPError:
+            raise _Transient("network error") from None
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    """A file as served: where it came from in the end, and its digests."""
+
+    served_from: str
+    digests: Mapping[str, str]
+    size: int
+
+
+class FileTooLarge(Exception):
+    """A download past its cap; `size` is what was seen (declared or received)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
 
 
 class _Transient(Exception):

@@ -37,7 +37,12 @@ from reqhash_check.findings import (
 from reqhash_check.index.base import DistFile, ReleaseFiles
 from reqhash_check.index.urls import redact_url
 from reqhash_check.lockfile.read import LockedFile, LockedPackage, LockFile
-from reqhash_check.lockfile.select import Selection, best_wheel, select_for_target
+from reqhash_check.lockfile.select import (
+    Selection,
+    best_wheel,
+    select_for_target,
+    some_patches_note,
+)
 from reqhash_check.rules import RULES
 from reqhash_check.targets import BinaryPolicy, Target
 
@@ -118,7 +123,7 @@ class _LockChecker:
                     key = file_key(choice.package, choice.file)
                     self.file_targets[key].append(selection.target.name)
             for refusal in selection.refused:
-                if refusal.package is not None:
+                if refusal.package is not None and not refusal.some_patches:
                     self.package_targets[refusal.package.position].append(selection.target.name)
         self.hashed = any(f.hashes for p in lock.packages for f in p.files)
 
@@ -138,6 +143,9 @@ class _LockChecker:
         fix: RewriteLockEntries | None = None,
     ) -> None:
         rule = RULES[rule_id]
+        # The registry says what each rule means for a lock; a rule it does not describe
+        # for locks must not be emitted here (tests/test_docs.py runs every lock case).
+        assert rule.in_lock_files is not None, rule_id
         self.findings.append(
             Finding(
                 rule=rule_id,
@@ -425,6 +433,22 @@ class _LockChecker:
             return
         for refusal in selection.refused:
             package = refusal.package
+            if refusal.some_patches:
+                bound = self.lock.requires_python if package is None else package.requires_python
+                assert bound is not None
+                self.emit(
+                    "no-installable-file",
+                    self.lock.at(self.lock.root_lines.get(refusal.key, 1))
+                    if package is None
+                    else package.location,
+                    f"on {target.name} pip may install nothing "
+                    + ("from this lock" if package is None else f"of {package.name}")
+                    + f": '{refusal.message}'{some_patches_note(bound)}",
+                    package,
+                    target=target.name,
+                    severity=Severity.WARNING,
+                )
+                continue
             assert package is not None
             if refusal.key == "duplicate":
                 self.emit(
@@ -575,7 +599,11 @@ class _LockChecker:
     def _missing_on(self, selection: Selection, inexact: set[int]) -> Iterable[tuple[int, str]]:
         environment = dict(selection.target.marker_environment)
         chosen = {c.package.name: c.package for c in selection.chosen}
-        refused = {r.package.name for r in selection.refused if r.package is not None}
+        refused = {
+            r.package.name
+            for r in selection.refused
+            if r.package is not None and not r.some_patches
+        }
         extras: dict[str, set[str]] = {name: set() for name in chosen}
         found: set[tuple[int, str]] = set()
         changed = True

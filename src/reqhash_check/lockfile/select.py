@@ -29,7 +29,14 @@ from packaging.version import InvalidVersion, Version
 from reqhash_check.lockfile.read import LockedFile, LockedPackage, LockFile
 from reqhash_check.targets import BinaryPolicy, Target
 
-__all__ = ["Choice", "Refusal", "Selection", "python_full_version", "select_for_target"]
+__all__ = [
+    "Choice",
+    "Refusal",
+    "Selection",
+    "python_full_version",
+    "select_for_target",
+    "some_patches_note",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,10 @@ class Refusal:
     key: str
     """"requires-python", "environments", "package-requires-python", "duplicate",
     "no-wheel" or "format"."""
+    some_patches: bool = False
+    """A `requires-python` bound that holds on some patch releases of the target's Python
+    and not on others: the target names no patch release, so pip may or may not refuse.
+    Selection goes on as if it holds."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class Selection:
 
     @property
     def lock_refused(self) -> Refusal | None:
-        return next((r for r in self.refused if r.package is None), None)
+        return next((r for r in self.refused if r.package is None and not r.some_patches), None)
 
     def file_of(self, package: LockedPackage) -> LockedFile | None:
         return next((c.file for c in self.chosen if c.package is package), None)
@@ -67,6 +78,36 @@ class Selection:
     @property
     def names(self) -> frozenset[str]:
         return frozenset(c.package.name for c in self.chosen)
+
+
+# A patch release later than any CPython or PyPy minor series has had.
+_HIGH_PATCH = 99
+
+
+def _python_versions(target: Target) -> tuple[Version, ...]:
+    """The Python versions the target may be: its own when it names a patch release, else
+    the first and a late patch release of its X.Y (a bound like `>=3.11.7`, which uv
+    writes, holds on some and not others)."""
+    full = _as_version(python_full_version(target))
+    if len(target.python_version) >= 3 or target.marker_environment.get(
+        "python_full_version", ""
+    ).endswith("+"):
+        return (full,)
+    major, minor = full.release[0], full.release[1] if len(full.release) > 1 else 0
+    return (Version(f"{major}.{minor}.0"), Version(f"{major}.{minor}.{_HIGH_PATCH}"))
+
+
+def _bound(specifier: SpecifierSet, versions: tuple[Version, ...]) -> tuple[bool, bool]:
+    """(holds on every version, holds on some)."""
+    holds = [_contains(specifier, v) for v in versions]
+    return all(holds), any(holds)
+
+
+def some_patches_note(specifier: SpecifierSet) -> str:
+    return (
+        f"; it holds on some patch releases only ({str(specifier)!r}): name the patch "
+        "release the hosts run (a --target ending in cpX.Y.Z, or --python-version X.Y.Z)"
+    )
 
 
 def python_full_version(target: Target) -> str:
@@ -101,17 +142,21 @@ def select_for_target(
     full_version = python_full_version(target)
     environment.setdefault("python_full_version", full_version)
     version = _as_version(full_version)
+    versions = _python_versions(target)
     refused: list[Refusal] = []
-    if lock.requires_python is not None and not _contains(lock.requires_python, version):
-        refused.append(
-            Refusal(
+    if lock.requires_python is not None:
+        every, some = _bound(lock.requires_python, versions)
+        if not every:
+            too_old = Refusal(
                 None,
                 f"python_full_version {str(version)!r} in provided environment does not "
                 f"satisfy the Python version requirement {str(lock.requires_python)!r}",
                 "requires-python",
+                some_patches=some,
             )
-        )
-        return Selection(target, (), tuple(refused))
+            if not some:
+                return Selection(target, (), (too_old,))
+            refused.append(too_old)
     if lock.environments and not any(
         _evaluate(marker, environment, "requirement") for marker in lock.environments
     ):
@@ -136,17 +181,22 @@ def select_for_target(
             package.marker, lock_environment, "lock_file"
         ):
             continue
-        if package.requires_python is not None and not _contains(package.requires_python, version):
-            refused.append(
-                Refusal(
-                    package,
-                    f"python_full_version {str(version)!r} in provided environment does not "
-                    f"satisfy the Python version requirement {str(package.requires_python)!r} "
-                    f"for package {package.name!r} at packages[{package.position}]",
-                    "package-requires-python",
+        if package.requires_python is not None:
+            every, some = _bound(package.requires_python, versions)
+            if not every:
+                refused.append(
+                    Refusal(
+                        package,
+                        f"python_full_version {str(version)!r} in provided environment does "
+                        "not satisfy the Python version requirement "
+                        f"{str(package.requires_python)!r} for package {package.name!r} at "
+                        f"packages[{package.position}]",
+                        "package-requires-python",
+                        some_patches=some,
+                    )
                 )
-            )
-            continue
+                if not some:
+                    continue
         if package.name in selected:
             first = selected[package.name]
             refused.append(

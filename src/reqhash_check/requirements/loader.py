@@ -134,8 +134,10 @@ class _Loader:
         rules: PipRules,
         cwd: str,
         allow_outside_includes: bool,
+        overlay: Mapping[str, str],
     ) -> None:
         self.environ = environ
+        self.overlay = overlay
         self.rules = rules
         self.cwd = cwd
         self.allow_outside = allow_outside_includes
@@ -157,6 +159,8 @@ class _Loader:
             real = os.path.realpath(os.path.join(self.cwd, path))
             source = _Source(path, real)
             self.root = find_root(os.path.dirname(real), self.cwd)
+        if text is None:
+            text = self.overlay.get(path)
         if text is None:
             text = self._read_top_level(path)
         self._count_file()
@@ -498,13 +502,15 @@ class _Loader:
         key = (source.real, include.constraint)
         if key in self.seen:
             return
-        data_or_error = self._read_include(source.real)
-        if isinstance(data_or_error, str):
-            refuse(f"{written}: {data_or_error}")
-            return
+        text: str | None = self.overlay.get(source.display)
+        if text is None:
+            data_or_error = self._read_include(source.real)
+            if isinstance(data_or_error, str):
+                refuse(f"{written}: {data_or_error}")
+                return
+            text = self._decode_include(source, data_or_error)
         self._count_file()
         self.seen.add(key)
-        text = self._decode_include(source, data_or_error)
         if text is None:
             refuse(f"{written}: is not a requirements file")
             return
@@ -684,10 +690,13 @@ def load(
     pip_version: tuple[int, int] = OLDEST,
     allow_outside_includes: bool = False,
     cwd: str | None = None,
+    overlay: Mapping[str, str] | None = None,
 ) -> tuple[RequirementSet, list[ParseProblem]]:
     """Read one top-level requirements file and its includes as the given pip would.
 
-    `text` is the content of `path` when it was already read (standard input is "-").
+    `text` is the content of `path` when it was already read (standard input is "-");
+    `overlay` holds new texts of files in the set, by the path findings show for them
+    (`--fix` checks its edits in memory before anything is written).
     Raises RequirementsFileError when the top-level file cannot be read or a cap is hit.
     """
     loader = _Loader(
@@ -695,5 +704,6 @@ def load(
         rules_for(pip_version),
         os.getcwd() if cwd is None else cwd,
         allow_outside_includes,
+        overlay or {},
     )
     return loader.load(path, text)

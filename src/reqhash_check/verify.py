@@ -1,0 +1,188 @@
+"""`--verify-downloads`: the bytes each target would download, hashed as they stream in.
+
+The check believes the index's listing. A mirror or caching proxy that lists PyPI's
+digests but serves other bytes (a corrupted download, a man in the middle: two of the
+knowledge base's three causes) passes it, and pip fails at deploy time. This stage takes,
+for each pin and target, the file pip would download (the check's own choice: format
+control, yanked files, hashes), fetches each distinct URL once, and compares the digest of
+what was served with the index's listed digest for that file.
+
+Nothing fetched is written anywhere or cached: a cached "verified" mark would be one more
+thing a restored cache could forge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from reqhash_check.check import ReleaseLookup
+from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Location, Severity, Unverified
+from reqhash_check.index.base import DistFile, IndexUnavailable
+from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
+from reqhash_check.index.urls import redact_url
+from reqhash_check.requirements.model import RequirementEntry
+from reqhash_check.targets import BinaryPolicy, Target, pick_file
+
+MIB = 1024 * 1024
+DEFAULT_MAX_DOWNLOAD_BYTES = 512 * MIB
+"""The largest file fetched by default. Most wheels are far smaller; the largest on PyPI
+(CUDA builds) pass 2 GiB: `--max-download-size` raises it."""
+DOWNLOADS_AT_ONCE = 4
+"""Files fetched at once: enough to fill a link, few enough not to hammer a mirror."""
+
+
+@dataclass
+class Download:
+    """One file some target would download, and every pin and target that would."""
+
+    file: DistFile
+    project: str
+    version: str
+    index: str
+    algorithms: set[str] = field(default_factory=set)
+    where: dict[Location, set[str]] = field(default_factory=dict)
+    """Requirement location → the targets on which it downloads this file."""
+
+
+def plan_downloads(
+    entries: Sequence[RequirementEntry],
+    lookups: Mapping[tuple[str, str], ReleaseLookup],
+    targets: Sequence[Target],
+    policy: BinaryPolicy,
+    plan: dict[str, Download],
+) -> None:
+    """Add to `plan` (URL → Download) the file pip picks for each hashed pin on each
+    target: one file per pin per target at most."""
+    for entry in entries:
+        if entry.is_constraint or entry.pin is None or not entry.hashes:
+            continue
+        lookup = lookups.get((entry.name, entry.pin))
+        release = lookup.release if lookup is not None else None
+        if release is None:
+            continue
+        allowed = [h.text for h in entry.hashes]
+        for target in targets:
+            pick = pick_file(target, release.files, allowed, entry.name, policy)
+            chosen = pick.chosen
+            if chosen is None or not chosen.url or chosen.sha256 is None:
+                continue
+            download = plan.setdefault(
+                chosen.url,
+                Download(chosen, entry.name, entry.pin, release.index_url or ""),
+            )
+            download.algorithms.update(h.algorithm for h in entry.hashes)
+            download.where.setdefault(entry.location, set()).add(target.name)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    url: str
+    served_from: str = ""
+    digests: Mapping[str, str] = field(default_factory=dict)
+    too_large: int | None = None
+    error: str | None = None
+
+
+async def fetch_all(
+    plan: Mapping[str, Download],
+    *,
+    timeout: float,
+    max_bytes: int,
+    credentials_from: Sequence[str] = (),
+    on_bytes: Callable[[int, int], None] | None = None,
+) -> list[Outcome]:
+    """Every planned file, hashed as it streams in; at most DOWNLOADS_AT_ONCE at once."""
+    http = HttpClient(
+        HttpSettings(timeout=timeout, concurrency=DOWNLOADS_AT_ONCE, max_bytes=max_bytes)
+    )
+    for url in credentials_from:
+        http.register(url)
+    expected = sum(d.file.size or 0 for d in plan.values())
+    received = 0
+
+    def count(size: int) -> None:
+        nonlocal received
+        received += size
+        if on_bytes is not None:
+            on_bytes(received, max(expected, received))
+
+    async def one(url: str, download: Download) -> Outcome:
+        try:
+            got = await http.digests(
+                url, tuple(sorted(download.algorithms)), max_bytes, on_bytes=count
+            )
+        except FileTooLarge as exc:
+            return Outcome(url, too_large=exc.size)
+        except IndexUnavailable as exc:
+            return Outcome(url, error=str(exc))
+        return Outcome(url, got.served_from, got.digests)
+
+    try:
+        return list(await asyncio.gather(*(one(u, d) for u, d in plan.items())))
+    finally:
+        await http.aclose()
+
+
+def judge(
+    plan: Mapping[str, Download], outcomes: Sequence[Outcome], max_bytes: int
+) -> tuple[list[Finding], list[Unverified]]:
+    """`unpublished-bytes` where the served bytes are not the listed file; a file that could
+    not be fetched leaves its pins unverified (never "OK" for what was not checked)."""
+    findings: list[Finding] = []
+    unverified: list[Unverified] = []
+    for outcome in outcomes:
+        download = plan[outcome.url]
+        listed = download.file.sha256 or ""
+        for location, targets in sorted(download.where.items(), key=lambda i: i[0].line):
+            if outcome.error is not None or outcome.too_large is not None:
+                reason = (
+                    f"--verify-downloads: {download.file.filename} is larger than "
+                    f"{max_bytes // MIB} MiB (--max-download-size); not fetched"
+                    if outcome.too_large is not None
+                    else f"--verify-downloads: {download.file.filename} could not be fetched: "
+                    f"{outcome.error}"
+                )
+                unverified.append(Unverified(location, download.project, download.version, reason))
+                continue
+            computed = outcome.digests.get("sha256", "")
+            if computed == listed:
+                continue
+            host = urlsplit(outcome.served_from).hostname or "?"
+            names = sorted(targets)
+            findings.append(
+                Finding(
+                    rule="unpublished-bytes",
+                    severity=Severity.ERROR,
+                    location=location,
+                    project=download.project,
+                    version=download.version,
+                    message=(
+                        f"{download.file.filename}, as {host} serves it, is not the file "
+                        f"{redact_url(download.index) or 'the index'} lists: its sha256 is "
+                        f"{computed}, the listing says {listed}. pip would fail with the KB "
+                        "error although the pin is right: do not regenerate the hashes; "
+                        "retry, bypass or purge the proxy or mirror, and report it"
+                    ),
+                    kb=KB_HASH_MISMATCH,
+                    target=names[0] if len(names) == 1 else None,
+                    detail=(
+                        f"served from: {redact_url(outcome.served_from)}",
+                        f"listed sha256: {listed}",
+                        f"served sha256: {computed}",
+                    ),
+                )
+            )
+    return findings, unverified
+
+
+__all__ = [
+    "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "Download",
+    "Outcome",
+    "fetch_all",
+    "judge",
+    "plan_downloads",
+]

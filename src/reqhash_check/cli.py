@@ -13,6 +13,7 @@ from typing import Any, NoReturn, TextIO
 
 from reqhash_check import __version__
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
+from reqhash_check.options import add_cache_options, add_color_option, add_isolated_option
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_READER_GONE = 130, 141
@@ -77,36 +78,6 @@ class _BinaryOption(argparse.Action):
         ordered = list(getattr(namespace, "binary", None) or [])
         ordered.append((self.dest, str(values)))
         namespace.binary = ordered
-
-
-def add_isolated_option(group: argparse._ArgumentGroup) -> None:
-    """--isolated, as the check and `explain` both take it."""
-    group.add_argument(
-        "--isolated",
-        action="store_true",
-        help="as pip: ignore pip's configuration files and PIP_* environment variables "
-        "(read by default for indexes, find-links and --no-index)",
-    )
-
-
-def add_color_option(group: argparse._ArgumentGroup) -> None:
-    """--color, as the check and `explain` both take it."""
-    group.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour the text output (auto: on a terminal, honouring NO_COLOR/FORCE_COLOR)",
-    )
-
-
-def add_cache_options(group: argparse._ArgumentGroup) -> None:
-    """--no-cache and --cache-dir, as the check and `explain` both take them."""
-    group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    group.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="cache folder (default: $REQHASH_CHECK_CACHE_DIR, else the user cache folder)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from reqhash_check import __version__
-from reqhash_check.cli import add_cache_options, add_color_option, add_isolated_option
 from reqhash_check.explain.logparse import MAX_LOG_BYTES
 from reqhash_check.explain.render import FORMATS, RenderOptions, render
 from reqhash_check.explain.run import EXIT_UNREADABLE, ExplainSettings, LogInput, explain
 from reqhash_check.index.base import DEFAULT_TIMEOUT
+from reqhash_check.options import add_cache_options, add_color_option, add_isolated_option
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import RequirementEntry, RequirementsFileError, load
 

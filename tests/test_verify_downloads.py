@@ -140,3 +140,37 @@ def test_max_download_size_is_checked(repo: Path, capsys: pytest.CaptureFixture[
     assert main(["--verify-downloads", "--max-download-size", "0", "x.txt"]) == 2
     err = capsys.readouterr().err
     assert "--max-download-size" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_pylock_archive_served_altered_is_caught_at_its_entry(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.lockproject import publish, write_uv_style
+
+    with FakeIndex() as world:
+        published = publish(world)
+        text = write_uv_style(published)
+        (repo / "pylock.toml").write_text(text)
+        gamma = next(
+            f for f in published.files[("gamma", "1.0")] if "cp312-cp312-manylinux" in f.filename
+        )
+        altered = bytearray(gamma.content)
+        altered[-30] ^= 1
+        argv = [
+            "--isolated",
+            "--target",
+            LINUX,
+            "--index-url",
+            world.simple_url,
+            "--format",
+            "json",
+        ]
+        assert main([*argv, "pylock.toml"]) == 0
+        capsys.readouterr()
+        world.fail(f"/files/{gamma.filename}", 200, body=bytes(altered))
+        code = main([*argv, "--verify-downloads", "pylock.toml"])
+        findings = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1
+    assert [(f["rule"], f["project"]) for f in findings] == [("unpublished-bytes", "gamma")]
+    line = findings[0]["line"]
+    assert gamma.filename in text.splitlines()[line - 1] or gamma.filename in findings[0]["message"]

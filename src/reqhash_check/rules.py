@@ -136,6 +136,10 @@ RULES: dict[str, Rule] = {
             f"urllib3==2.8.0 \\\n    {_H1}  # the proxy serves other bytes",
             kb=KB_HASH_MISMATCH,
             needs_index=True,
+            in_lock_files=(
+                "With --verify-downloads: the archive a target selects, fetched from the URL "
+                "the lock records, is not the file the index lists under that name."
+            ),
         ),
         Rule(
             "foreign-hash",

@@ -614,10 +614,6 @@ def _report(
     )
 
 
-# A whole file, however large, within this (or --timeout, when that is longer).
-_DOWNLOAD_TIMEOUT = 300.0
-
-
 def _verify_downloads(
     settings: Settings,
     loaded: Sequence[_Loaded],
@@ -639,7 +635,7 @@ def _verify_downloads(
     outcomes = _ask(
         verify.fetch_all(
             wanted,
-            timeout=max(settings.timeout, _DOWNLOAD_TIMEOUT),
+            timeout=max(settings.timeout, verify.DOWNLOAD_TIMEOUT),
             max_bytes=settings.max_download_bytes,
             credentials_from=[url for plan in plans for url in plan.urls],
         )

@@ -14,8 +14,9 @@ thing a restored cache could forge.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from reqhash_check.check import ReleaseLookup
@@ -23,6 +24,7 @@ from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Location, Severity
 from reqhash_check.index.base import DistFile, IndexUnavailable
 from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
 from reqhash_check.index.urls import redact_url
+from reqhash_check.lockfile.select import Selection
 from reqhash_check.requirements.model import RequirementEntry
 from reqhash_check.targets import BinaryPolicy, Target, pick_file
 
@@ -30,6 +32,8 @@ MIB = 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * MIB
 """The largest file fetched by default. Most wheels are far smaller; the largest on PyPI
 (CUDA builds) pass 2 GiB: `--max-download-size` raises it."""
+DOWNLOAD_TIMEOUT = 300.0
+"""A whole file, however large, within this (or --timeout, when that is longer)."""
 DOWNLOADS_AT_ONCE = 4
 """Files fetched at once: enough to fill a link, few enough not to hammer a mirror."""
 
@@ -75,6 +79,39 @@ def plan_downloads(
             )
             download.algorithms.update(h.algorithm for h in entry.hashes)
             download.where.setdefault(entry.location, set()).add(target.name)
+
+
+def plan_lock_downloads(
+    selections: Sequence[Selection],
+    lookups: Mapping[int, ReleaseLookup],
+    plan: dict[str, Download],
+) -> None:
+    """Add the archive pip downloads from a lock on each target: the URL the lock records,
+    judged against the digest the index lists for the file of that name."""
+    for selection in selections:
+        for choice in selection.chosen:
+            package, locked = choice.package, choice.file
+            lookup = lookups.get(package.position)
+            release = lookup.release if lookup is not None else None
+            if locked is None or not locked.url or release is None:
+                continue
+            listed = next((f for f in release.files if f.filename == locked.filename), None)
+            if listed is None or listed.sha256 is None:
+                continue  # the check reports a file the index does not publish
+            download = plan.setdefault(
+                locked.url,
+                Download(
+                    replace(listed, url=locked.url),
+                    package.name,
+                    package.version or "",
+                    release.index_url or "",
+                ),
+            )
+            download.algorithms.update(a for a in locked.hashes if a in _ALGORITHMS)
+            download.where.setdefault(locked.location, set()).add(selection.target.name)
+
+
+_ALGORITHMS = frozenset(hashlib.algorithms_guaranteed)
 
 
 @dataclass(frozen=True)
@@ -180,9 +217,11 @@ def judge(
 
 __all__ = [
     "DEFAULT_MAX_DOWNLOAD_BYTES",
+    "DOWNLOAD_TIMEOUT",
     "Download",
     "Outcome",
     "fetch_all",
     "judge",
     "plan_downloads",
+    "plan_lock_downloads",
 ]

@@ -120,7 +120,34 @@ def check_locks(
         run.checks[lock.path] = result
         run.findings.extend(f for f in result.result.findings if f.rule in active_rules)
         run.unverified.extend(result.result.unverified)
+    if settings.verify_downloads and found and not settings.offline:
+        _verify_downloads(settings, run, indexes, active_rules)
     return run
+
+
+def _verify_downloads(
+    settings: Settings, run: LockRun, indexes: IndexSettings, active_rules: frozenset[str]
+) -> None:
+    """The archive each target downloads from each lock, against the index's listing."""
+    from reqhash_check import verify
+
+    wanted: dict[str, verify.Download] = {}
+    for lock in run.locks:
+        check = run.checks[lock.path]
+        verify.plan_lock_downloads(check.selections, run.lookups[lock.path], wanted)
+    if not wanted:
+        return
+    outcomes = asyncio.run(
+        verify.fetch_all(
+            wanted,
+            timeout=max(settings.timeout, verify.DOWNLOAD_TIMEOUT),
+            max_bytes=settings.max_download_bytes,
+            credentials_from=(indexes.primary, *indexes.extras),
+        )
+    )
+    findings, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)
+    run.findings.extend(f for f in findings if f.rule in active_rules)
+    run.unverified.extend(unverified)
 
 
 def fix_locks(settings: Settings, run: LockRun) -> tuple[str, list[str]]:

@@ -16,6 +16,13 @@ from reqhash_check import lockfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
+from reqhash_check.config import (
+    ConfiguredIndexes,
+    FileConfig,
+    configured_indexes,
+    refusal,
+    tree_refusals,
+)
 from reqhash_check.findings import (
     AddHashes,
     Finding,
@@ -33,11 +40,10 @@ from reqhash_check.index.stored import cache_only_indexes
 from reqhash_check.index.urls import (
     DEFAULT_INDEX_URL,
     index_urls,
-    local_path,
     redact_url,
     url_host,
 )
-from reqhash_check.paths import is_inside, repository_root
+from reqhash_check.paths import repository_root
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
     NEWEST,
@@ -70,7 +76,11 @@ class Settings:
     stdin_text: str | None = None
     check: CheckOptions = field(default_factory=CheckOptions)
     index_url: str | None = None
+    """--index-url from the command line."""
     extra_index_urls: tuple[str, ...] = ()
+    """--extra-index-url from the command line."""
+    tree_config: FileConfig = field(default_factory=lambda: FileConfig(None, {}))
+    """`[tool.reqhash-check]` of the checked tree: its indexes are used, trusted for nothing."""
     select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
     offline: bool = False
@@ -90,6 +100,18 @@ class Settings:
     isolated: bool = False
     """Ignore pip's configuration files and PIP_* variables, as pip --isolated does."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def configured_indexes(self) -> ConfiguredIndexes:
+        """Where pip looks before any file's options, each location with its origin."""
+        return configured_indexes(
+            command_line_index=self.index_url,
+            command_line_extras=self.extra_index_urls,
+            command_line_find_links=self.find_links,
+            command_line_no_index=self.no_index,
+            tree=self.tree_config,
+            pip=pip_locations(self.environ, isolated=self.isolated),
+            default_index=DEFAULT_INDEX_URL,
+        )
 
 
 @dataclass(frozen=True)
@@ -303,10 +325,19 @@ class IndexPlan:
     refused: Mapping[str, str] = field(default_factory=dict)
     """URL or location → why it is not contacted."""
     uses: tuple[IndexUse, ...] = ()
+    untrusted: frozenset[str] = frozenset()
+    """Indexes named only by the checked tree's configuration: asked without credentials
+    (neither netrc's nor those of the indexes the command line or pip's configuration name)."""
 
     @property
     def key(self) -> tuple[object, ...]:
-        return self.urls, self.find_links, self.no_index, tuple(sorted(self.refused.items()))
+        return (
+            self.urls,
+            self.find_links,
+            self.no_index,
+            tuple(sorted(self.refused.items())),
+            tuple(sorted(self.untrusted)),
+        )
 
     @property
     def shown(self) -> str:
@@ -323,16 +354,24 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
     A location from a file is contacted only if it names its host literally (no ${VAR}),
     is within --allow-index when that is given, and, for a folder or page on this machine,
     lies inside the repository."""
-    config = pip_locations(settings.environ, isolated=settings.isolated)
-    primary = settings.index_url or config.index_url or DEFAULT_INDEX_URL
-    extras = [*config.extra_index_urls, *settings.extra_index_urls]
-    find_links = [*config.find_links, *settings.find_links]
-    no_index = settings.no_index or config.no_index
-    trusted = [primary, *extras, *find_links]
-    trusted_hosts = {url_host(u) for u in trusted if url_host(u)} | set(settings.allow_index or ())
-    labels = {u: redact_url(u) for u in trusted}
-    refused: dict[str, str] = {}
-    origins: dict[str, IndexUse] = {}
+    configured = settings.configured_indexes()
+    primary = configured.urls[0].value
+    extras = [s.value for s in configured.urls[1:]]
+    find_links = [s.value for s in configured.find_links]
+    no_index = configured.no_index
+    # Only trusted origins name hosts that may receive expanded values: the checked tree's
+    # own configuration cannot vouch for a host its requirements files then send secrets to.
+    trusted_hosts = {url_host(u) for u in configured.trusted if url_host(u)}
+    trusted_hosts |= set(settings.allow_index or ())
+    labels = {s.value: redact_url(s.value) for s in configured.every}
+    refused = tree_refusals(
+        configured, allow_index=settings.allow_index, allow_outside=settings.allow_outside
+    )
+    origins: dict[str, IndexUse] = {
+        s.value: IndexUse(labels[s.value], s.location, "index", s.value not in refused)
+        for s in configured.every
+        if not s.origin.trusted
+    }
     for option in req_set.options:
         if option.name not in ("index_url", "extra_index_url", "find_links", "no_index"):
             continue
@@ -365,7 +404,10 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         for kind, group in (("index", shown), ("find-links", links))
         for u in group
     )
-    return IndexPlan(urls, links, no_index, labels, refused, uses)
+    untrusted = frozenset(s.value for s in configured.every if not s.origin.trusted)
+    return IndexPlan(
+        urls, links, no_index, labels, refused, uses, untrusted - set(configured.trusted)
+    )
 
 
 def _find_links_location(value: str, including: str) -> str:
@@ -383,23 +425,14 @@ def _refusal(
     trusted_hosts: set[str],
     origin: Location | None,
 ) -> str | None:
-    host = url_host(value)
-    if written != value and host not in trusted_hosts:
-        return (
-            "uses an environment variable and its host is not named on the command line or "
-            "in pip's configuration; it was not contacted (allow it with --allow-index HOST)"
-        )
-    if host and settings.allow_index is not None and host not in settings.allow_index:
-        return "is not in --allow-index; it was not contacted"
-    path = local_path(value)
-    if path is not None and origin is not None and not settings.allow_outside:
-        root = repository_root(origin.path) if origin.path != "-" else repository_root(".")
-        if not is_inside(path, root):
-            return (
-                "is a location outside the repository; it was not read "
-                "(--allow-outside-includes allows it)"
-            )
-    return None
+    return refusal(
+        value,
+        written,
+        trusted_hosts,
+        origin,
+        allow_index=settings.allow_index,
+        allow_outside=settings.allow_outside,
+    )
 
 
 def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> MultiIndex:
@@ -416,6 +449,7 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         refused=plan.refused,
         find_links=plan.find_links,
         no_index=plan.no_index,
+        untrusted=plan.untrusted,
     )
 
 

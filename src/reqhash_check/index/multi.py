@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 from reqhash_check.index.base import (
@@ -36,11 +37,13 @@ _T = TypeVar("_T")
 class MultiIndex:
     """The union of several indexes' answers; owns the shared HTTP client."""
 
-    def __init__(self, indexes: Sequence[Index], http: HttpClient | None = None) -> None:
+    def __init__(
+        self, indexes: Sequence[Index], http: HttpClient | None = None, *more: HttpClient
+    ) -> None:
         if not indexes:
             raise ValueError("at least one index is needed")
         self.indexes = tuple(indexes)
-        self._http = http
+        self._clients = tuple(c for c in (http, *more) if c is not None)
         self.problems: dict[str, list[str]] = {}
         """Each index that could not be asked → why, one entry per failed request."""
 
@@ -94,8 +97,8 @@ class MultiIndex:
     async def aclose(self) -> None:
         for index in self.indexes:
             await index.aclose()
-        if self._http is not None:
-            await self._http.aclose()
+        for client in self._clients:
+            await client.aclose()
 
 
 class RefusedIndex:
@@ -176,15 +179,19 @@ def open_indexes(
     refused: Mapping[str, str] | None = None,
     find_links: Sequence[str] = (),
     no_index: bool = False,
+    untrusted: Collection[str] = (),
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
 
+    `untrusted` indexes (named by the checked tree's configuration) get a pool of their
+    own that sends no credentials but those written in their own URL.
     The caller must `await index.aclose()` when done.
     """
     settings = HttpSettings(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
     )
     http = HttpClient(settings)
+    bare = HttpClient(replace(settings, use_netrc=False)) if untrusted else None
     urls = index_urls(index_url, extra_index_urls)
     if no_index:
         urls = []
@@ -193,7 +200,13 @@ def open_indexes(
     indexes: list[Index] = [
         RefusedIndex(labels.get(url) or redact_url(url), refused[url])
         if url in refused
-        else open_index(url, http, cache=cache, offline=offline, label=labels.get(url))
+        else open_index(
+            url,
+            bare if bare is not None and url in untrusted else http,
+            cache=cache,
+            offline=offline,
+            label=labels.get(url),
+        )
         for url in urls
     ]
     for location in dict.fromkeys(find_links):
@@ -202,4 +215,4 @@ def open_indexes(
             indexes.append(RefusedIndex(label, refused[location]))
         else:
             indexes.append(FindLinks(location, http, label=label))
-    return MultiIndex(indexes or [NoSource()], http)
+    return MultiIndex(indexes or [NoSource()], http, *([bare] if bare is not None else []))

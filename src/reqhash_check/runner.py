@@ -57,6 +57,7 @@ from reqhash_check.requirements import (
 )
 from reqhash_check.rules import RULES
 from reqhash_check.scrub import replacements, scrub, scrub_text
+from reqhash_check.taint import TaintedLines, tainted_lines, withheld
 from reqhash_check.targets import Target
 
 if TYPE_CHECKING:
@@ -325,6 +326,8 @@ class IndexPlan:
     refused: Mapping[str, str] = field(default_factory=dict)
     """URL or location → why it is not contacted."""
     uses: tuple[IndexUse, ...] = ()
+    expanded: frozenset[str] = frozenset()
+    """Locations built from an environment value: asked without the cache, never quoted."""
     untrusted: frozenset[str] = frozenset()
     """Indexes named only by the checked tree's configuration: asked without credentials
     (neither netrc's nor those of the indexes the command line or pip's configuration name)."""
@@ -337,6 +340,7 @@ class IndexPlan:
             self.no_index,
             tuple(sorted(self.refused.items())),
             tuple(sorted(self.untrusted)),
+            tuple(sorted(self.expanded)),
         )
 
     @property
@@ -372,6 +376,7 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         for s in configured.every
         if not s.origin.trusted
     }
+    expanded: set[str] = set()
     for option in req_set.options:
         if option.name not in ("index_url", "extra_index_url", "find_links", "no_index"):
             continue
@@ -392,6 +397,8 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         else:
             find_links.append(value)
         labels[value] = label
+        if written != value:
+            expanded.add(value)
         if reason:
             refused[value] = f"{label} ({where}) {reason}"
         kind = "find-links" if option.name == "find_links" else "index"
@@ -406,7 +413,14 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
     )
     untrusted = frozenset(s.value for s in configured.every if not s.origin.trusted)
     return IndexPlan(
-        urls, links, no_index, labels, refused, uses, untrusted - set(configured.trusted)
+        urls,
+        links,
+        no_index,
+        labels,
+        refused,
+        uses,
+        frozenset(expanded),
+        untrusted - set(configured.trusted),
     )
 
 
@@ -450,6 +464,7 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         find_links=plan.find_links,
         no_index=plan.no_index,
         untrusted=plan.untrusted,
+        expanded=plan.expanded,
     )
 
 
@@ -493,11 +508,13 @@ def _from_cache(
     by_set: dict[int, Lookups] = {}
     for members in _groups(plans):
         plan = plans[members[0]]
-        if plan.find_links or plan.no_index or plan.refused:
+        if plan.find_links or plan.no_index or plan.refused or plan.expanded:
             return None
         urls = index_urls(plan.urls[0], plan.urls[1:])
         indexes = cache_only_indexes(urls, plan.labels, cache, settings.offline)
         entries = [e for n in members for e in loaded[n].req_set.entries]
+        if any(e.name_tainted for e in entries):
+            return None  # never in the cache: asked afresh (see _lookup_all)
         found = stored_lookups(indexes, entries) if indexes is not None else None
         if found is None:
             return None
@@ -516,22 +533,39 @@ async def _lookup_all(
     problems: dict[str, list[str]] = {}
     for members in _groups(plans):
         plan = plans[members[0]]
-        index = _open(settings, plan, cache)
         entries = [e for n in members for e in loaded[n].req_set.entries]
-        try:
-            found = await lookup_releases(
-                index,
-                entries,
-                is_offline_miss=lambda exc: isinstance(exc, OfflineMiss),
-                progress=progress,
-            )
-        finally:
-            await index.aclose()
-        for name, reasons in index.problems.items():
-            problems.setdefault(name, []).extend(reasons)
+        found: Lookups = {}
+        # A name that derives from an expansion is asked without the cache (its rows would
+        # hold the name), and what failed about it is not quoted.
+        for tainted in (False, True):
+            asked = [e for e in entries if e.name_tainted is tainted]
+            if not asked:
+                continue
+            index = _open(settings, plan, None if tainted else cache)
+            try:
+                found.update(
+                    await lookup_releases(
+                        index,
+                        asked,
+                        is_offline_miss=lambda exc: isinstance(exc, OfflineMiss),
+                        progress=progress,
+                    )
+                )
+            finally:
+                await index.aclose()
+            for name, reasons in index.problems.items():
+                if tainted:
+                    reasons = [_TAINTED_QUESTION] * len(reasons)
+                problems.setdefault(name, []).extend(reasons)
         for number in members:
             by_set[number] = found
     return by_set, _grouped(problems, settings.offline)
+
+
+_TAINTED_QUESTION = (
+    "a question about a requirement named by an environment variable failed (not quoted: "
+    "it would carry the value)"
+)
 
 
 def _grouped(problems: Mapping[str, list[str]], offline: bool) -> tuple[str, ...]:
@@ -593,7 +627,7 @@ def _report(
             release = lookup.release if lookup is not None else None
             if release is not None and release.requires_dist is None:
                 unknown[release.dependencies_note or "unknown"] += 1
-    return Report(
+    report = Report(
         findings=tuple(sorted(dict.fromkeys(findings), key=lambda f: f.sort_key)),
         unverified=tuple(dict.fromkeys(unverified)),
         files=tuple(dict.fromkeys(f for item in loaded for f in item.req_set.files)),
@@ -606,6 +640,14 @@ def _report(
             f"{count} {'requirement' if count == 1 else 'requirements'}: {note}"
             for note, count in sorted(unknown.items())
         ),
+    )
+    return withheld(report, _tainted(loaded))
+
+
+def _tainted(loaded: Sequence[_Loaded]) -> TaintedLines:
+    return tainted_lines(
+        (e for item in loaded for e in item.req_set.entries),
+        {name for item in loaded for name in item.req_set.expanded},
     )
 
 

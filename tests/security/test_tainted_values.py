@@ -196,3 +196,33 @@ def test_an_expanded_secret_in_a_json_report_is_only_ever_its_name(
     assert finding["path"] == "r.txt" and finding["line"] == 1
     assert "${PINNED_DIGEST}" in finding["message"]
     assert finding.get("fix") is None
+
+
+def test_explain_does_not_show_what_a_requirements_line_expands(
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: no-leak (derived values). `explain --requirements` names the line that
+    expands a variable, but neither shows nor compares the values it expands to."""
+    from tests.test_explain import mismatch
+
+    monkeypatch.setenv("PINNED_DIGEST", DIGEST_SECRET)
+    (repo / "requirements.txt").write_text("demo==1.0 --hash=sha256:${PINNED_DIGEST}\n")
+    log = mismatch(repo, expected=("ab" * 32,), got=WHEEL_SHA)
+    for fmt in ("text", "json", "markdown", "github"):
+        result = run(
+            capsys,
+            "explain",
+            "--index-url",
+            hostile.simple_url,
+            "--requirements",
+            "requirements.txt",
+            "--format",
+            fmt,
+            "-v",
+            str(log),
+        )
+        assert_nowhere(result.out + result.err, DIGEST_SECRET, fmt)
+        assert "expands an environment variable" in result.out, fmt

@@ -226,3 +226,29 @@ def test_explain_does_not_show_what_a_requirements_line_expands(
         )
         assert_nowhere(result.out + result.err, DIGEST_SECRET, fmt)
         assert "expands an environment variable" in result.out, fmt
+
+
+@pytest.mark.parametrize("behaviour", ["relative", "error-page"])
+def test_a_find_links_page_from_a_variable_leaves_no_derived_url(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    behaviour: str,
+) -> None:
+    """Promise: no-leak (derived values). A find-links page at a path from a variable, whose
+    file URLs are joined to the page's: neither they nor a failure quote the path."""
+    monkeypatch.setenv("PAGE_PATH", PATH_SECRET)
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    hostile.behaviour = behaviour
+    (repo / "r.txt").write_text(
+        f"--find-links {hostile.url}/${{PAGE_PATH}}/simple/demo/\n" + pinned()
+    )
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", hostile.simple_url, "--format", fmt, "-v", "r.txt")
+        assert_nowhere(result.out + result.err, PATH_SECRET, fmt)
+        assert "%C3%A9" not in result.out + result.err, fmt
+    assert any(path.startswith("/T0k3n") for path, _ in hostile.requests)
+    assert_nowhere(cache_bytes(tmp_path), PATH_SECRET, "the cache")
+    assert "%C3%A9" not in cache_bytes(tmp_path)

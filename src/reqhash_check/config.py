@@ -276,9 +276,14 @@ def _key_lines(path: Path, values: dict[str, Any]) -> dict[str, int]:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return lines
+    table = ""
     for number, line in enumerate(text.splitlines(), 1):
+        header = re.match(r"\s*\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            table = header.group(1).replace('"', "")
+            continue
         match = re.match(r"\s*\"?([A-Za-z0-9_-]+)\"?\s*=", line)
-        if match and match.group(1) in LOCATION_KEYS and match.group(1) in values:
+        if table == "tool.reqhash-check" and match and match.group(1) in values:
             lines.setdefault(match.group(1), number)
     return lines
 

@@ -252,3 +252,23 @@ def test_a_find_links_page_from_a_variable_leaves_no_derived_url(
     assert any(path.startswith("/T0k3n") for path, _ in hostile.requests)
     assert_nowhere(cache_bytes(tmp_path), PATH_SECRET, "the cache")
     assert "%C3%A9" not in cache_bytes(tmp_path)
+
+
+def test_the_backstop_replaces_transformed_forms_the_construction_missed(
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: no-leak (derived values). Were a finding on a tainted line ever left as it
+    was, the last pass over every output string still replaces the value cut short,
+    case-folded and normalised (here the withholding is switched off to show it)."""
+    from reqhash_check import runner
+
+    monkeypatch.setattr(runner, "withheld", lambda report, lines: report)
+    monkeypatch.setenv("PRIVATE_NAME", NAME_SECRET)
+    (repo / "r.txt").write_text(f"${{PRIVATE_NAME}}==1.0 --hash=sha256:{WHEEL_SHA}\n")
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", hostile.simple_url, "--format", fmt, "-v", "r.txt")
+        assert_nowhere(result.out + result.err, NAME_SECRET, fmt)
+        assert "${PRIVATE_NAME}" in result.out.replace("\\_", "_"), fmt

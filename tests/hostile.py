@@ -98,6 +98,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _project(self) -> str:
         parts = [p for p in self.path.split("?")[0].split("/") if p]
+        if "simple" in parts[:-1]:  # an index under a path of its own: /<path>/simple/<name>/
+            return parts[parts.index("simple") + 1]
         return parts[1] if len(parts) > 1 else "demo"
 
     # --- behaviours ---------------------------------------------------------------------
@@ -158,6 +160,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(json.dumps(body).encode(), "application/json")
         else:
             self._send(b"", "text/plain", status="404")
+
+    def _relative(self) -> None:
+        # File URLs relative to the page: the client joins them to the page's own URL.
+        if "/files/" in self.path:
+            self._send(b"", "application/octet-stream", status="404")
+            return
+        self._send(page(self._project(), [good_file(url=f"../../files/{WHEEL}")]))
 
     def _list_digests(self) -> None:
         self._send(page(self._project(), [good_file(hashes={"sha256": [WHEEL_SHA]})]))

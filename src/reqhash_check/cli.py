@@ -439,9 +439,11 @@ def settings_from(
     from reqhash_check.rules import parse_rule_list, suggest
     from reqhash_check.runner import Settings
 
-    config = load_config(Path.cwd()).values
+    config = load_config(Path.cwd())
 
     def pick(name: str, default: Any = None) -> Any:
+        """The command line's value, else the checked tree's (never for a location or a
+        trust option: those are read with their origin, or from the command line only)."""
         value = getattr(args, name.replace("-", "_"), None)
         if value not in (None, [], ""):
             return value
@@ -484,7 +486,7 @@ def settings_from(
     if not binary:
         binary = [("only_binary", v) for v in config.get("only-binary", [])]
         binary += [("no_binary", v) for v in config.get("no-binary", [])]
-    allow = pick("allow-index")
+    allow = args.allow_index
     from reqhash_check.runner import stdin_text
 
     settings = Settings(
@@ -498,8 +500,9 @@ def settings_from(
             prefer_binary=bool(pick("prefer-binary", False)),
             fix_targets_only=args.fix_targets_only,
         ),
-        index_url=pick("index-url"),
-        extra_index_urls=tuple(pick("extra-index-url", [])),
+        index_url=args.index_url,
+        extra_index_urls=tuple(args.extra_index_url),
+        tree_config=config,
         select=select,
         ignore=ignore,
         offline=args.offline,

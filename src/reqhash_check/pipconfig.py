@@ -36,6 +36,8 @@ class PipLocations:
     no_index: bool = False
     sources: tuple[str, ...] = ()
     """The configuration files and variables the values came from, for messages."""
+    from_environment: frozenset[str] = frozenset()
+    """The keys whose value came from a PIP_* variable rather than a configuration file."""
 
 
 def config_files(environ: Mapping[str, str]) -> list[Path]:
@@ -94,6 +96,7 @@ def pip_locations(environ: Mapping[str, str], *, isolated: bool = False) -> PipL
         return PipLocations()
     values: dict[str, str] = {}
     sources: list[str] = []
+    from_environment: set[str] = set()
     for path in config_files(environ):
         found = _read(path)
         if found:
@@ -104,12 +107,14 @@ def pip_locations(environ: Mapping[str, str], *, isolated: bool = False) -> PipL
         if variable in environ:
             values[key] = environ[variable]
             sources.append(variable)
+            from_environment.add(key)
     return PipLocations(
         index_url=values.get("index-url") or None,
         extra_index_urls=tuple(values.get("extra-index-url", "").split()),
         find_links=tuple(values.get("find-links", "").split()),
         no_index=_true(values.get("no-index", "")),
         sources=tuple(sources),
+        from_environment=frozenset(from_environment),
     )
 
 

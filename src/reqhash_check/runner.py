@@ -16,6 +16,13 @@ from reqhash_check import lockfile, pipfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
+from reqhash_check.config import (
+    ConfiguredIndexes,
+    FileConfig,
+    configured_indexes,
+    refusal,
+    tree_refusals,
+)
 from reqhash_check.findings import (
     AddHashes,
     Finding,
@@ -33,11 +40,10 @@ from reqhash_check.index.stored import cache_only_indexes
 from reqhash_check.index.urls import (
     DEFAULT_INDEX_URL,
     index_urls,
-    local_path,
     redact_url,
     url_host,
 )
-from reqhash_check.paths import is_inside, repository_root
+from reqhash_check.paths import repository_root
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
     NEWEST,
@@ -51,6 +57,7 @@ from reqhash_check.requirements import (
 )
 from reqhash_check.rules import RULES
 from reqhash_check.scrub import replacements, scrub, scrub_text
+from reqhash_check.taint import TaintedLines, tainted_lines, withheld
 from reqhash_check.targets import Target
 
 if TYPE_CHECKING:
@@ -70,7 +77,11 @@ class Settings:
     stdin_text: str | None = None
     check: CheckOptions = field(default_factory=CheckOptions)
     index_url: str | None = None
+    """--index-url from the command line."""
     extra_index_urls: tuple[str, ...] = ()
+    """--extra-index-url from the command line."""
+    tree_config: FileConfig = field(default_factory=lambda: FileConfig(None, {}))
+    """`[tool.reqhash-check]` of the checked tree: its indexes are used, trusted for nothing."""
     select: frozenset[str] = frozenset()
     ignore: frozenset[str] = frozenset()
     offline: bool = False
@@ -95,6 +106,18 @@ class Settings:
     verify_downloads: bool = False
     """Fetch the file each target would download and compare its bytes with the listing."""
     max_download_bytes: int = 512 * 1024 * 1024
+
+    def configured_indexes(self) -> ConfiguredIndexes:
+        """Where pip looks before any file's options, each location with its origin."""
+        return configured_indexes(
+            command_line_index=self.index_url,
+            command_line_extras=self.extra_index_urls,
+            command_line_find_links=self.find_links,
+            command_line_no_index=self.no_index,
+            tree=self.tree_config,
+            pip=pip_locations(self.environ, isolated=self.isolated),
+            default_index=DEFAULT_INDEX_URL,
+        )
 
 
 @dataclass(frozen=True)
@@ -322,10 +345,22 @@ class IndexPlan:
     refused: Mapping[str, str] = field(default_factory=dict)
     """URL or location → why it is not contacted."""
     uses: tuple[IndexUse, ...] = ()
+    expanded: frozenset[str] = frozenset()
+    """Locations built from an environment value: asked without the cache, never quoted."""
+    untrusted: frozenset[str] = frozenset()
+    """Indexes named only by the checked tree's configuration: asked without credentials
+    (neither netrc's nor those of the indexes the command line or pip's configuration name)."""
 
     @property
     def key(self) -> tuple[object, ...]:
-        return self.urls, self.find_links, self.no_index, tuple(sorted(self.refused.items()))
+        return (
+            self.urls,
+            self.find_links,
+            self.no_index,
+            tuple(sorted(self.refused.items())),
+            tuple(sorted(self.untrusted)),
+            tuple(sorted(self.expanded)),
+        )
 
     @property
     def shown(self) -> str:
@@ -342,16 +377,25 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
     A location from a file is contacted only if it names its host literally (no ${VAR}),
     is within --allow-index when that is given, and, for a folder or page on this machine,
     lies inside the repository."""
-    config = pip_locations(settings.environ, isolated=settings.isolated)
-    primary = settings.index_url or config.index_url or DEFAULT_INDEX_URL
-    extras = [*config.extra_index_urls, *settings.extra_index_urls]
-    find_links = [*config.find_links, *settings.find_links]
-    no_index = settings.no_index or config.no_index
-    trusted = [primary, *extras, *find_links]
-    trusted_hosts = {url_host(u) for u in trusted if url_host(u)} | set(settings.allow_index or ())
-    labels = {u: redact_url(u) for u in trusted}
-    refused: dict[str, str] = {}
-    origins: dict[str, IndexUse] = {}
+    configured = settings.configured_indexes()
+    primary = configured.urls[0].value
+    extras = [s.value for s in configured.urls[1:]]
+    find_links = [s.value for s in configured.find_links]
+    no_index = configured.no_index
+    # Only trusted origins name hosts that may receive expanded values: the checked tree's
+    # own configuration cannot vouch for a host its requirements files then send secrets to.
+    trusted_hosts = {url_host(u) for u in configured.trusted if url_host(u)}
+    trusted_hosts |= set(settings.allow_index or ())
+    labels = {s.value: redact_url(s.value) for s in configured.every}
+    refused = tree_refusals(
+        configured, allow_index=settings.allow_index, allow_outside=settings.allow_outside
+    )
+    origins: dict[str, IndexUse] = {
+        s.value: IndexUse(labels[s.value], s.location, "index", s.value not in refused)
+        for s in configured.every
+        if not s.origin.trusted
+    }
+    expanded: set[str] = set()
     for option in req_set.options:
         if option.name not in ("index_url", "extra_index_url", "find_links", "no_index"):
             continue
@@ -372,6 +416,8 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         else:
             find_links.append(value)
         labels[value] = label
+        if written != value:
+            expanded.add(value)
         if reason:
             refused[value] = f"{label} ({where}) {reason}"
         kind = "find-links" if option.name == "find_links" else "index"
@@ -384,7 +430,17 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         for kind, group in (("index", shown), ("find-links", links))
         for u in group
     )
-    return IndexPlan(urls, links, no_index, labels, refused, uses)
+    untrusted = frozenset(s.value for s in configured.every if not s.origin.trusted)
+    return IndexPlan(
+        urls,
+        links,
+        no_index,
+        labels,
+        refused,
+        uses,
+        frozenset(expanded),
+        untrusted - set(configured.trusted),
+    )
 
 
 def _find_links_location(value: str, including: str) -> str:
@@ -402,25 +458,14 @@ def _refusal(
     trusted_hosts: set[str],
     origin: Location | None,
 ) -> str | None:
-    host = url_host(value)
-    if written != value and host not in trusted_hosts:
-        return (
-            "uses an environment variable and its host is not named on the command line or "
-            "in pip's configuration; it was not contacted (allow it with --allow-index HOST)"
-        )
-    if host and settings.allow_index is not None and host not in settings.allow_index:
-        return "is not in --allow-index; it was not contacted"
-    path = local_path(value)
-    if path is not None and "\x00" in str(path):
-        return "names a path holding a NUL character, which no file name can hold; it was not read"
-    if path is not None and origin is not None and not settings.allow_outside:
-        root = repository_root(origin.path) if origin.path != "-" else repository_root(".")
-        if not is_inside(path, root):
-            return (
-                "is a location outside the repository; it was not read "
-                "(--allow-outside-includes allows it)"
-            )
-    return None
+    return refusal(
+        value,
+        written,
+        trusted_hosts,
+        origin,
+        allow_index=settings.allow_index,
+        allow_outside=settings.allow_outside,
+    )
 
 
 def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> MultiIndex:
@@ -437,6 +482,8 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         refused=plan.refused,
         find_links=plan.find_links,
         no_index=plan.no_index,
+        untrusted=plan.untrusted,
+        expanded=plan.expanded,
     )
 
 
@@ -480,11 +527,13 @@ def _from_cache(
     by_set: dict[int, Lookups] = {}
     for members in _groups(plans):
         plan = plans[members[0]]
-        if plan.find_links or plan.no_index or plan.refused:
+        if plan.find_links or plan.no_index or plan.refused or plan.expanded:
             return None
         urls = index_urls(plan.urls[0], plan.urls[1:])
         indexes = cache_only_indexes(urls, plan.labels, cache, settings.offline)
         entries = [e for n in members for e in loaded[n].req_set.entries]
+        if any(e.name_tainted for e in entries):
+            return None  # never in the cache: asked afresh (see _lookup_all)
         found = stored_lookups(indexes, entries) if indexes is not None else None
         if found is None:
             return None
@@ -503,22 +552,39 @@ async def _lookup_all(
     problems: dict[str, list[str]] = {}
     for members in _groups(plans):
         plan = plans[members[0]]
-        index = _open(settings, plan, cache)
         entries = [e for n in members for e in loaded[n].req_set.entries]
-        try:
-            found = await lookup_releases(
-                index,
-                entries,
-                is_offline_miss=lambda exc: isinstance(exc, OfflineMiss),
-                progress=progress,
-            )
-        finally:
-            await index.aclose()
-        for name, reasons in index.problems.items():
-            problems.setdefault(name, []).extend(reasons)
+        found: Lookups = {}
+        # A name that derives from an expansion is asked without the cache (its rows would
+        # hold the name), and what failed about it is not quoted.
+        for tainted in (False, True):
+            asked = [e for e in entries if e.name_tainted is tainted]
+            if not asked:
+                continue
+            index = _open(settings, plan, None if tainted else cache)
+            try:
+                found.update(
+                    await lookup_releases(
+                        index,
+                        asked,
+                        is_offline_miss=lambda exc: isinstance(exc, OfflineMiss),
+                        progress=progress,
+                    )
+                )
+            finally:
+                await index.aclose()
+            for name, reasons in index.problems.items():
+                if tainted:
+                    reasons = [_TAINTED_QUESTION] * len(reasons)
+                problems.setdefault(name, []).extend(reasons)
         for number in members:
             by_set[number] = found
     return by_set, _grouped(problems, settings.offline)
+
+
+_TAINTED_QUESTION = (
+    "a question about a requirement named by an environment variable failed (not quoted: "
+    "it would carry the value)"
+)
 
 
 def _grouped(problems: Mapping[str, list[str]], offline: bool) -> tuple[str, ...]:
@@ -598,7 +664,7 @@ def _report(
             release = lookup.release if lookup is not None else None
             if release is not None and release.requires_dist is None:
                 unknown[release.dependencies_note or "unknown"] += 1
-    return Report(
+    report = Report(
         findings=tuple(sorted(dict.fromkeys(findings), key=lambda f: f.sort_key)),
         unverified=tuple(dict.fromkeys(unverified)),
         files=tuple(dict.fromkeys(f for item in loaded for f in item.req_set.files)),
@@ -611,6 +677,14 @@ def _report(
             f"{count} {'requirement' if count == 1 else 'requirements'}: {note}"
             for note, count in sorted(unknown.items())
         ),
+    )
+    return withheld(report, _tainted(loaded))
+
+
+def _tainted(loaded: Sequence[_Loaded]) -> TaintedLines:
+    return tainted_lines(
+        (e for item in loaded for e in item.req_set.entries),
+        {name for item in loaded for name in item.req_set.expanded},
     )
 
 
@@ -642,11 +716,19 @@ def _verify_downloads(
     )
     found, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)
     active = active_rules(settings)
-    found = [f for f in found if f.rule in active]
+    # What is said about a line that expands ${VAR} is withheld, as in the check's report.
+    added = withheld(
+        replace(
+            report,
+            findings=tuple(f for f in found if f.rule in active),
+            unverified=tuple(unverified),
+        ),
+        _tainted(loaded),
+    )
     return replace(
         report,
-        findings=tuple(sorted([*report.findings, *found], key=lambda f: f.sort_key)),
-        unverified=tuple(dict.fromkeys([*report.unverified, *unverified])),
+        findings=tuple(sorted([*report.findings, *added.findings], key=lambda f: f.sort_key)),
+        unverified=tuple(dict.fromkeys([*report.unverified, *added.unverified])),
     )
 
 

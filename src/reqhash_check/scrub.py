@@ -1,24 +1,46 @@
 """Environment values never reach an output: every string of a result passes through here.
 
-The reader expands `${VAR}` as pip does, and reports lines as written; this is the
-backstop for any expanded value that still found its way into a message, a hash or a path.
+The reader expands `${VAR}` as pip does and marks what derives from the value; the report
+withholds all of it (`taint.py`) and shows lines as written. This is the backstop for any
+expanded value that still found its way into a message: the value, and the forms a value
+takes on its way through names and URLs (case-folded, normalised as a project name,
+percent-encoded, cut short), are each replaced by its `${NAME}`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus
 
 _T = TypeVar("_T")
 MIN_SECRET_LENGTH = 3
 """Values shorter than this are not replaced: "1" or "on" would garble every message, and
 cannot be secrets worth the name."""
+MIN_FRAGMENT = 12
+"""A text holding this many leading characters of a value (or of one of its forms), in
+any case, is taken for the value cut short."""
+
+
+def _forms(value: str) -> list[str]:
+    """The value, and what names and URLs make of it."""
+    lower = value.lower()
+    forms = [value, lower, value.upper(), re.sub(r"[-_.]+", "-", lower)]
+    for text in (value, lower):
+        forms += [quote(text), quote(text, safe=""), quote_plus(text)]
+    return list(dict.fromkeys(forms))
 
 
 def replacements(values: Mapping[str, str]) -> dict[str, str]:
-    """value → `${NAME}` for each expanded variable, longest value first."""
-    pairs = {v: f"${{{k}}}" for k, v in values.items() if len(v) >= MIN_SECRET_LENGTH}
+    """form of a value → `${NAME}` for each expanded variable, longest first."""
+    pairs: dict[str, str] = {}
+    for name, value in values.items():
+        if len(value) < MIN_SECRET_LENGTH:
+            continue
+        for form in _forms(value):
+            pairs.setdefault(form, f"${{{name}}}")
     return dict(sorted(pairs.items(), key=lambda item: -len(item[0])))
 
 
@@ -26,6 +48,29 @@ def scrub_text(text: str, table: Mapping[str, str]) -> str:
     for value, name in table.items():
         if value in text:
             text = text.replace(value, name)
+    return _cut_short(text, table)
+
+
+def _cut_short(text: str, table: Mapping[str, str]) -> str:
+    """Replace what starts like a long form of a value (its first MIN_FRAGMENT characters,
+    any case) and follows it as far as it goes: the value cut short or case-folded."""
+    folded = text.lower()
+    if len(folded) != len(text):  # a case change that changes lengths: exact forms only
+        return text
+    for value, name in table.items():
+        if len(value) < MIN_FRAGMENT:
+            continue
+        form = value.lower()
+        start = folded.find(form[:MIN_FRAGMENT])
+        while start != -1:
+            end = start + MIN_FRAGMENT
+            while (
+                end < len(folded) and end - start < len(form) and folded[end] == form[end - start]
+            ):
+                end += 1
+            text = text[:start] + name + text[end:]
+            folded = text.lower()
+            start = folded.find(form[:MIN_FRAGMENT], start + len(name))
     return text
 
 

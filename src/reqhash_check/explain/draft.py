@@ -135,6 +135,9 @@ def _current(failure: Failure, ctx: Context) -> tuple[Current | None, Requiremen
         return None, None
     entry = entries[0]
     location = entry.location
+    if entry.tainted:  # what derives from an environment value is neither shown nor compared
+        current = Current(location.path, location.line, location.end_line, None, (), True)
+        return current, entry
     hashes = tuple(h.text for h in entry.hashes)
     return Current(location.path, location.line, location.end_line, entry.pin, hashes), entry
 
@@ -153,6 +156,8 @@ def _current_notes(
             return [f"{failure.project} is not in {ctx.requirements_path} (or its includes)"]
         return []
     where = f"{current.path}:{current.line}"
+    if current.expanded:
+        return [f"{where} expands an environment variable: compare it with the log by hand"]
     notes = []
     if current.pin and failure.version and not same_version(current.pin, failure.version):
         notes.append(
@@ -172,7 +177,7 @@ def lines_for(
     version: str,
     hashes: Sequence[str],
 ) -> tuple[str, ...]:
-    if entry is not None and entry.pin and same_version(entry.pin, version):
+    if entry is not None and not entry.tainted and entry.pin and same_version(entry.pin, version):
         rewritten = fixlines.rewritten_entry(entry, hashes)
         if rewritten:
             return rewritten

@@ -97,6 +97,9 @@ class Current:
     end_line: int
     pin: str | None
     hashes: tuple[str, ...]
+    expanded: bool = False
+    """The line expands ${VAR}: what derives from the value (its pin, its hashes) is left
+    out, neither shown nor compared."""
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import TypeVar
+from urllib.parse import quote
 
 from reqhash_check.index.base import (
     DistFile,
     Index,
     IndexQueryError,
     IndexUnavailable,
+    OfflineMiss,
     ProjectNotFound,
     ReleaseFiles,
+    VersionNotFound,
     first_problem,
     merge_files,
     merge_releases,
@@ -36,11 +40,13 @@ _T = TypeVar("_T")
 class MultiIndex:
     """The union of several indexes' answers; owns the shared HTTP client."""
 
-    def __init__(self, indexes: Sequence[Index], http: HttpClient | None = None) -> None:
+    def __init__(
+        self, indexes: Sequence[Index], http: HttpClient | None = None, *more: HttpClient
+    ) -> None:
         if not indexes:
             raise ValueError("at least one index is needed")
         self.indexes = tuple(indexes)
-        self._http = http
+        self._clients = tuple(c for c in (http, *more) if c is not None)
         self.problems: dict[str, list[str]] = {}
         """Each index that could not be asked → why, one entry per failed request."""
 
@@ -94,8 +100,8 @@ class MultiIndex:
     async def aclose(self) -> None:
         for index in self.indexes:
             await index.aclose()
-        if self._http is not None:
-            await self._http.aclose()
+        for client in self._clients:
+            await client.aclose()
 
 
 class RefusedIndex:
@@ -118,6 +124,62 @@ class RefusedIndex:
 
     async def aclose(self) -> None:
         return None
+
+
+class ExpandedIndex:
+    """An index or find-links location whose URL was built from an environment value.
+
+    It is asked (its host was vouched for by a trusted origin), but every answer and every
+    error it gives is derived from the expanded URL (a file URL joined to the page's, a
+    percent-encoded path in an error), so none of that text leaves it: files are named by
+    the location as written, failures by the location as written and their kind. It is
+    never given the cache (see `open_indexes`)."""
+
+    def __init__(self, inner: Index, label: str) -> None:
+        self._inner = inner
+        self._label = label
+
+    @property
+    def display_url(self) -> str:
+        return self._label
+
+    def _file(self, dist: DistFile) -> DistFile:
+        return replace(dist, url=f"{self._label.rstrip('/')}/{quote(dist.filename)}")
+
+    def _error(self, exc: IndexQueryError, project: str, version: str | None) -> IndexQueryError:
+        what = f"{project} {version}" if version else project
+        if isinstance(exc, ProjectNotFound):
+            return ProjectNotFound(f"{self._label}: no project named {project!r}")
+        if isinstance(exc, VersionNotFound):
+            return VersionNotFound(f"{self._label}: {what}: no such version")
+        kind = OfflineMiss if isinstance(exc, OfflineMiss) else IndexUnavailable
+        return kind(
+            f"{self._label}: could not be asked about {what} (the answer is not quoted: "
+            "the URL carries an environment value)",
+            index=self._label,
+        )
+
+    async def release(self, project: str, version: str) -> ReleaseFiles:
+        try:
+            found = await self._inner.release(project, version)
+        except IndexQueryError as exc:
+            raise self._error(exc, project, version) from None
+        return replace(
+            found,
+            files=tuple(self._file(f) for f in found.files),
+            index_url=self._label,
+            unreachable=tuple(f"{self._label}: could not be asked" for _ in found.unreachable),
+        )
+
+    async def project_files(self, project: str) -> tuple[DistFile, ...]:
+        try:
+            files = await self._inner.project_files(project)
+        except IndexQueryError as exc:
+            raise self._error(exc, project, None) from None
+        return tuple(self._file(f) for f in files)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class NoSource:
@@ -176,30 +238,47 @@ def open_indexes(
     refused: Mapping[str, str] | None = None,
     find_links: Sequence[str] = (),
     no_index: bool = False,
+    untrusted: Collection[str] = (),
+    expanded: Collection[str] = (),
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
 
+    `untrusted` indexes (named by the checked tree's configuration) get a pool of their
+    own that sends no credentials but those written in their own URL. `expanded` ones
+    (built from an environment value) are asked without the cache, and quoted by `labels`
+    only (`ExpandedIndex`).
     The caller must `await index.aclose()` when done.
     """
     settings = HttpSettings(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
     )
     http = HttpClient(settings)
+    bare = HttpClient(replace(settings, use_netrc=False)) if untrusted else None
     urls = index_urls(index_url, extra_index_urls)
     if no_index:
         urls = []
     labels = labels or {}
     refused = refused or {}
-    indexes: list[Index] = [
-        RefusedIndex(labels.get(url) or redact_url(url), refused[url])
-        if url in refused
-        else open_index(url, http, cache=cache, offline=offline, label=labels.get(url))
-        for url in urls
-    ]
+    indexes: list[Index] = []
+    for url in urls:
+        label = labels.get(url) or redact_url(url)
+        if url in refused:
+            indexes.append(RefusedIndex(label, refused[url]))
+            continue
+        client = bare if bare is not None and url in untrusted else http
+        if url in expanded:
+            inner = open_index(url, client, cache=None, offline=offline, label=label)
+            indexes.append(ExpandedIndex(inner, label))
+        else:
+            indexes.append(
+                open_index(url, client, cache=cache, offline=offline, label=labels.get(url))
+            )
     for location in dict.fromkeys(find_links):
         label = labels.get(location) or redact_url(location)
         if location in refused:
             indexes.append(RefusedIndex(label, refused[location]))
+        elif location in expanded:
+            indexes.append(ExpandedIndex(FindLinks(location, http, label=label), label))
         else:
             indexes.append(FindLinks(location, http, label=label))
-    return MultiIndex(indexes or [NoSource()], http)
+    return MultiIndex(indexes or [NoSource()], http, *([bare] if bare is not None else []))

@@ -6,7 +6,10 @@ HTTP layer or starting an event loop.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -16,6 +19,7 @@ PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org", "www.pypi.org"})
 
 # The authority's userinfo: everything between "//" and the last "@" before the path.
 _USERINFO = re.compile(r"(?<=//)[^/?#\s]*@")
+_ENV_VAR = re.compile(r"\$\{[A-Z0-9_]+\}")
 
 
 def redact_url(url: str) -> str:
@@ -76,9 +80,21 @@ def index_urls(index_url: str | None, extra_index_urls: Sequence[str]) -> list[s
     return urls
 
 
+_EXPANDED_KEY = secrets.token_bytes(32)
+"""Keys the digests of URLs built from environment values: new for every process, so no
+row is ever shared between runs (whose values may differ) and a digest cannot be matched
+against guessed values."""
+
+
 def cache_key(api: str, url: str, label: str | None) -> str:
     """The cache's key for an index: its API ("simple", "pypi-json") and the URL as written
-    (`label`, redacted) or, without one, the URL without its credentials."""
+    (`label`, redacted) or, without one, the URL without its credentials. A URL built from
+    an environment value (written with `${VAR}`, asked expanded) is keyed by a keyed digest
+    of the expanded URL: neither the value nor the text as written, which would let runs
+    with different values share rows."""
+    if label and label != url and _ENV_VAR.search(label):
+        digest = hmac.new(_EXPANDED_KEY, url.encode("utf-8", "replace"), hashlib.sha256)
+        return f"{api}:expanded:{digest.hexdigest()}"
     where = redact_url(label).rstrip("/") if label else split_credentials(url.rstrip("/"))[0]
     return f"{api}:{where}"
 

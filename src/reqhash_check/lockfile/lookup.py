@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from reqhash_check.check import ReleaseLookup
@@ -73,6 +73,10 @@ class IndexSettings:
     timeout: float = 15.0
     concurrency: int = DEFAULT_CONCURRENCY
     offline: bool = False
+    untrusted: frozenset[str] = frozenset()
+    """Indexes named only by the checked tree's configuration: asked without credentials."""
+    refused: Mapping[str, str] = field(default_factory=dict)
+    """Indexes not asked at all → why."""
 
 
 def valid_name(name: str) -> bool:
@@ -181,6 +185,8 @@ def _open(choice: IndexChoice, settings: IndexSettings, cache: ReleaseCache | No
             concurrency=settings.concurrency,
             cache=cache,
             offline=settings.offline,
+            refused=settings.refused,
+            untrusted=settings.untrusted,
         )
     http = HttpClient(
         HttpSettings(timeout=settings.timeout, concurrency=settings.concurrency, use_netrc=False)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from reqhash_check import fix as fixer
 from reqhash_check.check import ReleaseLookup
+from reqhash_check.config import tree_refusals
 from reqhash_check.findings import Finding, Unverified
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.lockfile.check import LockCheck, LockCheckOptions, check_lock
@@ -25,15 +26,12 @@ from reqhash_check.lockfile.lookup import (
 )
 from reqhash_check.lockfile.read import LockFile, LockFileError, read_lock
 from reqhash_check.paths import repository_root
-from reqhash_check.pipconfig import pip_locations
 from reqhash_check.targets import BinaryPolicy
 
 if TYPE_CHECKING:
     from reqhash_check.runner import Settings
 
 __all__ = ["LockRun", "check_locks", "fix_locks"]
-
-DEFAULT_INDEX = "https://pypi.org/simple"
 
 
 @dataclass
@@ -51,16 +49,22 @@ class LockRun:
 
 
 def index_settings(settings: Settings) -> IndexSettings:
-    """The configured indexes, as a requirements file with no index options would use."""
-    config = pip_locations(settings.environ, isolated=settings.isolated)
-    primary = settings.index_url or config.index_url or DEFAULT_INDEX
-    extras = [*config.extra_index_urls, *settings.extra_index_urls]
+    """The configured indexes, as a requirements file with no index options would use.
+    Those the checked tree's configuration names are asked without credentials, and not
+    at all when they fall outside --allow-index or are places outside the repository."""
+    configured = settings.configured_indexes()
+    urls = [s.value for s in configured.urls]
+    primary = urls[0]
     return IndexSettings(
         primary=primary,
-        extras=tuple(dict.fromkeys(u for u in extras if u and u != primary)),
+        extras=tuple(dict.fromkeys(u for u in urls[1:] if u and u != primary)),
         timeout=settings.timeout,
         concurrency=settings.concurrency,
         offline=settings.offline,
+        untrusted=frozenset(s.value for s in configured.urls if not s.origin.trusted),
+        refused=tree_refusals(
+            configured, allow_index=settings.allow_index, allow_outside=settings.allow_outside
+        ),
     )
 
 

@@ -29,6 +29,8 @@ from reqhash_check.requirements.lines import (
     suppressions,
 )
 from reqhash_check.requirements.model import (
+    HASHES,
+    REQUIREMENT,
     FileOption,
     HashSpec,
     Kind,
@@ -274,7 +276,7 @@ class _Loader:
         if options.args or editables:
             if options.args and not self.rules.editable_option_wins:
                 options.values.pop("editables", None)
-            self._requirement(line, location, raw, constraint, options, suppressed, items)
+            self._requirement(line, location, raw, constraint, options, suppressed, items, written)
             return
         if options.refused_hash is not None:
             items.append(self._problem(line, location, options.refused_hash, False, suppressed))
@@ -363,6 +365,7 @@ class _Loader:
         options: LineOptions,
         suppressed: frozenset[str],
         items: list[RequirementEntry | ParseProblem | FileOption | _Include],
+        written: LineOptions | None = None,
     ) -> None:
         editables = options.strings("editables")
         editable = bool(editables)
@@ -406,6 +409,8 @@ class _Loader:
                 suppressed=suppressed,
                 config_settings=config,
                 expanded=bool(line.substituted),
+                tainted=_tainted(line, options, written),
+                written=_shorten(line.written) if line.substituted else "",
             )
         )
 
@@ -638,6 +643,24 @@ def _decode_like_a_download(path: str, data: bytes) -> str | None:
     if "application/json" in content_type:
         return data.decode("utf-8")
     return None
+
+
+def _tainted(
+    line: LogicalLine, options: LineOptions, written: LineOptions | None
+) -> frozenset[str]:
+    """Which parts of a requirement derive from an expansion, found where ${VAR} is expanded:
+    a part is tainted when it reads differently as written; every part when the expansion
+    changed the line's options."""
+    if not line.substituted:
+        return frozenset()
+    if written is None:
+        return frozenset({REQUIREMENT, HASHES})
+    tainted = set()
+    if written.args != options.args or written.strings("editables") != options.strings("editables"):
+        tainted.add(REQUIREMENT)
+    if written.hashes != options.hashes:
+        tainted.add(HASHES)
+    return frozenset(tainted)
 
 
 def _shape(options: LineOptions) -> tuple[dict[str, int], list[str]]:

@@ -29,6 +29,10 @@ class HashSpec:
         return f"{self.algorithm}:{self.digest}"
 
 
+REQUIREMENT, HASHES = "requirement", "hashes"
+"""The parts of an entry an expansion can reach (`RequirementEntry.tainted`)."""
+
+
 @dataclass(frozen=True)
 class RequirementEntry:
     name: str
@@ -55,6 +59,16 @@ class RequirementEntry:
     """--config-settings / -C KEY=VALUE pairs in the order given."""
     expanded: bool = False
     """A ${VAR} from the environment was substituted into this entry's line."""
+    tainted: frozenset[str] = frozenset()
+    """What derives from an expansion: REQUIREMENT (the name, version, URL, marker and
+    extras) and/or HASHES. Such values may be used (asked of an index, compared) but are
+    never shown, cached or written: outputs show the line as written."""
+    written: str = ""
+    """The line before ${VAR} expansion, shortened for messages (set when expanded)."""
+
+    @property
+    def name_tainted(self) -> bool:
+        return REQUIREMENT in self.tainted
 
 
 @dataclass(frozen=True)

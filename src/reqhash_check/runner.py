@@ -303,6 +303,9 @@ class IndexPlan:
     refused: Mapping[str, str] = field(default_factory=dict)
     """URL or location → why it is not contacted."""
     uses: tuple[IndexUse, ...] = ()
+    from_files: frozenset[str] = frozenset()
+    """URLs and locations only a requirements file names (netrc's credentials are not
+    bound to them; see `HttpClient.distrust`)."""
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -365,7 +368,8 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         for kind, group in (("index", shown), ("find-links", links))
         for u in group
     )
-    return IndexPlan(urls, links, no_index, labels, refused, uses)
+    from_files = frozenset(origins) - frozenset(trusted)
+    return IndexPlan(urls, links, no_index, labels, refused, uses, from_files)
 
 
 def _find_links_location(value: str, including: str) -> str:
@@ -416,6 +420,7 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         refused=plan.refused,
         find_links=plan.find_links,
         no_index=plan.no_index,
+        untrusted=plan.from_files,
     )
 
 

@@ -42,6 +42,7 @@ from reqhash_check.explain.logtext import (
     log_lines,
     normalize_line,
 )
+from reqhash_check.index.urls import without_userinfo
 
 __all__ = [
     "MAX_LINE_CHARS",
@@ -271,7 +272,7 @@ def version_of_file(filename: str) -> tuple[str, str] | None:
 
 def _strip_url_credentials(url: str) -> str:
     """pip prints `user:****@`; drop the userinfo whatever it holds."""
-    return re.sub(r"(?<=//)[^/?#@\s]*@", "", url)
+    return without_userinfo(url)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TypeVar
 
 from reqhash_check.index.base import (
@@ -176,15 +176,19 @@ def open_indexes(
     refused: Mapping[str, str] | None = None,
     find_links: Sequence[str] = (),
     no_index: bool = False,
+    untrusted: Collection[str] = (),
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
 
-    The caller must `await index.aclose()` when done.
+    The caller must `await index.aclose()` when done. `untrusted`: the URLs a file in the
+    checked tree named (see `HttpClient.distrust`).
     """
     settings = HttpSettings(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
     )
     http = HttpClient(settings)
+    for url in untrusted:
+        http.distrust(url)
     urls = index_urls(index_url, extra_index_urls)
     if no_index:
         urls = []

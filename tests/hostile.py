@@ -14,6 +14,8 @@ records the scheme too. `files` is served (with range requests) by the `files` b
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import re
@@ -178,6 +180,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _not_found(self) -> None:
         self._send(b"", "text/plain", status="404")
+
+    def _echo_auth(self) -> None:
+        """Quotes back the credentials it was sent, in a yanked reason."""
+        token = self.headers.get("Authorization", "").removeprefix("Basic ")
+        try:
+            said = base64.b64decode(token).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            said = ""
+        self._send(page(self._project(), [good_file(yanked=f"you sent {said}")]))
 
     def _files(self) -> None:
         files = self.owner.files

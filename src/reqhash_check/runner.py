@@ -50,7 +50,13 @@ from reqhash_check.requirements import (
     read_text,
 )
 from reqhash_check.rules import RULES
-from reqhash_check.scrub import replacements, scrub, scrub_text
+from reqhash_check.scrub import (
+    combined,
+    credential_replacements,
+    replacements,
+    scrub,
+    scrub_text,
+)
 from reqhash_check.targets import Target
 
 if TYPE_CHECKING:
@@ -161,7 +167,7 @@ def _run(settings: Settings, progress: Progress | None) -> RunResult:
         result = _fix(settings, loaded, plans, lookups, result)
     if locks is not None:
         result = _with_locks(settings, result, locks)
-    return _scrubbed(result, loaded)
+    return _scrubbed(settings, result, loaded)
 
 
 def _check_locks(settings: Settings, paths: Sequence[str], progress: Progress | None) -> LockRun:
@@ -214,11 +220,14 @@ def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunRes
     )
 
 
-def _scrubbed(result: RunResult, loaded: Sequence[_Loaded]) -> RunResult:
+def _scrubbed(settings: Settings, result: RunResult, loaded: Sequence[_Loaded]) -> RunResult:
     values: dict[str, str] = {}
     for item in loaded:
         values.update(item.req_set.expanded)
-    table = replacements(values)
+    config = pip_locations(settings.environ, isolated=settings.isolated)
+    trusted = [settings.index_url, config.index_url, *config.extra_index_urls]
+    trusted += [*settings.extra_index_urls, *config.find_links, *settings.find_links]
+    table = combined(replacements(values), credential_replacements(trusted))
     return scrub(result, table) if table else result
 
 

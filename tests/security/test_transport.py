@@ -176,3 +176,18 @@ def test_a_password_in_a_file_s_index_url_is_never_printed(
         text = result.out + result.err
         assert result.code == 3, fmt
         assert SECRET not in text and "%20" not in text, fmt
+
+
+def test_an_index_that_quotes_the_credentials_back_cannot_get_them_printed(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-leak (credentials). The index was sent the password, and puts it in a
+    yanked reason; a password given on the command line is replaced in every output."""
+    hostile.behaviour = "echo_auth"
+    (repo / "r.txt").write_text(pinned())
+    url = _with_userinfo(hostile.simple_url, f"user:pa%20ss{SECRET}")
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", url, "--format", fmt, "r.txt")
+        text = result.out + result.err
+        assert "you sent" in text, fmt
+        assert SECRET not in text and "pa ss" not in text, fmt

@@ -1,7 +1,8 @@
 """Shared HTTP plumbing for the index clients: one connection pool, retries, credentials, bounds.
 
 Every message this module produces goes through `redact_url`, so credentials
-taken from an index URL or from netrc are sent to the index but never printed.
+taken from an index URL or from netrc are sent to the index but never printed; and
+they go only to the origin (scheme, host, port) they were given for (`_IndexAuth`).
 
 An index may be hostile, so every answer is bounded: each attempt has a total
 deadline (a body that drips one byte at a time still ends), and the decoded body
@@ -339,10 +340,10 @@ class HttpClient:
     def shown(self, url: str) -> str:
         """How a URL appears in messages: `****@` where credentials are in use."""
         url = redact_url(url)
-        if "@" not in urlsplit(url).netloc and self._auth.has_credentials(url):
-            scheme, sep, rest = url.partition("://")
-            return f"{scheme}{sep}****@{rest}"
-        return url
+        if "://****@" in url or not self._auth.has_credentials(url):
+            return url
+        scheme, sep, rest = url.partition("://")
+        return f"{scheme}{sep}****@{rest}"
 
     async def get(
         self,

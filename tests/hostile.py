@@ -5,13 +5,22 @@
         main(["--index-url", index.simple_url, ...])
 
 Every behaviour answers the Simple API page of any project (and the per-version JSON API
-where it matters) in its own wrong way. `requests` records the paths asked.
+where it matters) in its own wrong way. `requests` records the paths asked; `visits`
+records the scheme too. `files` is served (with range requests) by the `files` behaviour;
+`redirect` sends plain-http requests, or only TLS ones with `redirect_tls_only`, to
+`redirect_to`. With `tls=(certfile, keyfile)` the same port speaks TLS and plain HTTP
+(told apart by the first byte), so a redirect can change the scheme alone.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
+import re
+import socket
+import ssl
 import struct
 import threading
 import time
@@ -81,6 +90,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
         self.owner.requests.append((self.path, dict(self.headers.items())))
+        scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+        self.owner.visits.append((scheme, self.path, dict(self.headers.items())))
         behaviour = self.owner.behaviour
         try:
             getattr(self, f"_{behaviour.replace('-', '_')}")()
@@ -225,26 +236,99 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_found(self) -> None:
         self._send(b"", "text/plain", status="404")
 
+    def _echo_auth(self) -> None:
+        """Quotes back the credentials it was sent, in a yanked reason."""
+        token = self.headers.get("Authorization", "").removeprefix("Basic ")
+        try:
+            said = base64.b64decode(token).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            said = ""
+        self._send(page(self._project(), [good_file(yanked=f"you sent {said}")]))
+
+    def _files(self) -> None:
+        files = self.owner.files
+        if not self.path.startswith("/files/"):
+            entries = [
+                {
+                    "filename": name,
+                    "url": f"/files/{name}",
+                    "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+                }
+                for name, data in files.items()
+            ]
+            self._send(page(self._project(), entries))
+            return
+        data = files.get(self.path[len("/files/") :])
+        if data is None:
+            self._send(b"", "text/plain", status="404")
+            return
+        asked = re.fullmatch(r"bytes=(\d*)-(\d*)", self.headers.get("Range", ""))
+        if asked is None:
+            self._send(data, "application/octet-stream")
+            return
+        first, last = asked.groups()
+        start = max(0, len(data) - int(last)) if not first else int(first)
+        end = min(len(data) - 1, int(last)) if first and last else len(data) - 1
+        self._send(
+            data[start : end + 1],
+            "application/octet-stream",
+            status="206",
+            Content_Range=f"bytes {start}-{end}/{len(data)}",
+        )
+
+    def _redirect(self) -> None:
+        tls = isinstance(self.connection, ssl.SSLSocket)
+        if self.owner.redirect_tls_only and not tls:
+            self._good()
+            return
+        self._send(b"", "text/plain", status="302", Location=self.owner.redirect_to + self.path)
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            first = request.recv(1, socket.MSG_PEEK)
+            if first == b"\x16":  # a TLS handshake record
+                request = self.tls.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            request.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # a client that hangs up on a hostile answer is what the tests expect
 
 
 class HostileIndex:
-    def __init__(self, behaviour: str = "good") -> None:
+    def __init__(self, behaviour: str = "good", *, tls: tuple[str, str] | None = None) -> None:
         self.behaviour = behaviour
         self.payload = CONTROLS
         """What the `controls` behaviour puts in every string of its answers."""
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.visits: list[tuple[str, str, dict[str, str]]] = []
+        self.files: dict[str, bytes] = {}
+        self.redirect_to = ""
+        self.redirect_tls_only = False
         self.stopping = False
         handler = type("Handler", (_Handler,), {"owner": self})
         self._server = _Server(("127.0.0.1", 0), handler)
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.tls = context
         host, port = self._server.server_address[:2]
         self.url = f"http://{host!s}:{port}"
         self.simple_url = f"{self.url}/simple"
+        self.https_url = f"https://{host!s}:{port}"
+        """The same port over TLS (with `tls` only)."""
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> HostileIndex:

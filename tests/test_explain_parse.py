@@ -238,6 +238,18 @@ def test_missing_hash_items_named_and_by_url() -> None:
     ]
 
 
+def test_a_named_url_requirement_loses_its_userinfo_whatever_it_holds() -> None:
+    """pip redacts the password, but a log is untrusted: the userinfo is dropped whole."""
+    text = "\n".join(
+        [
+            MISSING_HEAD,
+            f"    other @ https://ci:pa ss@w0rd@files.example/other-2.0.tar.gz --hash=sha256:{B}",
+        ]
+    )
+    (failure,) = parse_log(text, "log").failures
+    assert failure.url == "other @ https://files.example/other-2.0.tar.gz"
+
+
 def test_missing_hash_finds_its_file_in_pips_collecting_line() -> None:
     text = "\n".join(
         [

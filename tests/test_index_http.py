@@ -195,7 +195,13 @@ def test_no_credentials_no_authorization_header(
         ("https://token@host:8443/simple/", "https://****@host:8443/simple/"),
         ("https://host/simple", "https://host/simple"),
         ("https://host/a@b", "https://host/a@b"),
-        ("see https://u:p@h/x and http://v:q@i/y", "see https://****@h/x and http://****@i/y"),
+        # The userinfo is what urllib.parse reads, replaced whole, whatever it holds.
+        ("https://user:pa ss@host/simple", "https://****@host/simple"),
+        ("https://user:p@ss@host/simple", "https://****@host/simple"),
+        ("https://user:pa%20ss@host:8443/simple", "https://****@host:8443/simple"),
+        ("https://user:p#ss@host/simple", "https://****@host/simple"),  # a port "p": unparsed
+        ("https://${USER}:${TOKEN}@host/simple", "https://****@host/simple"),
+        ("/a/folder", "/a/folder"),
     ],
 )
 def test_redact_url(url: str, redacted: str) -> None:

@@ -56,7 +56,13 @@ from reqhash_check.requirements import (
     read_text,
 )
 from reqhash_check.rules import RULES
-from reqhash_check.scrub import replacements, scrub, scrub_text
+from reqhash_check.scrub import (
+    combined,
+    credential_replacements,
+    replacements,
+    scrub,
+    scrub_text,
+)
 from reqhash_check.taint import TaintedLines, tainted_lines, withheld
 from reqhash_check.targets import Target
 
@@ -191,7 +197,7 @@ def _run(settings: Settings, progress: Progress | None) -> RunResult:
         result = _fix(settings, loaded, plans, lookups, result)
     if locks is not None:
         result = _with_locks(settings, result, locks)
-    return _scrubbed(result, loaded)
+    return _scrubbed(settings, result, loaded)
 
 
 def _check_locks(settings: Settings, paths: Sequence[str], progress: Progress | None) -> LockRun:
@@ -244,11 +250,12 @@ def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunRes
     )
 
 
-def _scrubbed(result: RunResult, loaded: Sequence[_Loaded]) -> RunResult:
+def _scrubbed(settings: Settings, result: RunResult, loaded: Sequence[_Loaded]) -> RunResult:
     values: dict[str, str] = {}
     for item in loaded:
         values.update(item.req_set.expanded)
-    table = replacements(values)
+    trusted = list(settings.configured_indexes().trusted)
+    table = combined(replacements(values), credential_replacements(trusted))
     return scrub(result, table) if table else result
 
 
@@ -350,6 +357,9 @@ class IndexPlan:
     untrusted: frozenset[str] = frozenset()
     """Indexes named only by the checked tree's configuration: asked without credentials
     (neither netrc's nor those of the indexes the command line or pip's configuration name)."""
+    from_files: frozenset[str] = frozenset()
+    """URLs and locations only a requirements file names (netrc's credentials are not
+    bound to them; see `HttpClient.distrust`)."""
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -431,6 +441,7 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         for u in group
     )
     untrusted = frozenset(s.value for s in configured.every if not s.origin.trusted)
+    trusted = frozenset(configured.trusted)
     return IndexPlan(
         urls,
         links,
@@ -439,7 +450,8 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         refused,
         uses,
         frozenset(expanded),
-        untrusted - set(configured.trusted),
+        untrusted - trusted,
+        frozenset(origins) - trusted,
     )
 
 
@@ -484,6 +496,7 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         no_index=plan.no_index,
         untrusted=plan.untrusted,
         expanded=plan.expanded,
+        from_files=plan.from_files,
     )
 
 

@@ -1,19 +1,25 @@
-"""Environment values never reach an output: every string of a result passes through here.
+"""Environment values and credentials never reach an output: every string of a result
+passes through here.
 
 The reader expands `${VAR}` as pip does and marks what derives from the value; the report
 withholds all of it (`taint.py`) and shows lines as written. This is the backstop for any
 expanded value that still found its way into a message: the value, and the forms a value
 takes on its way through names and URLs (case-folded, normalised as a project name,
 percent-encoded, cut short), are each replaced by its `${NAME}`.
+
+It also replaces the password of any index named on the command line or in pip's
+configuration (an index answer can quote back what it was sent).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
+
+from reqhash_check.index.urls import split_credentials
 
 _T = TypeVar("_T")
 MIN_SECRET_LENGTH = 3
@@ -42,6 +48,35 @@ def replacements(values: Mapping[str, str]) -> dict[str, str]:
         for form in _forms(value):
             pairs.setdefault(form, f"${{{name}}}")
     return dict(sorted(pairs.items(), key=lambda item: -len(item[0])))
+
+
+MIN_CREDENTIAL_LENGTH = 4
+"""A shorter password is not replaced: "pw" would garble every message it occurs in."""
+
+
+def credential_replacements(urls: Iterable[str | None]) -> dict[str, str]:
+    """password → `****` for each URL's password (as written and decoded), or its user when
+    it has no password (a token); a plain user name is no secret, and may be in paths."""
+    pairs: dict[str, str] = {}
+    for url in urls:
+        if not url:
+            continue
+        _, credentials = split_credentials(url)
+        if credentials is None:
+            continue
+        user, password = credentials
+        written = urlsplit(url).netloc.rpartition("@")[0]
+        written = written.partition(":")[2] if password else written
+        for secret in (password or user, written):
+            if len(secret) >= MIN_CREDENTIAL_LENGTH:
+                pairs[secret] = "****"
+    return pairs
+
+
+def combined(*tables: Mapping[str, str]) -> dict[str, str]:
+    """One table, longest value first (a value inside another is replaced after it)."""
+    merged = {value: name for table in tables for value, name in table.items()}
+    return dict(sorted(merged.items(), key=lambda item: -len(item[0])))
 
 
 def scrub_text(text: str, table: Mapping[str, str]) -> str:

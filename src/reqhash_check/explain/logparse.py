@@ -42,6 +42,7 @@ from reqhash_check.explain.logtext import (
     log_lines,
     normalize_line,
 )
+from reqhash_check.index.urls import without_userinfo
 
 __all__ = [
     "MAX_LINE_CHARS",
@@ -270,8 +271,13 @@ def version_of_file(filename: str) -> tuple[str, str] | None:
 
 
 def _strip_url_credentials(url: str) -> str:
-    """pip prints `user:****@`; drop the userinfo whatever it holds."""
-    return re.sub(r"(?<=//)[^/?#@\s]*@", "", url)
+    """pip prints `user:****@`; drop the userinfo whatever it holds, from the URL that starts
+    at the scheme before `://` (a requirement reads `name @ URL`)."""
+    at = url.find("://")
+    start = at
+    while start > 0 and (url[start - 1].isalnum() or url[start - 1] in "+.-"):
+        start -= 1
+    return url if at < 0 else url[:start] + without_userinfo(url[start:])
 
 
 @dataclass

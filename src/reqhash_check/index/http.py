@@ -1,7 +1,8 @@
 """Shared HTTP plumbing for the index clients: one connection pool, retries, credentials, bounds.
 
 Every message this module produces goes through `redact_url`, so credentials
-taken from an index URL or from netrc are sent to the index but never printed.
+taken from an index URL or from netrc are sent to the index but never printed; and
+they go only to the origin (scheme, host, port) they were given for (`_IndexAuth`).
 
 An index may be hostile, so every answer is bounded: each attempt has a total
 deadline (a body that drips one byte at a time still ends), and the decoded body
@@ -31,7 +32,13 @@ from urllib.parse import urlsplit
 
 from reqhash_check import __version__
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, IndexUnavailable
-from reqhash_check.index.urls import redact_url, split_credentials
+from reqhash_check.index.urls import (
+    Origin,
+    redact_url,
+    split_credentials,
+    url_origin,
+    without_userinfo,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -42,15 +49,6 @@ MIB = 1024 * 1024
 MAX_ANSWER_BYTES = 64 * MIB
 """The largest decoded answer read from an index. PyPI's largest project pages (Simple JSON
 or project JSON of projects with thousands of files) are a few MiB to tens of MiB."""
-
-
-def _host_key(url: str) -> str:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return f"{(parts.hostname or '').lower()}:{port or ''}"
 
 
 @dataclass(frozen=True)
@@ -199,20 +197,35 @@ class BoundedDecoder:
 
 
 class _IndexAuth:
-    """Basic auth per host: credentials from index URLs first, then netrc (like pip)."""
+    """Basic auth by origin (scheme, host, port), as an httpx auth callable: each request,
+    and each hop of a redirect, carries only the credentials given for its own origin.
+
+    Credentials written in an index URL go to that URL's origin and nowhere else (not to
+    the same host over another scheme or port). netrc, keyed by host alone, is bound the
+    same way: its entry for a host (or its default entry) goes to the origin of an index
+    named on the command line or in pip's configuration; other URLs on that host (files,
+    redirect targets) get the host's own entry, never the default one, and only over https.
+    pip keys credentials by host and port, so after an https page sent it to plain http on
+    the same host it would send them in clear; this never does."""
 
     def __init__(self, use_netrc: bool = True) -> None:
-        self._by_host: dict[str, tuple[str, str]] = {}
+        self._given: dict[Origin, tuple[str, str]] = {}
+        self._trusted: set[Origin] = set()
         self._netrc: netrc.netrc | None = None
         self._netrc_loaded = not use_netrc
 
-    def remember(self, url: str, credentials: tuple[str, str]) -> None:
-        self._by_host[_host_key(url)] = credentials
+    def remember(self, origin: Origin, credentials: tuple[str, str], *, trusted: bool) -> None:
+        """Credentials from an untrusted file's URL never replace ones given for the origin."""
+        if trusted or origin not in self._given:
+            self._given[origin] = credentials
+
+    def trust(self, origin: Origin) -> None:
+        self._trusted.add(origin)
 
     def has_credentials(self, url: str) -> bool:
-        return _host_key(url) in self._by_host
+        return url_origin(url) in self._given
 
-    def _from_netrc(self, host: str) -> tuple[str, str] | None:
+    def _netrc_file(self) -> netrc.netrc | None:
         if not self._netrc_loaded:
             self._netrc_loaded = True
             path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
@@ -220,22 +233,34 @@ class _IndexAuth:
                 self._netrc = netrc.netrc(path)
             except (OSError, netrc.NetrcParseError, UnicodeError):
                 self._netrc = None
-        if self._netrc is None:
+        return self._netrc
+
+    def credentials_for(self, url: str) -> tuple[str, str] | None:
+        origin = url_origin(url)
+        if origin is None:
             return None
-        found = self._netrc.authenticators(host)
-        if not found:
+        given = self._given.get(origin)
+        if given is not None:
+            return given
+        if origin not in self._trusted and origin.scheme != "https":
             return None
-        login, _account, password = found
+        found = self._netrc_file()
+        if found is None:
+            return None
+        entry = found.authenticators(origin.host) if origin in self._trusted else None
+        entry = entry or found.hosts.get(origin.host)
+        if not entry:
+            return None
+        login, _account, password = entry
         return login or "", password or ""
 
-    def header_for(self, url: str) -> str | None:
-        credentials = self._by_host.get(_host_key(url)) or self._from_netrc(
-            (urlsplit(url).hostname or "").lower()
-        )
-        if credentials is None:
-            return None
-        token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
-        return f"Basic {token}"
+    def __call__(self, request: httpx.Request) -> httpx.Request:
+        request.headers.pop("Authorization", None)
+        credentials = self.credentials_for(str(request.url))
+        if credentials is not None:
+            token = base64.b64encode(":".join(credentials).encode()).decode("ascii")
+            request.headers["Authorization"] = f"Basic {token}"
+        return request
 
 
 def _httpx() -> ModuleType:
@@ -270,6 +295,7 @@ class HttpClient:
     ) -> None:
         self.settings = settings or HttpSettings()
         self._auth = _IndexAuth(self.settings.use_netrc)
+        self._untrusted: set[str] = set()
         self._transport = transport
         self._semaphore: asyncio.Semaphore | None = None
         self._client: httpx.AsyncClient | None = None
@@ -294,19 +320,31 @@ class HttpClient:
         return self._client
 
     def register(self, url: str) -> str:
-        """Remember credentials in `url` for its host; return the URL without them."""
+        """Remember credentials in `url` for its origin (and, unless the URL was named by an
+        untrusted file, allow netrc's for it); return the URL without them."""
         bare, credentials = split_credentials(url)
+        origin = url_origin(bare)
+        if origin is None:
+            return bare
+        trusted = bare.rstrip("/") not in self._untrusted
         if credentials is not None:
-            self._auth.remember(bare, credentials)
+            self._auth.remember(origin, credentials, trusted=trusted)
+        if trusted:
+            self._auth.trust(origin)
         return bare
+
+    def distrust(self, url: str) -> None:
+        """`url` was named by a file in the checked tree: when registered, netrc's credentials
+        go to it only as to any other URL (its host's own entry, over https)."""
+        self._untrusted.add(split_credentials(url)[0].rstrip("/"))
 
     def shown(self, url: str) -> str:
         """How a URL appears in messages: `****@` where credentials are in use."""
         url = redact_url(url)
-        if "@" not in urlsplit(url).netloc and self._auth.has_credentials(url):
-            scheme, sep, rest = url.partition("://")
-            return f"{scheme}{sep}****@{rest}"
-        return url
+        if "://****@" in url or not self._auth.has_credentials(url):
+            return url
+        scheme, sep, rest = url.partition("://")
+        return f"{scheme}{sep}****@{rest}"
 
     async def get(
         self,
@@ -366,7 +404,8 @@ class HttpClient:
         raise IndexUnavailable(f"{self.shown(url)}: {problem} after {attempts} {plural}")
 
     async def _follow(self, url: str, headers: dict[str, str], limit: int) -> HttpAnswer:
-        """One attempt, following redirects; credentials go only to the host they belong to."""
+        """One attempt, following redirects hop by hop (httpx would read a redirect's whole
+        body, uncapped); each hop is a new request whose credentials are its own origin's."""
         current = url
         for _ in range(_MAX_REDIRECTS + 1):
             answer = await self._once(current, headers, limit)
@@ -379,16 +418,14 @@ class HttpClient:
 
     async def _once(self, url: str, headers: dict[str, str], limit: int) -> HttpAnswer:
         httpx = _httpx()
-        request_headers = dict(headers)
-        authorization = self._auth.header_for(url)
-        if authorization is not None:
-            request_headers["Authorization"] = authorization
         try:
-            request = self._pool().build_request("GET", url, headers=request_headers)
+            # Credentials written into a link of an index answer are not used: only those
+            # given on the command line, in pip's configuration or in netrc are.
+            request = self._pool().build_request("GET", without_userinfo(url), headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
             raise _Fatal("not a usable URL") from None
         try:
-            response = await self._pool().send(request, stream=True)
+            response = await self._pool().send(request, stream=True, auth=self._auth)
             try:
                 status = response.status_code
                 collected = {k.lower(): v for k, v in response.headers.items()}
@@ -490,16 +527,13 @@ class HttpClient:
         httpx = _httpx()
         # pip asks for the file as stored: its hash is of those bytes, not a decoded body.
         headers = {"Accept-Encoding": "identity"}
-        authorization = self._auth.header_for(url)
-        if authorization is not None:
-            headers["Authorization"] = authorization
         try:
-            request = self._pool().build_request("GET", url, headers=headers)
+            request = self._pool().build_request("GET", without_userinfo(url), headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
             raise _Fatal("not a usable URL") from None
         hashers = {name: hashlib.new(name) for name in dict.fromkeys(("sha256", *algorithms))}
         try:
-            response = await self._pool().send(request, stream=True)
+            response = await self._pool().send(request, stream=True, auth=self._auth)
             try:
                 status = response.status_code
                 if status in _REDIRECTS and "location" in response.headers:

@@ -139,7 +139,7 @@ class FindLinks(_LocalSource):
     """`--find-links LOCATION`: a folder of archives, or an HTML page of links."""
 
     def __init__(self, location: str, http: HttpClient, *, label: str | None = None) -> None:
-        self.location = location
+        self.location = http.register(location) if "://" in location else location
         self.label = redact_url(label or location)
         self._client = http
         self._page: list[Link] | None = None

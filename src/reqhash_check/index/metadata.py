@@ -17,6 +17,10 @@ import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from reqhash_check.index.answers import (
     MAX_METADATA_BYTES,
@@ -25,8 +29,14 @@ from reqhash_check.index.answers import (
     requires_dist_from_metadata,
 )
 from reqhash_check.index.base import DistFile, IndexUnavailable
-from reqhash_check.index.http import AnswerTooLarge, BoundedDecoder, HttpClient
-from reqhash_check.index.wheelzip import NeedBytes, SparseFile, metadata_member
+from reqhash_check.index.http import AnswerTooLarge, HttpClient
+from reqhash_check.index.wheelzip import (
+    NeedBytes,
+    SparseFile,
+    member_content,
+    metadata_member,
+    zip_members,
+)
 
 TAIL_BYTES = 64 * 1024
 """The first range read of a wheel: its end, where the central directory usually fits."""
@@ -173,7 +183,7 @@ async def _from_sdist(
         return Dependencies(None, "the sdist could not be read")
     content = _pkg_info(sdist.filename, answer.content)
     if content is None:
-        return Dependencies(None, "the sdist has no PKG-INFO")
+        return Dependencies(None, "the sdist has no readable PKG-INFO")
     headers = metadata_headers(content)
     declared = str(headers.get("Metadata-Version") or "0")
     dynamic = {str(v).strip().lower() for v in headers.get_all("Dynamic") or ()}
@@ -190,29 +200,103 @@ async def _from_sdist(
 
 
 def _pkg_info(filename: str, data: bytes) -> bytes | None:
-    """The top-level PKG-INFO of an sdist (.tar.gz or .zip), or None."""
+    """The top-level PKG-INFO of an sdist (.tar.gz, .tar or .zip), or None. Nothing is
+    decompressed whole: a zip member is decompressed up to the size it states (at most
+    the core metadata cap), a tar.gz streams through a capped decompressor."""
     lower = filename.lower()
     try:
         if lower.endswith(".zip"):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = [n for n in archive.namelist() if n.count("/") == 1]
-                found = [n for n in names if n.endswith("/PKG-INFO")]
-                if not found or archive.getinfo(found[0]).file_size > MAX_METADATA_BYTES:
-                    return None
-                return archive.read(found[0])
+            archive = SparseFile(len(data))
+            archive.add(0, data)
+            found = zip_members(archive, _top_level_pkg_info)
+            return member_content(archive, found[0], MAX_METADATA_BYTES) if found else None
         if lower.endswith((".tar.gz", ".tgz")):
-            decoder = BoundedDecoder("gzip", MAX_SDIST_UNPACKED)
-            decoder.feed(data)
-            data = decoder.finish()
-        elif not lower.endswith(".tar"):
-            return None
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
-            for member in archive:
-                if member.name.count("/") == 1 and member.name.endswith("/PKG-INFO"):
-                    if not member.isfile() or member.size > MAX_METADATA_BYTES:
-                        return None
-                    handle = archive.extractfile(member)
-                    return handle.read() if handle is not None else None
-    except (AnswerTooLarge, ValueError, OSError, tarfile.TarError, zipfile.BadZipFile, EOFError):
+            return _tar_pkg_info(io.BufferedReader(_GzipReader(data, MAX_SDIST_UNPACKED)))
+        if lower.endswith(".tar"):
+            return _tar_pkg_info(io.BytesIO(data))
+    except (
+        AnswerTooLarge,
+        ValueError,
+        OSError,
+        tarfile.TarError,
+        zipfile.BadZipFile,
+        EOFError,
+        NotImplementedError,
+        NeedBytes,
+    ):
         return None
     return None
+
+
+def _top_level_pkg_info(name: str) -> bool:
+    return name.count("/") == 1 and name.endswith("/PKG-INFO")
+
+
+MAX_SDIST_MEMBERS = 50_000
+"""Members of a tar sdist looked through for PKG-INFO (tarfile keeps a record of each)."""
+MAX_TAR_HEADER_EXTENSION = 1024 * 1024
+"""The largest long name or pax header read; real ones are a few hundred bytes."""
+_HEADER_EXTENSIONS = {
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+}
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """A header whose extension (read into memory whole by tarfile) is small, and that is
+    not a GNU sparse file (whose map tarfile reads block after block); an sdist has
+    neither."""
+
+    @classmethod
+    def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> Self:
+        info = super().frombuf(buf, encoding, errors)
+        if info.type == tarfile.GNUTYPE_SPARSE or (
+            info.type in _HEADER_EXTENSIONS and info.size > MAX_TAR_HEADER_EXTENSION
+        ):
+            raise tarfile.HeaderError("a header this reader does not follow")
+        return info
+
+
+def _tar_pkg_info(stream: IO[bytes]) -> bytes | None:
+    with tarfile.open(fileobj=stream, mode="r|", tarinfo=_BoundedTarInfo) as archive:
+        for count, member in enumerate(archive):
+            if count >= MAX_SDIST_MEMBERS:
+                return None
+            if _top_level_pkg_info(member.name):
+                if not member.isfile() or member.size > MAX_METADATA_BYTES:
+                    return None
+                handle = archive.extractfile(member)
+                return handle.read(MAX_METADATA_BYTES + 1) if handle is not None else None
+    return None
+
+
+class _GzipReader(io.RawIOBase):
+    """A gzip stream read as a file, decompressed a buffer at a time; more than `limit`
+    bytes out raises AnswerTooLarge."""
+
+    def __init__(self, data: bytes, limit: int) -> None:
+        self._pending = data
+        self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._limit = limit
+        self._size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while self._pending and not self._decompressor.eof:
+            try:
+                out = self._decompressor.decompress(self._pending, len(buffer))
+            except zlib.error as exc:
+                raise ValueError("the sdist's gzip stream is damaged") from exc
+            self._pending = self._decompressor.unconsumed_tail
+            if out:
+                self._size += len(out)
+                if self._size > self._limit:
+                    raise AnswerTooLarge
+                buffer[: len(out)] = out
+                return len(out)
+        return 0

@@ -240,13 +240,15 @@ def open_indexes(
     no_index: bool = False,
     untrusted: Collection[str] = (),
     expanded: Collection[str] = (),
+    from_files: Collection[str] = (),
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
 
     `untrusted` indexes (named by the checked tree's configuration) get a pool of their
-    own that sends no credentials but those written in their own URL. `expanded` ones
-    (built from an environment value) are asked without the cache, and quoted by `labels`
-    only (`ExpandedIndex`).
+    own that sends no credentials but those written in their own URL. `from_files` ones
+    (named by a requirements file) get netrc's credentials only as any other URL does (see
+    `HttpClient.distrust`). `expanded` ones (built from an environment value) are asked
+    without the cache, and quoted by `labels` only (`ExpandedIndex`).
     The caller must `await index.aclose()` when done.
     """
     settings = HttpSettings(
@@ -254,6 +256,8 @@ def open_indexes(
     )
     http = HttpClient(settings)
     bare = HttpClient(replace(settings, use_netrc=False)) if untrusted else None
+    for url in from_files:
+        http.distrust(url)
     urls = index_urls(index_url, extra_index_urls)
     if no_index:
         urls = []

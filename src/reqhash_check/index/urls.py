@@ -12,19 +12,69 @@ import re
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import NamedTuple
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 DEFAULT_INDEX_URL = "https://pypi.org/simple"
 PYPI_HOSTS = frozenset({"pypi.org", "test.pypi.org", "www.pypi.org"})
 
-# The authority's userinfo: everything between "//" and the last "@" before the path.
-_USERINFO = re.compile(r"(?<=//)[^/?#\s]*@")
 _ENV_VAR = re.compile(r"\$\{[A-Z0-9_]+\}")
 
 
+def _parsed(url: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return None
+    return parts
+
+
+def _replace_userinfo(url: str, replacement: str) -> str:
+    """The URL with its userinfo (whatever it holds: spaces, `@`, `%20`) replaced whole, as
+    urllib.parse reads the authority. A URL whose authority does not parse (a password with
+    an unencoded `#`, `?` or `/` ends it early and leaves a port that is not a number) has
+    everything up to its last `@` taken for userinfo: nothing of it is shown."""
+    parts = _parsed(url)
+    if parts is not None:
+        if "@" not in parts.netloc:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=replacement + host))
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    return f"{scheme}{sep}{replacement}{rest.rpartition('@')[2]}"
+
+
 def redact_url(url: str) -> str:
-    """The URL with any `user:pass@` (or token@) replaced by `****@`."""
-    return _USERINFO.sub("****@", url)
+    """The URL with any userinfo (`user:pass@`, `token@`) replaced by `****@`."""
+    return _replace_userinfo(url, "****@")
+
+
+def without_userinfo(url: str) -> str:
+    """The URL with any userinfo dropped."""
+    return _replace_userinfo(url, "")
+
+
+class Origin(NamedTuple):
+    """Where credentials may go: a scheme, a host and a port (the scheme's when not given)."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_origin(url: str) -> Origin | None:
+    """The URL's origin; None when it has no host or its authority does not parse."""
+    parts = _parsed(url)
+    if parts is None or not parts.hostname:
+        return None
+    scheme = parts.scheme.lower()
+    return Origin(scheme, parts.hostname.lower(), parts.port or _DEFAULT_PORTS.get(scheme))
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:

@@ -4,18 +4,25 @@ A range read fetches the wheel's end (its central directory) and then the one me
 zip is never downloaded whole. `zipfile` reads such a file correctly but builds a record
 for every member (thousands in a large wheel) each time it is opened, which was a quarter
 of a cold check's CPU. `metadata_member` walks the central directory's records with
-`struct` instead, looking only at names, and reads the one member it needs. Anything it
-does not read as plainly as that (ZIP64, data before the archive, compression other than
-stored or deflate, encryption) goes to `zipfile`, as before.
+`struct` instead, looking only at names, and reads the one member it needs. A directory it
+does not read as plainly as that (ZIP64, data before the archive) is read by `zipfile`.
+
+The member itself is always decompressed here, never by `zipfile`: a member is untrusted
+and may say it holds 100 bytes while its few KB of bzip2 or deflate expand to gigabytes,
+which `zipfile` would decompress whole before finding out. Here the output is capped at the
+size the directory states (at most the caller's limit), whatever the compression.
 """
 
 from __future__ import annotations
 
+import bz2
 import io
+import lzma
 import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from typing import NamedTuple
 
 METADATA_MEMBER = re.compile(r"[^/]+\.dist-info/METADATA")
@@ -29,7 +36,7 @@ _LOCAL_SIGNATURE = b"PK\x03\x04"
 _MAX_COMMENT = 0xFFFF
 _UTF8_NAMES = 0x800
 _UNREADABLE = 0x1 | 0x20 | 0x40  # encrypted, compressed patched data, strong encryption
-_PLAIN = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_LZMA_HEADER = struct.Struct("<BBH")  # version (2 bytes), then the properties' length
 
 
 class NeedBytes(Exception):
@@ -100,56 +107,96 @@ class _Member(NamedTuple):
 
 
 class _Unusual(Exception):
-    """The archive is not read here; zipfile reads it."""
+    """The archive's directory is not walked here; zipfile walks it."""
 
 
 def metadata_member(wheel: SparseFile, limit: int) -> bytes | None:
     """The METADATA member's bytes; None when the wheel has no single readable METADATA of at
-    most `limit` bytes. Raises NeedBytes for bytes not fetched yet, and what zipfile raises
-    for a damaged archive."""
+    most `limit` bytes. Raises NeedBytes for bytes not fetched yet, and zipfile's errors (or
+    NotImplementedError) for a damaged, encrypted or oddly compressed member."""
+    members = zip_members(wheel, METADATA_MEMBER.fullmatch)
+    if len(members) != 1:
+        return None
+    return member_content(wheel, members[0], limit)
+
+
+def zip_members(archive: SparseFile, wanted: Callable[[str], object]) -> list[_Member]:
+    """The central directory's records whose names `wanted` accepts, in directory order."""
     try:
-        return _read(wheel, limit)
+        return _entries(archive, wanted)
     except _Unusual:
-        return _with_zipfile(wheel, limit)
+        return _zipfile_entries(archive, wanted)
     except struct.error:  # a record that runs past the directory's end
         raise zipfile.BadZipFile("a damaged central directory") from None
 
 
-def _read(wheel: SparseFile, limit: int) -> bytes | None:
-    members = _metadata_entries(wheel)
-    if len(members) != 1:
-        return None
-    member = members[0]
+def member_content(archive: SparseFile, member: _Member, limit: int) -> bytes | None:
+    """The member's bytes, checked by length and CRC; None when it says it holds more than
+    `limit`. Decompression never yields more than the member says it holds (plus a byte,
+    to see that it lied)."""
     if member.size > limit:
         return None
-    if member.flags & _UNREADABLE or member.method not in _PLAIN:
-        raise _Unusual  # zipfile says why it cannot read it
-    header = _LOCAL.unpack(wheel.at(member.offset, _LOCAL.size))
+    if member.flags & _UNREADABLE:
+        raise NotImplementedError("an encrypted member")
+    header = _LOCAL.unpack(archive.at(member.offset, _LOCAL.size))
     if header[0] != _LOCAL_SIGNATURE:
         raise zipfile.BadZipFile("bad magic number for file header")
     flags, name_length, extra_length = header[3], header[10], header[11]
-    local_name = wheel.at(member.offset + _LOCAL.size, name_length)
+    local_name = archive.at(member.offset + _LOCAL.size, name_length)
     if _decoded(local_name, flags) != member.name:
         raise zipfile.BadZipFile("the local header names another member")
-    data = wheel.at(member.offset + _LOCAL.size + name_length + extra_length, member.compressed)
-    if member.method == zipfile.ZIP_DEFLATED:
-        try:
-            content = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, member.size)
-        except zlib.error as exc:
-            raise zipfile.BadZipFile(f"METADATA does not inflate ({exc})") from None
-    else:
-        content = data[: member.size]
+    start = member.offset + _LOCAL.size + name_length + extra_length
+    data = archive.at(start, member.compressed)
+    content = unpack(member.method, data, member.size + 1)
     if len(content) != member.size or zlib.crc32(content) != member.crc:
-        raise zipfile.BadZipFile("bad CRC-32 for METADATA")
+        raise zipfile.BadZipFile("bad CRC-32 for the member")
     return content
+
+
+def unpack(method: int, data: bytes, limit: int) -> bytes:
+    """At most `limit` bytes of a zip member's data, decompressed by `method` in one capped
+    step (the decompressor stops at `limit` however much the data would expand to)."""
+    try:
+        if method == zipfile.ZIP_STORED:
+            return data[:limit]
+        if method == zipfile.ZIP_DEFLATED:
+            return zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, limit)
+        if method == zipfile.ZIP_BZIP2:
+            return bz2.BZ2Decompressor().decompress(data, limit)
+        if method == zipfile.ZIP_LZMA:
+            return _lzma(data, limit)
+    except (zlib.error, OSError, EOFError, lzma.LZMAError) as exc:
+        raise zipfile.BadZipFile(f"the member does not decompress ({exc})") from None
+    raise NotImplementedError(f"compression method {method}")
+
+
+def _lzma(data: bytes, limit: int) -> bytes:
+    """A zip LZMA member: a 4-byte header, the LZMA1 properties, then the raw stream."""
+    _, _, length = _LZMA_HEADER.unpack_from(data)
+    properties = data[_LZMA_HEADER.size : _LZMA_HEADER.size + length]
+    if length != 5 or len(properties) != 5 or properties[0] >= 9 * 5 * 5:
+        raise zipfile.BadZipFile("damaged LZMA properties")
+    literal_context, rest = properties[0] % 9, properties[0] // 9
+    # No match reaches further back than what is decoded, so a dictionary larger than the
+    # output allowed is never used: capped, a member cannot make the decoder reserve 4 GiB.
+    dictionary = min(int.from_bytes(properties[1:], "little"), max(limit, 4096))
+    lzma1 = {
+        "id": lzma.FILTER_LZMA1,
+        "dict_size": dictionary,
+        "lc": literal_context,
+        "lp": rest % 5,
+        "pb": rest // 5,
+    }
+    decompressor = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[lzma1])
+    return decompressor.decompress(data[_LZMA_HEADER.size + length :], limit)
 
 
 def _decoded(raw: bytes, flags: int) -> str:
     return raw.decode("utf-8" if flags & _UTF8_NAMES else "cp437")
 
 
-def _metadata_entries(wheel: SparseFile) -> list[_Member]:
-    """The central directory's records of members named like a wheel's METADATA, walked as
+def _entries(wheel: SparseFile, wanted: Callable[[str], object]) -> list[_Member]:
+    """The central directory's records of members whose names `wanted` accepts, walked as
     zipfile walks them (by the directory's size; every name decoded, a name cut at a NUL)."""
     end_offset, (_, _, _, _, total, cd_size, cd_offset, _) = _end_record(wheel)
     if (
@@ -171,7 +218,7 @@ def _metadata_entries(wheel: SparseFile) -> list[_Member]:
             raise zipfile.BadZipFile("Bad magic number for central directory")
         start = position + _ENTRY.size
         name = _decoded(directory[start : start + name_length], flags)
-        if METADATA_MEMBER.fullmatch(name.partition("\0")[0]):
+        if wanted(name.partition("\0")[0]):
             if 0xFFFFFFFF in (compressed, size, offset):
                 raise _Unusual
             found.append(_Member(name, flags, method, crc, compressed, size, offset))
@@ -196,12 +243,20 @@ def _end_record(wheel: SparseFile) -> tuple[int, tuple[int, ...]]:
     return tail_start + found, _END.unpack_from(tail, found)
 
 
-def _with_zipfile(wheel: SparseFile, limit: int) -> bytes | None:
-    with zipfile.ZipFile(wheel) as archive:
-        names = [n for n in archive.namelist() if METADATA_MEMBER.fullmatch(n)]
-        if len(names) != 1:
-            return None
-        info = archive.getinfo(names[0])
-        if info.file_size > limit:
-            return None
-        return archive.read(info)
+def _zipfile_entries(archive: SparseFile, wanted: Callable[[str], object]) -> list[_Member]:
+    """The records zipfile reads from a directory not walked here (its offsets already
+    account for any data before the archive)."""
+    with zipfile.ZipFile(archive) as opened:
+        return [
+            _Member(
+                info.orig_filename,
+                info.flag_bits,
+                info.compress_type,
+                info.CRC,
+                info.compress_size,
+                info.file_size,
+                info.header_offset,
+            )
+            for info in opened.infolist()
+            if wanted(info.filename)
+        ]

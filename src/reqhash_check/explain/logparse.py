@@ -61,6 +61,16 @@ __all__ = [
 MAX_FAILURES = 1000
 """Failures beyond this many in one log are not diagnosed (each may cost index queries)."""
 MAX_UNPARSED = 200
+MAX_SHOWN_CHARS = 500
+"""An unread line is shown cut to this many characters."""
+MAX_HASHES = 2000
+"""Hashes read per `Expected`/`or` group; no project publishes this many files for a version."""
+MAX_GROUPS = 16
+"""Hash groups read per requirement (pip prints one per algorithm)."""
+MAX_INDEXES = 50
+MAX_REQUIREMENT_CHARS = 2000
+"""A longer requirement is not read, and is shown cut to this many characters."""
+MAX_IGNORED = 5
 
 HASH_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 
@@ -180,9 +190,6 @@ class ParsedLog:
 
 # --- pieces of pip's lines -------------------------------------------------------------------
 
-_ITEM = re.compile(
-    r"^\s*(?P<req>\S.*?)(?: from (?P<url>\S+))?(?: \(from (?P<comes_from>.+)\))?(?P<colon>:?)$"
-)
 _EXPECTED = re.compile(r"^\s*Expected\s+(?P<algo>[A-Za-z0-9_]+)\s+(?P<hex>[0-9A-Fa-f]+)$")
 _OR = re.compile(r"^\s*(?:Expected\s+)?or\s+(?P<hex>[0-9A-Fa-f]+)$")
 _GOT = re.compile(r"^\s*Got\s+(?P<hex>[0-9A-Fa-f]+)$")
@@ -197,7 +204,6 @@ _NOT_FOUND = re.compile(
 _NO_MATCHING = re.compile(r"No matching distribution found for (?P<req>.+)$")
 _IGNORED = re.compile(r"Ignored the following (?:yanked versions|versions that require a .*)")
 _LOOKING = re.compile(r"^Looking in indexes: (?P<urls>.+)$")
-_COLLECTING = re.compile(r"^Collecting (?P<req>.+?) \(from (?P<comes_from>.+)\)$")
 _PIP_VERSION = re.compile(
     r"(?:You are using pip version (?P<a>[0-9][0-9.]*)"
     r"|A new release of pip (?:is )?available: (?P<b>[0-9][0-9.]*) ->"
@@ -207,6 +213,81 @@ _PIP_VERSION = re.compile(
 _ERROR_PREFIX = re.compile(r"^\s*(?:ERROR|error): ")
 _VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".tbz", ".txz")
+
+
+# pip's `requirement from URL (from …):` and `Collecting requirement (from …)` lines are split
+# by hand, not by one regular expression: a lazy requirement followed by optional ` from ` and
+# ` (from …)` parts backtracks quadratically on a hostile line (`x (from x (from x …`), and
+# parsing must stay linear in the log's size.
+_LEADING_SPACE = re.compile(r"\s*")
+_NON_SPACE = re.compile(r"\S+")
+_FROM = " (from "
+_URL_FROM = " from "
+
+
+@dataclass(frozen=True)
+class _ItemParts:
+    req: str
+    url: str | None
+    comes_from: str | None
+    colon: str
+
+
+def _closing(line: str) -> tuple[int, int, str]:
+    """Where a ` (from …)` part may start and still close at the end of the line: (the
+    first position it may not start at, the end of its inside, the colon after it)."""
+    if line.endswith(")"):
+        return len(line) - 1 - len(_FROM), len(line) - 1, ""
+    if line.endswith("):"):
+        return len(line) - 2 - len(_FROM), len(line) - 2, ":"
+    return -1, 0, ""
+
+
+def _split_item(line: str) -> _ItemParts | None:
+    """`  req[ from URL][ (from …)][:]` with the requirement as short as the rest allows (what
+    pip prints: `str(InstallRequirement)`, then a colon in a mismatch block); None for a blank
+    line. Linear: the URL after a ` from ` is the run of non-spaces that follows it, so runs of
+    different candidates do not overlap, and a ` (from …)` part closes only at the line's end."""
+    start = _LEADING_SPACE.match(line).end()  # type: ignore[union-attr]
+    if start == len(line):
+        return None
+    limit, inside_end, colon = _closing(line)
+    first = line.find(_FROM, start + 1)
+    closes = 0 <= first < limit
+    if closes:  # a ` from URL` before it may still come first
+        at = line.find(_URL_FROM, start + 1)
+        while 0 <= at < first:
+            url = _NON_SPACE.match(line, at + len(_URL_FROM))
+            if url is not None:
+                end = url.end()
+                if end == len(line):
+                    return _ItemParts(line[start:at], url.group(), None, "")
+                if end < limit and line.startswith(_FROM, end):
+                    inside = line[end + len(_FROM) : inside_end]
+                    return _ItemParts(line[start:at], url.group(), inside, colon)
+            at = line.find(_URL_FROM, at + 1)
+        return _ItemParts(line[start:first], None, line[first + len(_FROM) : inside_end], colon)
+    # Nothing closes: only a URL that runs to the end of the line can follow ` from `.
+    if not line[-1].isspace():
+        last = line.rsplit(None, 1)[-1]
+        at = len(line) - len(last) - len(_URL_FROM)
+        if at > start and line.startswith(_URL_FROM, at):
+            return _ItemParts(line[start:at], last, None, "")
+    if line.endswith(":") and len(line) - 1 > start:
+        return _ItemParts(line[start:-1], None, None, ":")
+    return _ItemParts(line[start:], None, None, "")
+
+
+def _split_collecting(body: str) -> tuple[str, str] | None:
+    """(requirement, comes from) of `Collecting requirement (from …)`: the first ` (from `
+    after a non-empty requirement, when the line ends with `)`."""
+    head = "Collecting "
+    if not body.startswith(head):
+        return None
+    at = body.find(_FROM, len(head) + 1)
+    if not body.endswith(")") or not 0 <= at < len(body) - 1 - len(_FROM):
+        return None
+    return body[len(head) : at], body[at + len(_FROM) : -1]
 
 
 def _hex(algorithm: str, digest: str) -> str | None:
@@ -282,9 +363,9 @@ class _Requirement:
 
 
 def _read_requirement(text: str) -> _Requirement:
+    if len(text) > MAX_REQUIREMENT_CHARS:  # not a requirement pip printed: kept cut short
+        return _Requirement(clean(text[:MAX_REQUIREMENT_CHARS]) + "…")
     result = _Requirement(clean(text))
-    if len(text) > 2000:
-        return result
     try:
         req = Requirement(text)
     except InvalidRequirement:
@@ -332,7 +413,8 @@ class _Parser:
         self.name = clean(name)
         self.failures: list[Failure] = []
         self.unparsed: list[UnparsedLine] = []
-        self.indexes: list[str] = []
+        self.indexes: dict[str, None] = {}
+        self.not_found: set[str] = set()
         self.pip_version: str | None = None
         self.collected: dict[str, tuple[str | None, int | None, str | None]] = {}
         self.block: FailureKind | None = None
@@ -344,13 +426,20 @@ class _Parser:
 
     def _unparsed(self, line_no: int, text: str) -> None:
         if len(self.unparsed) < MAX_UNPARSED:
-            self.unparsed.append(UnparsedLine(self.name, line_no, clean(text.strip())))
+            text = text.strip()
+            if len(text) > MAX_SHOWN_CHARS:
+                text = text[:MAX_SHOWN_CHARS] + "…"
+            self.unparsed.append(UnparsedLine(self.name, line_no, clean(text)))
 
-    def _add(self, failure: Failure) -> None:
+    def _full(self) -> bool:
+        """No more failures are kept (checked before building one: it costs a parse)."""
         if len(self.failures) >= MAX_FAILURES:
             self.truncated = True
-            return
-        self.failures.append(failure)
+        return self.truncated
+
+    def _add(self, failure: Failure) -> None:
+        if not self._full():
+            self.failures.append(failure)
 
     def _item(
         self,
@@ -411,7 +500,7 @@ class _Parser:
         pending = self.pending
         if match := _OR.match(line):
             digest = _hex(pending.algorithm or "", match.group("hex")) if pending else None
-            if pending is not None and digest is not None:
+            if pending is not None and digest is not None and len(pending.expected) < MAX_HASHES:
                 pending.expected.append(digest)
             else:
                 self._unparsed(line_no, line)
@@ -429,22 +518,16 @@ class _Parser:
                 self._unparsed(line_no, line)
                 return True
             digest = _hex(pending.algorithm, match.group("hex"))
-            if digest is None or not pending.expected:
+            if digest is None or not pending.expected or len(pending.groups) >= MAX_GROUPS:
                 self._unparsed(line_no, line)
             else:
                 pending.groups.append(HashGroup(pending.algorithm, tuple(pending.expected), digest))
             pending.algorithm, pending.expected = None, []
             return True
-        match = _ITEM.match(line)
-        if match and match.group("colon") and (line[:1].isspace() or match.group("url")):
+        parts = _split_item(line)
+        if parts and parts.colon and (line[:1].isspace() or parts.url):
             self._flush_pending()
-            item = self._item(
-                FailureKind.MISMATCH,
-                line_no,
-                match.group("req"),
-                match.group("url"),
-                match.group("comes_from"),
-            )
+            item = self._item(FailureKind.MISMATCH, line_no, parts.req, parts.url, parts.comes_from)
             self.pending = _Pending(item)
             return True
         return False
@@ -459,6 +542,8 @@ class _Parser:
         digest = _hex(algorithm, match.group("hex"))
         if digest is None:
             self._unparsed(line_no, line)
+            return True
+        if self._full():
             return True
         req_text = match.group("req").strip()
         item = self._item(FailureKind.MISSING, line_no, req_text)
@@ -480,11 +565,13 @@ class _Parser:
             return False
         if kind is FailureKind.MISSING:
             return self._missing_item(line_no, line)
-        match = _ITEM.match(line)
-        if match is None or match.group("colon"):
+        parts = _split_item(line)
+        if parts is None or parts.colon:
             return False
-        req_text = match.group("req")
-        item = self._item(kind, line_no, req_text, match.group("url"), match.group("comes_from"))
+        if self._full():
+            return True
+        req_text = parts.req
+        item = self._item(kind, line_no, req_text, parts.url, parts.comes_from)
         if kind is FailureKind.VCS:
             item = replace(item, version=None, filename=None, page_sha256=None)
         elif kind is FailureKind.DIRECTORY:
@@ -500,20 +587,20 @@ class _Parser:
         if match := _LOOKING.match(body):
             for url in match.group("urls").split(", "):
                 shown = clean(_strip_url_credentials(url.strip()))
-                if shown and shown not in self.indexes:
-                    self.indexes.append(shown)
+                if shown and len(self.indexes) < MAX_INDEXES:
+                    self.indexes[shown] = None
             return
-        if match := _COLLECTING.match(body):
-            req = _read_requirement(match.group("req"))
+        if collecting := _split_collecting(body):
+            req = _read_requirement(collecting[0])
             if req.project and req.project not in self.collected:
-                self.collected[req.project] = _comes_from(match.group("comes_from"))
+                self.collected[req.project] = _comes_from(collecting[1])
             return
         if match := _PIP_VERSION.search(body):
             version = next(v for v in match.groups() if v)
             self.pip_version = clean(version.rstrip("."))
             return
         if _IGNORED.search(body):
-            self.ignored.append(clean(body))
+            self.ignored = [*self.ignored[1 - MAX_IGNORED :], clean(body)]
             return
         if match := _NOT_FOUND.search(body):
             self._not_found(line_no, match.group("req"), match.group("versions"))
@@ -521,16 +608,15 @@ class _Parser:
         if match := _NO_MATCHING.search(body):
             text = match.group("req")
             req_text, _, rest = text.partition(" (from ")
-            if not any(
-                f.kind is FailureKind.NOT_FOUND and f.requirement == clean(req_text)
-                for f in self.failures
-            ):
+            if clean(req_text) not in self.not_found:
                 comes_from = rest[:-1] if rest.endswith(")") else None
                 self._not_found(line_no, req_text, None, comes_from)
 
     def _not_found(
         self, line_no: int, text: str, versions: str | None, comes_from: str | None = None
     ) -> None:
+        if self._full():
+            return
         req_text = text
         parent = None
         if " (from " in text and text.endswith(")"):
@@ -550,6 +636,7 @@ class _Parser:
                 clean(v.strip()) for v in versions.split(",") if v.strip() and v.strip() != "none"
             )
         self._add(replace(item, versions=listed, ignored=tuple(self.ignored)))
+        self.not_found.add(item.requirement)
         self.ignored = []
 
     # -- driver

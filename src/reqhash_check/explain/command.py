@@ -22,9 +22,10 @@ from reqhash_check.requirements import RequirementEntry, RequirementsFileError, 
 DESCRIPTION = """\
 Read the output of a failed `pip install` (as pasted: colours, GitHub Actions timestamps,
 ##[error] markers, Windows line endings; pip 20 to the newest) and name, for each package pip
-rejected in hash-checking mode, the cause: unpublished-bytes, stale-pin, incomplete-hashes,
-foreign-hashes, or one of the rules (missing-hash, missing-dependency, unpinned, unhashable,
-no-installable-file, unknown-version, unknown-project), with the exact lines to write."""
+rejected in hash-checking mode, the cause: unpublished-bytes, mistyped-hash, stale-pin,
+incomplete-hashes, foreign-hashes, or one of the rules (missing-hash, missing-dependency,
+unpinned, unhashable, no-installable-file, unknown-version, unknown-project), with the exact
+lines to write."""
 
 EPILOG = """\
 exit codes: 0 every failure diagnosed; 1 a cause is unpublished-bytes (pip received bytes the

@@ -82,6 +82,16 @@ def _quote(path: str) -> str:
     return "'" + path.replace("'", "'\\''") + "'"
 
 
+MAX_TYPO = 4
+"""A listed hash this many characters or fewer from a published one (of the same length) is
+that hash, mistyped or damaged, not the hash of another file."""
+
+
+def _pieces(algorithm: str, digest: str) -> list[tuple[str, int, str]]:
+    size = -(-len(digest) // (MAX_TYPO + 1))
+    return [(algorithm, n, digest[n * size : (n + 1) * size]) for n in range(MAX_TYPO + 1)]
+
+
 class Published:
     """Every file the index publishes for the project, looked up by digest and by name."""
 
@@ -100,9 +110,36 @@ class Published:
             for algorithm, digest in dist.hashes.items():
                 self.by_digest.setdefault((algorithm, digest.lower()), dist)
         self.algorithms = {algorithm for algorithm, _ in self.by_digest}
+        self._pieces: dict[tuple[str, int, str], list[tuple[str, DistFile]]] | None = None
 
     def find(self, algorithm: str, digest: str) -> DistFile | None:
         return self.by_digest.get((algorithm, digest.lower()))
+
+    def near(self, algorithm: str, digest: str) -> tuple[DistFile, str, int] | None:
+        """The published file whose `algorithm` digest is at most MAX_TYPO characters from
+        `digest` (case aside), with that digest and the count; None when none is that close.
+
+        A digest at most MAX_TYPO characters from another agrees with it on at least one of
+        MAX_TYPO + 1 pieces, so only the digests sharing a piece are compared: linear in the
+        number of listed hashes, whatever the number of published files."""
+        digest = digest.lower()
+        best: tuple[DistFile, str, int] | None = None
+        for key in _pieces(algorithm, digest):
+            for candidate, dist in self._by_piece().get(key, ()):
+                if len(candidate) != len(digest):
+                    continue
+                count = sum(a != b for a, b in zip(candidate, digest, strict=True))
+                if count <= MAX_TYPO and (best is None or count < best[2]):
+                    best = (dist, candidate, count)
+        return best
+
+    def _by_piece(self) -> dict[tuple[str, int, str], list[tuple[str, DistFile]]]:
+        if self._pieces is None:
+            self._pieces = {}
+            for (algorithm, digest), dist in self.by_digest.items():
+                for key in _pieces(algorithm, digest):
+                    self._pieces.setdefault(key, []).append((digest, dist))
+        return self._pieces
 
     def named(self, filename: str | None) -> DistFile | None:
         if not filename:

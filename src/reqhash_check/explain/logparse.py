@@ -290,12 +290,13 @@ def _split_collecting(body: str) -> tuple[str, str] | None:
     return body[len(head) : at], body[at + len(_FROM) : -1]
 
 
-def _hex(algorithm: str, digest: str) -> str | None:
-    digest = digest.lower()
+def _hex(algorithm: str, digest: str, *, keep_case: bool = False) -> str | None:
+    """`digest` when it is hexadecimal of the algorithm's length: lower-cased, or as written
+    (a listed hash pip printed: pip compares it as written, so its case is evidence)."""
     length = HASH_LENGTHS.get(algorithm)
     if length is None or len(digest) != length:
         return None
-    return digest
+    return digest if keep_case else digest.lower()
 
 
 def valid_project(name: str) -> str | None:
@@ -499,7 +500,11 @@ class _Parser:
         """Read one line of a mismatch block; False when the line does not belong to it."""
         pending = self.pending
         if match := _OR.match(line):
-            digest = _hex(pending.algorithm or "", match.group("hex")) if pending else None
+            digest = (
+                _hex(pending.algorithm or "", match.group("hex"), keep_case=True)
+                if pending
+                else None
+            )
             if pending is not None and digest is not None and len(pending.expected) < MAX_HASHES:
                 pending.expected.append(digest)
             else:
@@ -507,7 +512,7 @@ class _Parser:
             return True
         if match := _EXPECTED.match(line):
             algorithm = match.group("algo").lower()
-            digest = _hex(algorithm, match.group("hex"))
+            digest = _hex(algorithm, match.group("hex"), keep_case=True)
             if pending is None or digest is None:
                 self._unparsed(line_no, line)
                 return True

@@ -53,8 +53,16 @@ SHAPES: dict[str, Callable[[int], str]] = {
         + "\n    demo==1.0 from https://h/demo-1.0.tar.gz:\n"
         + _fill(f"        Expected sha256 {DIGEST}\n", size)
     ),
+    # uv's `Expected:` list without end, and never a `Computed:`
+    "uv-expected-without-computed": lambda size: (
+        "  Caused by: Hash mismatch for `demo==1.0`\n"
+        + "Expected:\n"
+        + _fill(f"  sha256:{DIGEST}\n", size)
+    ),
     # log prefixes repeated along a line, each cut off in turn
-    "stacked-prefixes": lambda size: _fill("##[error]2026-01-01T00:00:00Z " * 2000 + "\n", size),
+    "stacked-prefixes": lambda size: _fill(
+        "##[error]2026-01-01T00:00:00Z [pipenv.exceptions.InstallError]: " * 1000 + "\n", size
+    ),
 }
 
 

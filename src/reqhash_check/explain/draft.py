@@ -250,6 +250,18 @@ class Draft:
     ) -> Diagnosis:
         failure = self.failure
         notes = [*self.notes, *_current_notes(failure, self.ctx, self.current, needed)]
+        if failure.tool == "uv":
+            message = _for_uv(message)
+            notes = [_for_uv(note) for note in notes]
+            fix = Fix(
+                _for_uv(fix.summary), fix.action, fix.lines, fix.command, fix.check, fix.place
+            )
+        if failure.tool == "pipenv" and self.current is None:
+            fix = _pipfile_lock_fix(failure, fix)
+            notes.append(
+                "pipenv installs Pipfile.lock through a temporary requirements file: the "
+                "hashes to change are in Pipfile.lock (or regenerate it with pipenv lock)"
+            )
         # Index answers (file names, URLs) are untrusted too: everything shown is cleaned.
         fix = Fix(
             summary=clean(fix.summary),
@@ -282,6 +294,7 @@ class Draft:
             index=self.ctx.index,
             current=self.current,
             index_failed=self.facts.index_failed and not self.facts.from_cache,
+            installer=failure.tool,
         )
 
     def undetermined(self, why: str, *, kb: str | None = None) -> Diagnosis:
@@ -291,6 +304,50 @@ class Draft:
         if self.facts.index_failed:
             summary = "run explain again when the index can be reached"
         return self.build(UNDETERMINED, message, Fix(summary), kb=kb)
+
+
+_UV_WORDS = (
+    ("pip downloaded", "uv downloaded"),
+    ("pip received", "uv received"),
+    ("pip receives", "uv receives"),
+    ("pip named", "uv named"),
+    ("pip picks", "uv picks"),
+    ("pip compared", "uv compared"),
+    ("pip printed", "uv printed"),
+    ("pip's message", "uv's message"),
+    ("pip's hash-checking mode", "uv's hash-checking mode"),
+    ("the --index-url pip used", "the --index-url uv used"),
+    ("pip probably uses", "uv probably uses"),
+)
+
+
+def _for_uv(text: str) -> str:
+    """What the diagnoses say of pip, said of uv for a failure uv printed."""
+    for pip_words, uv_words in _UV_WORDS:
+        text = text.replace(pip_words, uv_words)
+    return text
+
+
+def _pipfile_lock_fix(failure: Failure, fix: Fix) -> Fix:
+    """The hashes of a fix as Pipfile.lock holds them: its entry's `"hashes"` list."""
+    hashes = [
+        part.removeprefix("--hash=")
+        for line in fix.lines
+        for part in line.split()
+        if part.startswith("--hash=")
+    ]
+    if fix.action != "replace" or fix.place or not hashes:
+        return fix
+    items = [f'    "{h}"' + ("," if n < len(hashes) - 1 else "") for n, h in enumerate(hashes)]
+    return Fix(
+        summary=fix.summary,
+        action=fix.action,
+        lines=('"hashes": [', *items, "],"),
+        command=fix.command,
+        check=fix.check,
+        place=f'the "hashes" list of the "{failure.project or failure.requirement}" entry in '
+        "Pipfile.lock",
+    )
 
 
 def problem_text(facts: Facts) -> str:

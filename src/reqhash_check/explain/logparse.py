@@ -14,6 +14,13 @@ it. `logtext` takes off colours, CI and log prefixes and line-ending differences
 - a requirement that comes from a lock file says `(from pylock.toml)`, with no line number;
   a dependency says `(from parent==1.0->-r requirements.txt (line 3))`;
 - URLs keep an HTML index page's `#sha256=` fragment, or may be relative.
+
+uv's hash failures are read too (`Hash mismatch for `req`` with `Expected:`/`Computed:` lists of
+`algorithm:hex`, plain or in its boxed style; `… must have a hash, but none were provided for:
+req`; `… must have their versions pinned with `==`, but found: req`), and pipenv's, which are
+pip's wrapped (`[pipenv.exceptions.InstallError]: ` before each line, taken off by `logtext`;
+the temporary requirements file pipenv writes from `Pipfile.lock`; old pipenv's `THESE PACKAGES
+DO NOT MATCH THE HASHES FROM Pipfile.lock!`).
 """
 
 from __future__ import annotations
@@ -76,6 +83,21 @@ HASH_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 # The headings of pip's HashError subclasses (pip/_internal/exceptions.py, unchanged 20.0–26.x).
 MISMATCH_HEAD = "THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"
+PIPENV_MISMATCH_HEAD = "THESE PACKAGES DO NOT MATCH THE HASHES FROM Pipfile.lock"
+UV_MISMATCH = "Hash mismatch for `"
+UV_MISSING = re.compile(
+    r"all requirements? must have a hash, but none were provided for: (?P<req>.+)"
+)
+UV_UNPINNED = re.compile(
+    r"all requirements? must have their versions pinned with `==`, but found: (?P<req>.+)"
+)
+UNDERSTOOD = (
+    "pip's hash mismatch block (THESE PACKAGES DO NOT MATCH THE HASHES …), pip's missing-hash "
+    "and unpinned messages (Hashes are required in --require-hashes mode …, … must have their "
+    "versions pinned with ==), uv's `Hash mismatch for …` (Expected:/Computed:) and `… must "
+    "have a hash, but none were provided for: …`, and pipenv's wrapped pip output"
+)
+"""The forms `explain` reads, for the message about a log that holds none of them."""
 MISSING_HEAD = (
     "Hashes are required in --require-hashes mode, but they are missing from some requirements"
 )
@@ -95,6 +117,7 @@ class FailureKind(str, enum.Enum):
 
 _HEADS = (
     (MISMATCH_HEAD, FailureKind.MISMATCH),
+    (PIPENV_MISMATCH_HEAD, FailureKind.MISMATCH),
     (MISSING_HEAD, FailureKind.MISSING),
     (UNPINNED_HEAD, FailureKind.UNPINNED),
     (VCS_HEAD, FailureKind.VCS),
@@ -143,6 +166,8 @@ class Failure:
     """For not-found: pip's `(from versions: …)` list; None when pip did not print one."""
     ignored: tuple[str, ...] = ()
     """For not-found: pip's `Ignored the following …` lines before it."""
+    tool: str = "pip"
+    """What printed the failure: `pip`, `uv`, or `pipenv` (pip run by pipenv)."""
 
     @property
     def expected(self) -> tuple[str, ...]:
@@ -409,6 +434,31 @@ class _Pending:
     expected: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _UvPending:
+    """uv's `Hash mismatch for `req`` being read: `Expected:` and `Computed:` lists."""
+
+    item: Failure
+    section: dict[str, list[str]] | None = None
+    expected: dict[str, list[str]] = field(default_factory=dict)
+    computed: dict[str, list[str]] = field(default_factory=dict)
+
+
+_UV_HASH = re.compile(r"(?P<algo>[a-z0-9]+):(?P<hex>[0-9A-Fa-f]+)")
+_UV_HELP = re.compile(r"help: `[^`]*` \(v[^)]*\) was included because `(?P<via>[^`]+)`")
+_PIPENV_TEMP = re.compile(r"tmp\w*-requirements?\.txt")
+
+
+def _pipenv_temp(path: str) -> bool:
+    """The requirements file pipenv writes from Pipfile.lock and hands to pip."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return (
+        (name.startswith("pipenv-") and name.endswith(".txt"))
+        or "/pipenv-" in path.replace("\\", "/")
+        or _PIPENV_TEMP.fullmatch(name) is not None
+    )
+
+
 class _Parser:
     def __init__(self, name: str) -> None:
         self.name = clean(name)
@@ -422,6 +472,8 @@ class _Parser:
         self.pending: _Pending | None = None
         self.ignored: list[str] = []
         self.truncated = False
+        self.uv: _UvPending | None = None
+        self.pipenv = False
 
     # -- bookkeeping
 
@@ -469,6 +521,9 @@ class _Parser:
         path, line, via = _comes_from(comes_from)
         if path is None and req.project in self.collected:
             path, line, via = self.collected[req.project]
+        tool = "pipenv" if self.pipenv else "pip"
+        if path is not None and _pipenv_temp(path):
+            path, line, tool = "Pipfile.lock", None, "pipenv"
         return Failure(
             kind=kind,
             log=self.name,
@@ -483,6 +538,7 @@ class _Parser:
             requirements_file=path,
             line=line,
             via=via,
+            tool=tool,
         )
 
     # -- mismatch items
@@ -589,6 +645,8 @@ class _Parser:
 
     def _context_line(self, line_no: int, line: str) -> None:
         body = _ERROR_PREFIX.sub("", line, count=1).strip()
+        if self._uv_context(line_no, body):
+            return
         if match := _LOOKING.match(body):
             for url in match.group("urls").split(", "):
                 shown = clean(_strip_url_credentials(url.strip()))
@@ -644,6 +702,80 @@ class _Parser:
         self.not_found.add(item.requirement)
         self.ignored = []
 
+    # -- uv
+
+    def _uv_item(self, kind: FailureKind, line_no: int, text: str) -> Failure:
+        """A failure from uv's `name==version` or `name @ URL`."""
+        text = text.strip()
+        name, at, url = text.partition(" @ ")
+        item = self._item(kind, line_no, name if at else text, url.strip() if at else None)
+        return replace(item, requirement=_read_requirement(text).text, tool="uv")
+
+    def _uv_context(self, line_no: int, body: str) -> bool:
+        """uv's failures outside a block: the start of a mismatch, or a one-line failure."""
+        at = body.find(UV_MISMATCH)
+        if at >= 0:
+            text = body[at + len(UV_MISMATCH) :]
+            end = text.rfind("`")
+            if end > 0:
+                self._end_uv()
+                self.uv = _UvPending(self._uv_item(FailureKind.MISMATCH, line_no, text[:end]))
+                return True
+        for pattern, kind in (
+            (UV_MISSING, FailureKind.MISSING),
+            (UV_UNPINNED, FailureKind.UNPINNED),
+        ):
+            if "must have" in body and (match := pattern.search(body)):
+                if not self._full():
+                    self._add(self._uv_item(kind, line_no, match.group("req").strip("`")))
+                return True
+        return False
+
+    def _uv_line(self, line_no: int, line: str) -> bool:
+        """One line of uv's mismatch; False when it is not one (the block has ended)."""
+        pending = self.uv
+        assert pending is not None
+        text = line.strip()
+        if not text:
+            return True
+        if text == "Expected:":
+            pending.section = pending.expected
+            return True
+        if text == "Computed:":
+            pending.section = pending.computed
+            return True
+        match = _UV_HASH.fullmatch(text)
+        if match and pending.section is not None:
+            algorithm = match.group("algo")
+            digest = _hex(
+                algorithm, match.group("hex"), keep_case=pending.section is pending.expected
+            )
+            hashes = pending.section.setdefault(algorithm, [])
+            if digest is not None and len(hashes) < MAX_HASHES:
+                hashes.append(digest)
+            elif algorithm in HASH_LENGTHS:
+                self._unparsed(line_no, line)
+            return True
+        if help_match := _UV_HELP.search(text):
+            pending.item = replace(pending.item, via=clean(help_match.group("via")))
+            self._end_uv()
+            return True
+        return False
+
+    def _end_uv(self) -> None:
+        pending, self.uv = self.uv, None
+        if pending is None:
+            return
+        groups = tuple(
+            HashGroup(algorithm, tuple(expected), pending.computed[algorithm][0])
+            for algorithm, expected in pending.expected.items()
+            if expected and pending.computed.get(algorithm)
+        )
+        if not groups:
+            self._unparsed(pending.item.log_line, pending.item.requirement)
+            return
+        self._add(replace(pending.item, groups=groups[:MAX_GROUPS]))
+
     # -- driver
 
     def _head(self, line: str) -> FailureKind | None:
@@ -657,10 +789,15 @@ class _Parser:
         self.block = None
 
     def feed(self, line_no: int, line: str) -> None:
+        if self.uv is not None:
+            if self._uv_line(line_no, line):
+                return
+            self._end_uv()
         kind = self._head(line)
         if kind is not None:
             self._end_block()
             self.block = kind
+            self.pipenv = self.pipenv or PIPENV_MISMATCH_HEAD in line
             return
         if self.block is None:
             if line:
@@ -680,6 +817,7 @@ class _Parser:
         self._context_line(line_no, line)
 
     def result(self) -> ParsedLog:
+        self._end_uv()
         self._end_block()
         return ParsedLog(
             name=self.name,

@@ -82,6 +82,7 @@ _PREFIXES = re.compile(
     r"|##\[[a-z]+\]"  # Actions log markers: ##[error], ##[group], …
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{3} "  # pip --log file timestamps
     r"|#\d+ \d+(?:\.\d+)? "  # docker build (BuildKit) step output
+    r"|\[pipenv\.exceptions\.[A-Za-z]+\]: ?"  # pipenv's wrapping of pip's output
     r")"
 )
 

@@ -153,6 +153,11 @@ def diagnose_mismatch(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis
         (f for g in compared if (f := published.find(g.algorithm, g.got)) is not None), None
     )
     downloaded = published.named(failure.filename)
+    if downloaded is None and failure.filename is None and failure.tool == "uv":
+        # uv names no file; it downloads only files whose published hash is listed, so one
+        # listed file of this version is the one it downloaded.
+        candidates = {f for _, _, f in same}
+        downloaded = candidates.pop() if len(candidates) == 1 else None
     listed_download = downloaded is not None and any(
         downloaded.hashes.get(g.algorithm) in g.expected for g in compared
     )
@@ -195,7 +200,7 @@ def _unpublished_bytes(
 ) -> Diagnosis:
     failure, ctx = draft.failure, draft.ctx
     got = failure.sha256_got or (failure.got_hashes[0] if failure.got_hashes else "?")
-    host = host_of(failure.url) or "the host in pip's URL"
+    host = host_of(failure.url) or ("the host in pip's URL" if failure.url else "its file host")
     published_hash = downloaded.sha256 or "?"
     parts = [
         f"pip downloaded {downloaded.filename} from {host}, but the bytes it received "

@@ -135,6 +135,8 @@ class Diagnosis:
     current: Current | None = None
     index_failed: bool = False
     """The index could not be asked (or, offline, the cache had no answer)."""
+    installer: str = "pip"
+    """What printed the failure: `pip`, `uv`, or `pipenv`."""
 
     @property
     def diagnosed(self) -> bool:

@@ -756,3 +756,29 @@ def test_a_failure_that_cannot_be_read_is_not_called_pip_free(
     assert code == 2
     assert "pip's failure message could not be read" in out
     assert ": not read: Expected sha256" in out
+
+
+def test_errors_are_worded_as_the_check_words_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 20: explain's errors start `reqhash-check: error:`, on standard error, one line
+    each, as the check's do; the report on standard output only counts them."""
+    missing = tmp_path / "missing.log"
+    assert main(["--no-cache", str(missing)]) == 2
+    check_err = capsys.readouterr().err
+    assert check_err.startswith("reqhash-check: error: ")
+    assert main(["explain", "--no-cache", str(missing)]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"reqhash-check: error: {missing}: does not exist\n"
+    assert "error" not in out and "could NOT be read" in out
+    for argv in (
+        ["--timeout", "x", "x.log"],
+        ["--timeout", "0", "x.log"],
+        ["--format", "sarif"],
+        ["--no-such-option"],
+        ["-", "-"],
+    ):
+        assert main(["explain", *argv]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, (argv, err)
+        assert err.startswith("reqhash-check: error: "), (argv, err)

@@ -138,7 +138,6 @@ def render_text(explanation: Explanation, options: RenderOptions) -> str:
         out.extend(f"    note: {note}" for note in d.notes)
         out.extend(paint(_DIM, f"    not the fix: {dead}") for dead in d.dead_ends)
         out.append("")
-    out.extend(f"{paint(_RED, 'error')}: {message}" for message in explanation.unreadable)
     unread = {line.log for line in explanation.unparsed}
     out.extend(
         f"{name}: pip's failure message could not be read (see the lines not read)"

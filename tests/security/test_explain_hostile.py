@@ -10,6 +10,7 @@ the log.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import time
@@ -139,3 +140,39 @@ def test_a_huge_requirement_is_shown_cut_short(
         assert result.code == 3, result.out[-500:]
         assert "Traceback" not in result.out + result.err
         assert len(result.out) < 40_000, fmt
+
+
+def test_an_index_crowding_the_listed_hash_is_not_looked_through(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A listed hash is compared for a near miss (a mistyped hash) only with the published
+    digests that share a piece of it, and a piece shared by more than 64 digests (which real
+    digests never are) is not looked through further: an index that publishes thousands of
+    digests sharing the listed hash's pieces cannot make the comparison slow. Here the file
+    the listed hash is one character from comes after 100 such digests, so it is not found."""
+    from tests.fakeindex import FakeFile, FakeIndex
+
+    content = b"the real sdist"
+    real = hashlib.sha256(content).hexdigest()
+    listed = real[:-1] + ("0" if real[-1] != "0" else "1")
+    index = FakeIndex().start()
+    try:
+        for n in range(100):  # the same first 52 characters, then 12 others
+            tail = ""
+            for position in range(52, 64):
+                others = [c for c in "0123456789abcdef" if c != real[position]]
+                tail += others[n // 15 ** (position - 52) % 15]
+            crowd = real[:52] + tail
+            index.add("crowd", "1.0", FakeFile(f"crowd-1.0-{n}-py3-none-any.whl", sha256=crowd))
+        index.add("crowd", "1.0", FakeFile("crowd-1.0.tar.gz", content))
+        url = "http://127.0.0.1:1/files/crowd-1.0.tar.gz"
+        log = repo / "pip.log"
+        log.write_text(
+            f"{MISMATCH_HEAD}\n    crowd==1.0 from {url} (from -r r.txt (line 1)):\n"
+            f"        Expected sha256 {listed}\n             Got        {real}\n"
+        )
+        result = run(capsys, "explain", "--no-cache", "--index-url", index.simple_url, str(log))
+    finally:
+        index.close()
+    assert result.code == 0, result.out[-2000:]
+    assert "foreign-hashes crowd 1.0" in result.out and "mistyped" not in result.out

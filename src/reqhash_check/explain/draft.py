@@ -87,6 +87,9 @@ MAX_TYPO = 4
 that hash, mistyped or damaged, not the hash of another file."""
 
 
+MAX_SHARING = 64
+
+
 def _pieces(algorithm: str, digest: str) -> list[tuple[str, int, str]]:
     size = -(-len(digest) // (MAX_TYPO + 1))
     return [(algorithm, n, digest[n * size : (n + 1) * size]) for n in range(MAX_TYPO + 1)]
@@ -138,7 +141,11 @@ class Published:
             self._pieces = {}
             for (algorithm, digest), dist in self.by_digest.items():
                 for key in _pieces(algorithm, digest):
-                    self._pieces.setdefault(key, []).append((digest, dist))
+                    bucket = self._pieces.setdefault(key, [])
+                    # Real digests share a piece by chance only; a crowded piece is an index
+                    # answer made to be slow, and is not looked through further.
+                    if len(bucket) < MAX_SHARING:
+                        bucket.append((digest, dist))
         return self._pieces
 
     def named(self, filename: str | None) -> DistFile | None:

@@ -135,3 +135,25 @@ def test_a_log_without_any_known_form_says_which_forms_are_read(
         "pipenv's wrapped pip output",
     ):
         assert form in verdict
+
+
+def test_uv_unpinned(
+    world_index: FakeIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "uv.log"
+    log.write_text(
+        "error: In `--require-hashes` mode, all requirements must have their versions pinned "
+        "with `==`, but found: demo\n"
+    )
+    code, document = explain_json(world_index, str(log), capsys=capsys)
+    diagnosis = _only(document)
+    # uv does not say which version it would take: the reason is given, nothing is guessed.
+    assert (diagnosis["cause"], diagnosis["project"], diagnosis["installer"]) == (
+        "undetermined",
+        "demo",
+        "uv",
+    )
+    assert (
+        "not pinned with ==, and uv's message does not say which version" in (diagnosis["message"])
+    )
+    assert code == 3

@@ -185,6 +185,111 @@ def test_incomplete_hashes_names_the_file_and_the_target(
     )
 
 
+def _listed_hashes(diagnosis: dict[str, Any]) -> set[str]:
+    lines = diagnosis["fix"]["lines"]
+    return {line.strip().removeprefix("--hash=").rstrip(" \\") for line in lines[1:]}
+
+
+def _last_digit_changed(digest: str) -> str:
+    return digest[:-1] + ("0" if digest[-1] != "0" else "1")
+
+
+def test_a_hash_mistyped_in_its_last_digit_is_a_hand_edit_not_another_platform(
+    index: FakeIndex, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 20: the downloaded wheel's hash, one digit off, beside the other files' right
+    hashes was diagnosed `incomplete-hashes` and the suggested lines kept the wrong hash."""
+    typo = _last_digit_changed(world.native_linux.sha256)
+    listed = (world.native_mac.sha256, world.native_windows.sha256, typo)
+    log = mismatch(
+        tmp_path,
+        requirement="native==3.0",
+        file=NATIVE_LINUX,
+        expected=listed,
+        got=world.native_linux.sha256,
+    )
+    code, document = run(index, capsys, "--no-cache", str(log))
+    diagnosis = only(document)
+    assert code == 0 and diagnosis["cause"] == "mistyped-hash"
+    assert "1 character differs" in diagnosis["message"]
+    assert "edited by hand or damaged" in diagnosis["message"]
+    assert "another platform" not in json.dumps(diagnosis)
+    assert _listed_hashes(diagnosis) == {
+        f"sha256:{h}"
+        for h in (world.native_mac.sha256, world.native_windows.sha256, world.native_linux.sha256)
+    }
+    assert typo not in json.dumps(diagnosis["fix"])
+    assert diagnosis["fix"]["command"] == "reqhash-check --fix requirements.txt"
+    main(["explain", "--index-url", index.simple_url, "--no-cache", str(log)])
+    text = capsys.readouterr().out
+    assert "requirements.txt:1: mistyped-hash native 3.0: " in text
+
+
+def test_a_hash_listed_in_capitals_is_mistyped(
+    index: FakeIndex, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pip compares a listed hash as written: capitals never match."""
+    shouted = world.demo_10_wheel.sha256.upper()
+    log = mismatch(
+        tmp_path,
+        expected=(world.demo_10_sdist.sha256, shouted),
+        got=world.demo_10_wheel.sha256,
+    )
+    code, document = run(index, capsys, "--no-cache", str(log))
+    diagnosis = only(document)
+    assert code == 0 and diagnosis["cause"] == "mistyped-hash"
+    assert "only the case differs" in diagnosis["message"]
+    assert _listed_hashes(diagnosis) == {
+        f"sha256:{world.demo_10_sdist.sha256}",
+        f"sha256:{world.demo_10_wheel.sha256}",
+    }
+
+
+def test_a_hash_five_characters_off_is_not_taken_for_a_typo(
+    index: FakeIndex, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    far = world.native_linux.sha256[:-5] + "".join(
+        "0" if c != "0" else "1" for c in world.native_linux.sha256[-5:]
+    )
+    log = mismatch(
+        tmp_path,
+        requirement="native==3.0",
+        file=NATIVE_LINUX,
+        expected=(world.native_mac.sha256, far),
+        got=world.native_linux.sha256,
+    )
+    code, document = run(index, capsys, "--no-cache", str(log))
+    diagnosis = only(document)
+    assert code == 0 and diagnosis["cause"] == "incomplete-hashes"
+    assert "1 listed hash matches nothing published and is left out" in diagnosis["message"]
+    # A hash that matches nothing published is never kept in the suggested lines.
+    assert _listed_hashes(diagnosis) == {
+        f"sha256:{world.native_mac.sha256}",
+        f"sha256:{world.native_linux.sha256}",
+    }
+
+
+def test_a_mistyped_hash_of_another_file_is_noted_and_mended(
+    index: FakeIndex, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = _last_digit_changed(world.native_mac.sha256)
+    log = mismatch(
+        tmp_path,
+        requirement="native==3.0",
+        file=NATIVE_LINUX,
+        expected=(typo, world.native_windows.sha256),
+        got=world.native_linux.sha256,
+    )
+    code, document = run(index, capsys, "--no-cache", str(log))
+    diagnosis = only(document)
+    assert code == 0 and diagnosis["cause"] == "incomplete-hashes"
+    assert any("mistyped" in note and "edited by hand" in note for note in diagnosis["notes"])
+    assert _listed_hashes(diagnosis) == {
+        f"sha256:{h}"
+        for h in (world.native_mac.sha256, world.native_windows.sha256, world.native_linux.sha256)
+    }
+
+
 def test_foreign_hashes(
     index: FakeIndex, world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -651,3 +756,29 @@ def test_a_failure_that_cannot_be_read_is_not_called_pip_free(
     assert code == 2
     assert "pip's failure message could not be read" in out
     assert ": not read: Expected sha256" in out
+
+
+def test_errors_are_worded_as_the_check_words_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """issue 20: explain's errors start `reqhash-check: error:`, on standard error, one line
+    each, as the check's do; the report on standard output only counts them."""
+    missing = tmp_path / "missing.log"
+    assert main(["--no-cache", str(missing)]) == 2
+    check_err = capsys.readouterr().err
+    assert check_err.startswith("reqhash-check: error: ")
+    assert main(["explain", "--no-cache", str(missing)]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"reqhash-check: error: {missing}: does not exist\n"
+    assert "error" not in out and "could NOT be read" in out
+    for argv in (
+        ["--timeout", "x", "x.log"],
+        ["--timeout", "0", "x.log"],
+        ["--format", "sarif"],
+        ["--no-such-option"],
+        ["-", "-"],
+    ):
+        assert main(["explain", *argv]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, (argv, err)
+        assert err.startswith("reqhash-check: error: "), (argv, err)

@@ -195,6 +195,24 @@ CASES = [
         extra={"target": "linux-x86_64-glibc2.17-cp312"},
     ),
     Case(
+        "mistyped-hash",
+        lambda w: {
+            "requirements.txt": (
+                f"native==3.0 \\\n    --hash=sha256:{w.native_mac.sha256} \\\n"
+                f"    --hash=sha256:{w.native_windows.sha256} \\\n"
+                # the linux wheel's hash, its last digit mistyped
+                f"    --hash=sha256:{w.native_linux.sha256[:-1]}"
+                + ("0" if w.native_linux.sha256[-1] != "0" else "1")
+                + "\n"
+            )
+        },
+        "mistyped-hash",
+        "native",
+        "3.0",
+        NATIVE_LINUX,
+        pip_args=("--no-deps", *LINUX_312),
+    ),
+    Case(
         "foreign-hashes",
         _req("other==2.0 --hash=sha256:{foreign}\n"),
         "foreign-hashes",

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, NoReturn, TextIO
 
 from reqhash_check import __version__
 from reqhash_check.explain.logparse import MAX_LOG_BYTES
@@ -22,9 +22,10 @@ from reqhash_check.requirements import RequirementEntry, RequirementsFileError, 
 DESCRIPTION = """\
 Read the output of a failed `pip install` (as pasted: colours, GitHub Actions timestamps,
 ##[error] markers, Windows line endings; pip 20 to the newest) and name, for each package pip
-rejected in hash-checking mode, the cause: unpublished-bytes, stale-pin, incomplete-hashes,
-foreign-hashes, or one of the rules (missing-hash, missing-dependency, unpinned, unhashable,
-no-installable-file, unknown-version, unknown-project), with the exact lines to write."""
+rejected in hash-checking mode, the cause: unpublished-bytes, mistyped-hash, stale-pin,
+incomplete-hashes, foreign-hashes, or one of the rules (missing-hash, missing-dependency,
+unpinned, unhashable, no-installable-file, unknown-version, unknown-project), with the exact
+lines to write."""
 
 EPILOG = """\
 exit codes: 0 every failure diagnosed; 1 a cause is unpublished-bytes (pip received bytes the
@@ -34,8 +35,19 @@ was not diagnosed.
 """
 
 
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, worded as the check words them (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{message} (see reqhash-check explain --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reqhash-check explain",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -102,7 +114,9 @@ def explain_main(
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv))
-    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+    except _UsageError as exc:
+        return _usage(str(exc))
+    except SystemExit as exc:  # --help
         return int(exc.code or 0)
     if not math.isfinite(args.timeout) or args.timeout <= 0:
         return _usage("--timeout must be a positive number of seconds")
@@ -132,6 +146,8 @@ def explain_main(
     )
     inputs = [_read(name, stdin) for name in names]
     explanation = explain(inputs, settings)
+    for message in explanation.unreadable:  # as the check says of a file it cannot read
+        _say(f"error: {message}")
     options = RenderOptions(
         color=_use_color(args.color, None if args.output else sys.stdout, environ),
         verbose=args.verbose,
@@ -151,15 +167,21 @@ def explain_main(
         try:
             append_step_summary(render("markdown", explanation, options), environ)
         except OSError as exc:
-            print(f"reqhash-check: warning: step summary not written: {exc}", file=sys.stderr)
+            _say(f"warning: step summary not written: {exc}")
     return explanation.exit_code
 
 
 def _usage(message: str) -> int:
+    _say(f"error: {message}")
+    return EXIT_UNREADABLE
+
+
+def _say(message: str) -> None:
+    """Errors and warnings on standard error, with the check's `reqhash-check: ` prefix,
+    escaped: a log's or a file's name may hold what a terminal or a CI log would obey."""
     from reqhash_check.report.escape import safe
 
-    print(f"reqhash-check explain: error: {safe(message)}", file=sys.stderr)
-    return EXIT_UNREADABLE
+    print(f"reqhash-check: {safe(message)}", file=sys.stderr)
 
 
 def _read(name: str, stdin: BinaryIO | None) -> LogInput:

@@ -1,9 +1,10 @@
 """From one parsed failure and what the index says about it to one named cause, with its fix.
 
 Pure: no I/O. A hash mismatch gets one of the causes in `mismatch` (`unpublished-bytes`,
-`stale-pin`, `incomplete-hashes`, `foreign-hashes`, checked in that order); pip's other
-hash-checking failures map to the rules of `reqhash_check.rules` (`other_failures`). When the
-log and the index cannot settle it, the cause is `undetermined`, with the reason.
+`mistyped-hash`, `stale-pin`, `incomplete-hashes`, `foreign-hashes`, checked in that order);
+pip's other hash-checking failures map to the rules of `reqhash_check.rules`
+(`other_failures`). When the log and the index cannot settle it, the cause is `undetermined`,
+with the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from reqhash_check.explain.model import (
     FOREIGN_HASHES,
     INCOMPLETE_HASHES,
     MISMATCH_CAUSES,
+    MISTYPED_HASH,
     STALE_PIN,
     UNDETERMINED,
     UNPUBLISHED_BYTES,
@@ -36,6 +38,7 @@ __all__ = [
     "FOREIGN_HASHES",
     "INCOMPLETE_HASHES",
     "MISMATCH_CAUSES",
+    "MISTYPED_HASH",
     "STALE_PIN",
     "UNDETERMINED",
     "UNPUBLISHED_BYTES",

@@ -82,6 +82,19 @@ def _quote(path: str) -> str:
     return "'" + path.replace("'", "'\\''") + "'"
 
 
+MAX_TYPO = 4
+"""A listed hash this many characters or fewer from a published one (of the same length) is
+that hash, mistyped or damaged, not the hash of another file."""
+
+
+MAX_SHARING = 64
+
+
+def _pieces(algorithm: str, digest: str) -> list[tuple[str, int, str]]:
+    size = -(-len(digest) // (MAX_TYPO + 1))
+    return [(algorithm, n, digest[n * size : (n + 1) * size]) for n in range(MAX_TYPO + 1)]
+
+
 class Published:
     """Every file the index publishes for the project, looked up by digest and by name."""
 
@@ -100,9 +113,40 @@ class Published:
             for algorithm, digest in dist.hashes.items():
                 self.by_digest.setdefault((algorithm, digest.lower()), dist)
         self.algorithms = {algorithm for algorithm, _ in self.by_digest}
+        self._pieces: dict[tuple[str, int, str], list[tuple[str, DistFile]]] | None = None
 
     def find(self, algorithm: str, digest: str) -> DistFile | None:
         return self.by_digest.get((algorithm, digest.lower()))
+
+    def near(self, algorithm: str, digest: str) -> tuple[DistFile, str, int] | None:
+        """The published file whose `algorithm` digest is at most MAX_TYPO characters from
+        `digest` (case aside), with that digest and the count; None when none is that close.
+
+        A digest at most MAX_TYPO characters from another agrees with it on at least one of
+        MAX_TYPO + 1 pieces, so only the digests sharing a piece are compared: linear in the
+        number of listed hashes, whatever the number of published files."""
+        digest = digest.lower()
+        best: tuple[DistFile, str, int] | None = None
+        for key in _pieces(algorithm, digest):
+            for candidate, dist in self._by_piece().get(key, ()):
+                if len(candidate) != len(digest):
+                    continue
+                count = sum(a != b for a, b in zip(candidate, digest, strict=True))
+                if count <= MAX_TYPO and (best is None or count < best[2]):
+                    best = (dist, candidate, count)
+        return best
+
+    def _by_piece(self) -> dict[tuple[str, int, str], list[tuple[str, DistFile]]]:
+        if self._pieces is None:
+            self._pieces = {}
+            for (algorithm, digest), dist in self.by_digest.items():
+                for key in _pieces(algorithm, digest):
+                    bucket = self._pieces.setdefault(key, [])
+                    # Real digests share a piece by chance only; a crowded piece is an index
+                    # answer made to be slow, and is not looked through further.
+                    if len(bucket) < MAX_SHARING:
+                        bucket.append((digest, dist))
+        return self._pieces
 
     def named(self, filename: str | None) -> DistFile | None:
         if not filename:
@@ -218,6 +262,18 @@ class Draft:
     ) -> Diagnosis:
         failure = self.failure
         notes = [*self.notes, *_current_notes(failure, self.ctx, self.current, needed)]
+        if failure.tool == "uv":
+            message = _for_uv(message)
+            notes = [_for_uv(note) for note in notes]
+            fix = Fix(
+                _for_uv(fix.summary), fix.action, fix.lines, fix.command, fix.check, fix.place
+            )
+        if failure.tool == "pipenv" and self.current is None:
+            fix = _pipfile_lock_fix(failure, fix)
+            notes.append(
+                "pipenv installs Pipfile.lock through a temporary requirements file: the "
+                "hashes to change are in Pipfile.lock (or regenerate it with pipenv lock)"
+            )
         # Index answers (file names, URLs) are untrusted too: everything shown is cleaned.
         fix = Fix(
             summary=clean(fix.summary),
@@ -250,6 +306,7 @@ class Draft:
             index=self.ctx.index,
             current=self.current,
             index_failed=self.facts.index_failed and not self.facts.from_cache,
+            installer=failure.tool,
         )
 
     def undetermined(self, why: str, *, kb: str | None = None) -> Diagnosis:
@@ -259,6 +316,50 @@ class Draft:
         if self.facts.index_failed:
             summary = "run explain again when the index can be reached"
         return self.build(UNDETERMINED, message, Fix(summary), kb=kb)
+
+
+_UV_WORDS = (
+    ("pip downloaded", "uv downloaded"),
+    ("pip received", "uv received"),
+    ("pip receives", "uv receives"),
+    ("pip named", "uv named"),
+    ("pip picks", "uv picks"),
+    ("pip compared", "uv compared"),
+    ("pip printed", "uv printed"),
+    ("pip's message", "uv's message"),
+    ("pip's hash-checking mode", "uv's hash-checking mode"),
+    ("the --index-url pip used", "the --index-url uv used"),
+    ("pip probably uses", "uv probably uses"),
+)
+
+
+def _for_uv(text: str) -> str:
+    """What the diagnoses say of pip, said of uv for a failure uv printed."""
+    for pip_words, uv_words in _UV_WORDS:
+        text = text.replace(pip_words, uv_words)
+    return text
+
+
+def _pipfile_lock_fix(failure: Failure, fix: Fix) -> Fix:
+    """The hashes of a fix as Pipfile.lock holds them: its entry's `"hashes"` list."""
+    hashes = [
+        part.removeprefix("--hash=")
+        for line in fix.lines
+        for part in line.split()
+        if part.startswith("--hash=")
+    ]
+    if fix.action != "replace" or fix.place or not hashes:
+        return fix
+    items = [f'    "{h}"' + ("," if n < len(hashes) - 1 else "") for n, h in enumerate(hashes)]
+    return Fix(
+        summary=fix.summary,
+        action=fix.action,
+        lines=('"hashes": [', *items, "],"),
+        command=fix.command,
+        check=fix.check,
+        place=f'the "hashes" list of the "{failure.project or failure.requirement}" entry in '
+        "Pipfile.lock",
+    )
 
 
 def problem_text(facts: Facts) -> str:

@@ -14,6 +14,13 @@ it. `logtext` takes off colours, CI and log prefixes and line-ending differences
 - a requirement that comes from a lock file says `(from pylock.toml)`, with no line number;
   a dependency says `(from parent==1.0->-r requirements.txt (line 3))`;
 - URLs keep an HTML index page's `#sha256=` fragment, or may be relative.
+
+uv's hash failures are read too (`Hash mismatch for `req`` with `Expected:`/`Computed:` lists of
+`algorithm:hex`, plain or in its boxed style; `… must have a hash, but none were provided for:
+req`; `… must have their versions pinned with `==`, but found: req`), and pipenv's, which are
+pip's wrapped (`[pipenv.exceptions.InstallError]: ` before each line, taken off by `logtext`;
+the temporary requirements file pipenv writes from `Pipfile.lock`; old pipenv's `THESE PACKAGES
+DO NOT MATCH THE HASHES FROM Pipfile.lock!`).
 """
 
 from __future__ import annotations
@@ -62,11 +69,36 @@ __all__ = [
 MAX_FAILURES = 1000
 """Failures beyond this many in one log are not diagnosed (each may cost index queries)."""
 MAX_UNPARSED = 200
+MAX_SHOWN_CHARS = 500
+"""An unread line is shown cut to this many characters."""
+MAX_HASHES = 2000
+"""Hashes read per `Expected`/`or` group; no project publishes this many files for a version."""
+MAX_GROUPS = 16
+"""Hash groups read per requirement (pip prints one per algorithm)."""
+MAX_INDEXES = 50
+MAX_REQUIREMENT_CHARS = 2000
+"""A longer requirement is not read, and is shown cut to this many characters."""
+MAX_IGNORED = 5
 
 HASH_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 # The headings of pip's HashError subclasses (pip/_internal/exceptions.py, unchanged 20.0–26.x).
 MISMATCH_HEAD = "THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"
+PIPENV_MISMATCH_HEAD = "THESE PACKAGES DO NOT MATCH THE HASHES FROM Pipfile.lock"
+UV_MISMATCH = "Hash mismatch for `"
+UV_MISSING = re.compile(
+    r"all requirements? must have a hash, but none were provided for: (?P<req>.+)"
+)
+UV_UNPINNED = re.compile(
+    r"all requirements? must have their versions pinned with `==`, but found: (?P<req>.+)"
+)
+UNDERSTOOD = (
+    "pip's hash mismatch block (THESE PACKAGES DO NOT MATCH THE HASHES …), pip's missing-hash "
+    "and unpinned messages (Hashes are required in --require-hashes mode …, … must have their "
+    "versions pinned with ==), uv's `Hash mismatch for …` (Expected:/Computed:) and `… must "
+    "have a hash, but none were provided for: …`, and pipenv's wrapped pip output"
+)
+"""The forms `explain` reads, for the message about a log that holds none of them."""
 MISSING_HEAD = (
     "Hashes are required in --require-hashes mode, but they are missing from some requirements"
 )
@@ -86,6 +118,7 @@ class FailureKind(str, enum.Enum):
 
 _HEADS = (
     (MISMATCH_HEAD, FailureKind.MISMATCH),
+    (PIPENV_MISMATCH_HEAD, FailureKind.MISMATCH),
     (MISSING_HEAD, FailureKind.MISSING),
     (UNPINNED_HEAD, FailureKind.UNPINNED),
     (VCS_HEAD, FailureKind.VCS),
@@ -134,6 +167,8 @@ class Failure:
     """For not-found: pip's `(from versions: …)` list; None when pip did not print one."""
     ignored: tuple[str, ...] = ()
     """For not-found: pip's `Ignored the following …` lines before it."""
+    tool: str = "pip"
+    """What printed the failure: `pip`, `uv`, or `pipenv` (pip run by pipenv)."""
 
     @property
     def expected(self) -> tuple[str, ...]:
@@ -181,9 +216,6 @@ class ParsedLog:
 
 # --- pieces of pip's lines -------------------------------------------------------------------
 
-_ITEM = re.compile(
-    r"^\s*(?P<req>\S.*?)(?: from (?P<url>\S+))?(?: \(from (?P<comes_from>.+)\))?(?P<colon>:?)$"
-)
 _EXPECTED = re.compile(r"^\s*Expected\s+(?P<algo>[A-Za-z0-9_]+)\s+(?P<hex>[0-9A-Fa-f]+)$")
 _OR = re.compile(r"^\s*(?:Expected\s+)?or\s+(?P<hex>[0-9A-Fa-f]+)$")
 _GOT = re.compile(r"^\s*Got\s+(?P<hex>[0-9A-Fa-f]+)$")
@@ -198,7 +230,6 @@ _NOT_FOUND = re.compile(
 _NO_MATCHING = re.compile(r"No matching distribution found for (?P<req>.+)$")
 _IGNORED = re.compile(r"Ignored the following (?:yanked versions|versions that require a .*)")
 _LOOKING = re.compile(r"^Looking in indexes: (?P<urls>.+)$")
-_COLLECTING = re.compile(r"^Collecting (?P<req>.+?) \(from (?P<comes_from>.+)\)$")
 _PIP_VERSION = re.compile(
     r"(?:You are using pip version (?P<a>[0-9][0-9.]*)"
     r"|A new release of pip (?:is )?available: (?P<b>[0-9][0-9.]*) ->"
@@ -210,12 +241,88 @@ _VALID_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".tbz", ".txz")
 
 
-def _hex(algorithm: str, digest: str) -> str | None:
-    digest = digest.lower()
+# pip's `requirement from URL (from …):` and `Collecting requirement (from …)` lines are split
+# by hand, not by one regular expression: a lazy requirement followed by optional ` from ` and
+# ` (from …)` parts backtracks quadratically on a hostile line (`x (from x (from x …`), and
+# parsing must stay linear in the log's size.
+_LEADING_SPACE = re.compile(r"\s*")
+_NON_SPACE = re.compile(r"\S+")
+_FROM = " (from "
+_URL_FROM = " from "
+
+
+@dataclass(frozen=True)
+class _ItemParts:
+    req: str
+    url: str | None
+    comes_from: str | None
+    colon: str
+
+
+def _closing(line: str) -> tuple[int, int, str]:
+    """Where a ` (from …)` part may start and still close at the end of the line: (the
+    first position it may not start at, the end of its inside, the colon after it)."""
+    if line.endswith(")"):
+        return len(line) - 1 - len(_FROM), len(line) - 1, ""
+    if line.endswith("):"):
+        return len(line) - 2 - len(_FROM), len(line) - 2, ":"
+    return -1, 0, ""
+
+
+def _split_item(line: str) -> _ItemParts | None:
+    """`  req[ from URL][ (from …)][:]` with the requirement as short as the rest allows (what
+    pip prints: `str(InstallRequirement)`, then a colon in a mismatch block); None for a blank
+    line. Linear: the URL after a ` from ` is the run of non-spaces that follows it, so runs of
+    different candidates do not overlap, and a ` (from …)` part closes only at the line's end."""
+    start = _LEADING_SPACE.match(line).end()  # type: ignore[union-attr]
+    if start == len(line):
+        return None
+    limit, inside_end, colon = _closing(line)
+    first = line.find(_FROM, start + 1)
+    closes = 0 <= first < limit
+    if closes:  # a ` from URL` before it may still come first
+        at = line.find(_URL_FROM, start + 1)
+        while 0 <= at < first:
+            url = _NON_SPACE.match(line, at + len(_URL_FROM))
+            if url is not None:
+                end = url.end()
+                if end == len(line):
+                    return _ItemParts(line[start:at], url.group(), None, "")
+                if end < limit and line.startswith(_FROM, end):
+                    inside = line[end + len(_FROM) : inside_end]
+                    return _ItemParts(line[start:at], url.group(), inside, colon)
+            at = line.find(_URL_FROM, at + 1)
+        return _ItemParts(line[start:first], None, line[first + len(_FROM) : inside_end], colon)
+    # Nothing closes: only a URL that runs to the end of the line can follow ` from `.
+    if not line[-1].isspace():
+        last = line.rsplit(None, 1)[-1]
+        at = len(line) - len(last) - len(_URL_FROM)
+        if at > start and line.startswith(_URL_FROM, at):
+            return _ItemParts(line[start:at], last, None, "")
+    if line.endswith(":") and len(line) - 1 > start:
+        return _ItemParts(line[start:-1], None, None, ":")
+    return _ItemParts(line[start:], None, None, "")
+
+
+def _split_collecting(body: str) -> tuple[str, str] | None:
+    """(requirement, comes from) of `Collecting requirement (from …)`: the first ` (from `
+    after a non-empty requirement, when the line ends with `)`."""
+    head = "Collecting "
+    if not body.startswith(head):
+        return None
+    at = body.find(_FROM, len(head) + 1)
+    if not body.endswith(")") or not 0 <= at < len(body) - 1 - len(_FROM):
+        return None
+    return body[len(head) : at], body[at + len(_FROM) : -1]
+
+
+def _hex(algorithm: str, digest: str, *, keep_case: bool = False) -> str | None:
+    """`digest` when it is hexadecimal of the algorithm's length: lower-cased, or as written
+    (a listed hash pip printed: pip compares it as written, so its case is evidence)."""
     length = HASH_LENGTHS.get(algorithm)
     if length is None or len(digest) != length:
         return None
-    return digest
+    return digest if keep_case else digest.lower()
 
 
 def valid_project(name: str) -> str | None:
@@ -288,9 +395,9 @@ class _Requirement:
 
 
 def _read_requirement(text: str) -> _Requirement:
+    if len(text) > MAX_REQUIREMENT_CHARS:  # not a requirement pip printed: kept cut short
+        return _Requirement(clean(text[:MAX_REQUIREMENT_CHARS]) + "…")
     result = _Requirement(clean(text))
-    if len(text) > 2000:
-        return result
     try:
         req = Requirement(text)
     except InvalidRequirement:
@@ -333,30 +440,65 @@ class _Pending:
     expected: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _UvPending:
+    """uv's `Hash mismatch for `req`` being read: `Expected:` and `Computed:` lists."""
+
+    item: Failure
+    section: dict[str, list[str]] | None = None
+    expected: dict[str, list[str]] = field(default_factory=dict)
+    computed: dict[str, list[str]] = field(default_factory=dict)
+
+
+_UV_HASH = re.compile(r"(?P<algo>[a-z0-9]+):(?P<hex>[0-9A-Fa-f]+)")
+_UV_HELP = re.compile(r"help: `[^`]*` \(v[^)]*\) was included because `(?P<via>[^`]+)`")
+_PIPENV_TEMP = re.compile(r"tmp\w*-requirements?\.txt")
+
+
+def _pipenv_temp(path: str) -> bool:
+    """The requirements file pipenv writes from Pipfile.lock and hands to pip."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return (
+        (name.startswith("pipenv-") and name.endswith(".txt"))
+        or "/pipenv-" in path.replace("\\", "/")
+        or _PIPENV_TEMP.fullmatch(name) is not None
+    )
+
+
 class _Parser:
     def __init__(self, name: str) -> None:
         self.name = clean(name)
         self.failures: list[Failure] = []
         self.unparsed: list[UnparsedLine] = []
-        self.indexes: list[str] = []
+        self.indexes: dict[str, None] = {}
+        self.not_found: set[str] = set()
         self.pip_version: str | None = None
         self.collected: dict[str, tuple[str | None, int | None, str | None]] = {}
         self.block: FailureKind | None = None
         self.pending: _Pending | None = None
         self.ignored: list[str] = []
         self.truncated = False
+        self.uv: _UvPending | None = None
+        self.pipenv = False
 
     # -- bookkeeping
 
     def _unparsed(self, line_no: int, text: str) -> None:
         if len(self.unparsed) < MAX_UNPARSED:
-            self.unparsed.append(UnparsedLine(self.name, line_no, clean(text.strip())))
+            text = text.strip()
+            if len(text) > MAX_SHOWN_CHARS:
+                text = text[:MAX_SHOWN_CHARS] + "…"
+            self.unparsed.append(UnparsedLine(self.name, line_no, clean(text)))
 
-    def _add(self, failure: Failure) -> None:
+    def _full(self) -> bool:
+        """No more failures are kept (checked before building one: it costs a parse)."""
         if len(self.failures) >= MAX_FAILURES:
             self.truncated = True
-            return
-        self.failures.append(failure)
+        return self.truncated
+
+    def _add(self, failure: Failure) -> None:
+        if not self._full():
+            self.failures.append(failure)
 
     def _item(
         self,
@@ -385,6 +527,9 @@ class _Parser:
         path, line, via = _comes_from(comes_from)
         if path is None and req.project in self.collected:
             path, line, via = self.collected[req.project]
+        tool = "pipenv" if self.pipenv else "pip"
+        if path is not None and _pipenv_temp(path):
+            path, line, tool = "Pipfile.lock", None, "pipenv"
         return Failure(
             kind=kind,
             log=self.name,
@@ -399,6 +544,7 @@ class _Parser:
             requirements_file=path,
             line=line,
             via=via,
+            tool=tool,
         )
 
     # -- mismatch items
@@ -416,15 +562,19 @@ class _Parser:
         """Read one line of a mismatch block; False when the line does not belong to it."""
         pending = self.pending
         if match := _OR.match(line):
-            digest = _hex(pending.algorithm or "", match.group("hex")) if pending else None
-            if pending is not None and digest is not None:
+            digest = (
+                _hex(pending.algorithm or "", match.group("hex"), keep_case=True)
+                if pending
+                else None
+            )
+            if pending is not None and digest is not None and len(pending.expected) < MAX_HASHES:
                 pending.expected.append(digest)
             else:
                 self._unparsed(line_no, line)
             return True
         if match := _EXPECTED.match(line):
             algorithm = match.group("algo").lower()
-            digest = _hex(algorithm, match.group("hex"))
+            digest = _hex(algorithm, match.group("hex"), keep_case=True)
             if pending is None or digest is None:
                 self._unparsed(line_no, line)
                 return True
@@ -435,22 +585,16 @@ class _Parser:
                 self._unparsed(line_no, line)
                 return True
             digest = _hex(pending.algorithm, match.group("hex"))
-            if digest is None or not pending.expected:
+            if digest is None or not pending.expected or len(pending.groups) >= MAX_GROUPS:
                 self._unparsed(line_no, line)
             else:
                 pending.groups.append(HashGroup(pending.algorithm, tuple(pending.expected), digest))
             pending.algorithm, pending.expected = None, []
             return True
-        match = _ITEM.match(line)
-        if match and match.group("colon") and (line[:1].isspace() or match.group("url")):
+        parts = _split_item(line)
+        if parts and parts.colon and (line[:1].isspace() or parts.url):
             self._flush_pending()
-            item = self._item(
-                FailureKind.MISMATCH,
-                line_no,
-                match.group("req"),
-                match.group("url"),
-                match.group("comes_from"),
-            )
+            item = self._item(FailureKind.MISMATCH, line_no, parts.req, parts.url, parts.comes_from)
             self.pending = _Pending(item)
             return True
         return False
@@ -465,6 +609,8 @@ class _Parser:
         digest = _hex(algorithm, match.group("hex"))
         if digest is None:
             self._unparsed(line_no, line)
+            return True
+        if self._full():
             return True
         req_text = match.group("req").strip()
         item = self._item(FailureKind.MISSING, line_no, req_text)
@@ -486,11 +632,13 @@ class _Parser:
             return False
         if kind is FailureKind.MISSING:
             return self._missing_item(line_no, line)
-        match = _ITEM.match(line)
-        if match is None or match.group("colon"):
+        parts = _split_item(line)
+        if parts is None or parts.colon:
             return False
-        req_text = match.group("req")
-        item = self._item(kind, line_no, req_text, match.group("url"), match.group("comes_from"))
+        if self._full():
+            return True
+        req_text = parts.req
+        item = self._item(kind, line_no, req_text, parts.url, parts.comes_from)
         if kind is FailureKind.VCS:
             item = replace(item, version=None, filename=None, page_sha256=None)
         elif kind is FailureKind.DIRECTORY:
@@ -503,23 +651,25 @@ class _Parser:
 
     def _context_line(self, line_no: int, line: str) -> None:
         body = _ERROR_PREFIX.sub("", line, count=1).strip()
+        if self._uv_context(line_no, body):
+            return
         if match := _LOOKING.match(body):
             for url in match.group("urls").split(", "):
                 shown = clean(_strip_url_credentials(url.strip()))
-                if shown and shown not in self.indexes:
-                    self.indexes.append(shown)
+                if shown and len(self.indexes) < MAX_INDEXES:
+                    self.indexes[shown] = None
             return
-        if match := _COLLECTING.match(body):
-            req = _read_requirement(match.group("req"))
+        if collecting := _split_collecting(body):
+            req = _read_requirement(collecting[0])
             if req.project and req.project not in self.collected:
-                self.collected[req.project] = _comes_from(match.group("comes_from"))
+                self.collected[req.project] = _comes_from(collecting[1])
             return
         if match := _PIP_VERSION.search(body):
             version = next(v for v in match.groups() if v)
             self.pip_version = clean(version.rstrip("."))
             return
         if _IGNORED.search(body):
-            self.ignored.append(clean(body))
+            self.ignored = [*self.ignored[1 - MAX_IGNORED :], clean(body)]
             return
         if match := _NOT_FOUND.search(body):
             self._not_found(line_no, match.group("req"), match.group("versions"))
@@ -527,16 +677,15 @@ class _Parser:
         if match := _NO_MATCHING.search(body):
             text = match.group("req")
             req_text, _, rest = text.partition(" (from ")
-            if not any(
-                f.kind is FailureKind.NOT_FOUND and f.requirement == clean(req_text)
-                for f in self.failures
-            ):
+            if clean(req_text) not in self.not_found:
                 comes_from = rest[:-1] if rest.endswith(")") else None
                 self._not_found(line_no, req_text, None, comes_from)
 
     def _not_found(
         self, line_no: int, text: str, versions: str | None, comes_from: str | None = None
     ) -> None:
+        if self._full():
+            return
         req_text = text
         parent = None
         if " (from " in text and text.endswith(")"):
@@ -556,7 +705,82 @@ class _Parser:
                 clean(v.strip()) for v in versions.split(",") if v.strip() and v.strip() != "none"
             )
         self._add(replace(item, versions=listed, ignored=tuple(self.ignored)))
+        self.not_found.add(item.requirement)
         self.ignored = []
+
+    # -- uv
+
+    def _uv_item(self, kind: FailureKind, line_no: int, text: str) -> Failure:
+        """A failure from uv's `name==version` or `name @ URL`."""
+        text = text.strip()
+        name, at, url = text.partition(" @ ")
+        item = self._item(kind, line_no, name if at else text, url.strip() if at else None)
+        return replace(item, requirement=_read_requirement(text).text, tool="uv")
+
+    def _uv_context(self, line_no: int, body: str) -> bool:
+        """uv's failures outside a block: the start of a mismatch, or a one-line failure."""
+        at = body.find(UV_MISMATCH)
+        if at >= 0:
+            text = body[at + len(UV_MISMATCH) :]
+            end = text.rfind("`")
+            if end > 0:
+                self._end_uv()
+                self.uv = _UvPending(self._uv_item(FailureKind.MISMATCH, line_no, text[:end]))
+                return True
+        for pattern, kind in (
+            (UV_MISSING, FailureKind.MISSING),
+            (UV_UNPINNED, FailureKind.UNPINNED),
+        ):
+            if "must have" in body and (match := pattern.search(body)):
+                if not self._full():
+                    self._add(self._uv_item(kind, line_no, match.group("req").strip("`")))
+                return True
+        return False
+
+    def _uv_line(self, line_no: int, line: str) -> bool:
+        """One line of uv's mismatch; False when it is not one (the block has ended)."""
+        pending = self.uv
+        assert pending is not None
+        text = line.strip()
+        if not text:
+            return True
+        if text == "Expected:":
+            pending.section = pending.expected
+            return True
+        if text == "Computed:":
+            pending.section = pending.computed
+            return True
+        match = _UV_HASH.fullmatch(text)
+        if match and pending.section is not None:
+            algorithm = match.group("algo")
+            digest = _hex(
+                algorithm, match.group("hex"), keep_case=pending.section is pending.expected
+            )
+            hashes = pending.section.setdefault(algorithm, [])
+            if digest is not None and len(hashes) < MAX_HASHES:
+                hashes.append(digest)
+            elif algorithm in HASH_LENGTHS:
+                self._unparsed(line_no, line)
+            return True
+        if help_match := _UV_HELP.search(text):
+            pending.item = replace(pending.item, via=clean(help_match.group("via")))
+            self._end_uv()
+            return True
+        return False
+
+    def _end_uv(self) -> None:
+        pending, self.uv = self.uv, None
+        if pending is None:
+            return
+        groups = tuple(
+            HashGroup(algorithm, tuple(expected), pending.computed[algorithm][0])
+            for algorithm, expected in pending.expected.items()
+            if expected and pending.computed.get(algorithm)
+        )
+        if not groups:
+            self._unparsed(pending.item.log_line, pending.item.requirement)
+            return
+        self._add(replace(pending.item, groups=groups[:MAX_GROUPS]))
 
     # -- driver
 
@@ -571,10 +795,15 @@ class _Parser:
         self.block = None
 
     def feed(self, line_no: int, line: str) -> None:
+        if self.uv is not None:
+            if self._uv_line(line_no, line):
+                return
+            self._end_uv()
         kind = self._head(line)
         if kind is not None:
             self._end_block()
             self.block = kind
+            self.pipenv = self.pipenv or PIPENV_MISMATCH_HEAD in line
             return
         if self.block is None:
             if line:
@@ -594,6 +823,7 @@ class _Parser:
         self._context_line(line_no, line)
 
     def result(self) -> ParsedLog:
+        self._end_uv()
         self._end_block()
         return ParsedLog(
             name=self.name,

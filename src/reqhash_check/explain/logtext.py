@@ -36,7 +36,10 @@ def _unsafe(char: str) -> bool:
 def clean(text: str) -> str:
     """Log text made safe for any output: control, line-separator and bidi characters become
     `\\xNN`/`\\uNNNN`, and a leading `::` (an Actions workflow command) is escaped."""
-    out = "".join(_escape_char(c) if _unsafe(c) else c for c in text)
+    # Every unsafe character (Cc, Zl, Zp, the bidi controls, U+FEFF) is unprintable.
+    out = (
+        text if text.isprintable() else "".join(_escape_char(c) if _unsafe(c) else c for c in text)
+    )
     stripped = out.lstrip()
     if stripped.startswith("::"):
         out = out[: len(out) - len(stripped)] + "\\:\\:" + stripped[2:]
@@ -74,11 +77,12 @@ _ANSI = re.compile(
     r"|\x1b"
 )
 _PREFIXES = re.compile(
-    r"^(?:"
+    r"(?:"  # used with match(): anchored where it starts
     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?"  # GitHub Actions raw log timestamp
     r"|##\[[a-z]+\]"  # Actions log markers: ##[error], ##[group], …
     r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{3} "  # pip --log file timestamps
     r"|#\d+ \d+(?:\.\d+)? "  # docker build (BuildKit) step output
+    r"|\[pipenv\.exceptions\.[A-Za-z]+\]: ?"  # pipenv's wrapping of pip's output
     r")"
 )
 
@@ -93,9 +97,9 @@ def log_lines(text: str) -> Iterator[str]:
 def normalize_line(line: str) -> str:
     """One log line with colours and CI/log prefixes taken off; indentation is kept."""
     line = _ANSI.sub("", line) if "\x1b" in line else line
-    while True:
-        match = _PREFIXES.match(line)
-        if not match or not match.group(0):
+    start = 0  # prefixes are skipped by position: cutting the line each time is quadratic
+    while match := _PREFIXES.match(line, start):
+        if match.end() == start:
             break
-        line = line[match.end() :]
-    return line.rstrip()
+        start = match.end()
+    return line[start:].rstrip()

@@ -2,16 +2,21 @@
 
 Checked in this order: `unpublished-bytes` (the bytes pip received match no file the index
 publishes for the project, while the listed hashes include the published hash of the very
-file pip downloaded), `stale-pin` (a listed hash belongs to another version),
+file pip downloaded), `mistyped-hash` (pip received the published file, and a listed hash is
+a few characters from its published hash: a hand edit or damage of the requirements),
+`stale-pin` (a listed hash belongs to another version),
 `incomplete-hashes` (the listed hashes are other files of this version and pip received this
 version's file for its platform), `foreign-hashes` (the listed hashes match nothing the index
 publishes for the project).
+
+The lines a fix suggests never keep a listed hash that matches nothing published: a mistyped
+one is replaced by the published hash it is close to, any other is left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from reqhash_check.explain import fixlines
 from reqhash_check.explain.draft import (
@@ -29,11 +34,12 @@ from reqhash_check.explain.draft import (
     problem_text,
     short,
 )
-from reqhash_check.explain.logparse import Failure, clean
+from reqhash_check.explain.logparse import Failure, HashGroup, clean
 from reqhash_check.explain.lookup import Facts
 from reqhash_check.explain.model import (
     FOREIGN_HASHES,
     INCOMPLETE_HASHES,
+    MISTYPED_HASH,
     STALE_PIN,
     UNPUBLISHED_BYTES,
     Context,
@@ -44,6 +50,73 @@ from reqhash_check.findings import KB_HASH_MISMATCH
 from reqhash_check.index.answers import parse_version
 from reqhash_check.index.base import DistFile
 from reqhash_check.index.urls import redact_url
+
+MAX_NEAR_LOOKUPS = 64
+"""Listed hashes per failure compared with the published ones for a near miss."""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A hash the requirements list, and the published file it is, exactly or mistyped."""
+
+    algorithm: str
+    digest: str
+    """As listed (pip compares it as written, so its case counts)."""
+    file: DistFile | None
+    published: str | None
+    """The file's published digest, lower case."""
+    typo: int | None = None
+    """None: listed exactly; 0: only the case differs; N: N characters differ."""
+
+    @property
+    def text(self) -> str:
+        return f"{self.algorithm}:{self.digest}"
+
+    @property
+    def fixed(self) -> str | None:
+        """The hash to write instead: the published one; None for a hash of nothing."""
+        return f"{self.algorithm}:{self.published}" if self.published else None
+
+
+def read_listed(groups: Sequence[HashGroup], published: Published) -> list[Listed]:
+    out: list[Listed] = []
+    lookups = 0
+    for group in groups:
+        for digest in group.expected:
+            found = published.find(group.algorithm, digest)
+            if found is not None:
+                typo = 0 if digest != digest.lower() else None
+                out.append(Listed(group.algorithm, digest, found, digest.lower(), typo))
+                continue
+            near = None
+            if lookups < MAX_NEAR_LOOKUPS:
+                lookups += 1
+                near = published.near(group.algorithm, digest)
+            if near is None:
+                out.append(Listed(group.algorithm, digest, None, None))
+            else:
+                out.append(Listed(group.algorithm, digest, near[0], near[1], near[2]))
+    return out
+
+
+def _differ(typo: Listed) -> str:
+    if not typo.typo:
+        return "only the case differs (pip compares hashes as written)"
+    return f"{plural(typo.typo, 'character differs', 'characters differ')}"
+
+
+def _typo_note(typo: Listed) -> str:
+    filename = typo.file.filename if typo.file else "?"
+    return (
+        f"the listed {typo.algorithm} {short(typo.digest)} is {filename}'s published hash "
+        f"{short(typo.published or '')} mistyped ({_differ(typo)}): the file was edited by hand "
+        "or damaged; the lines below give the published one"
+    )
+
+
+def fixed_hashes(listed: Sequence[Listed], version_files: Sequence[DistFile]) -> set[str]:
+    """The listed hashes that are this version's files, mistyped ones as published."""
+    return {fixed for item in listed if item.file in version_files and (fixed := item.fixed)}
 
 
 def diagnose_mismatch(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis:
@@ -66,18 +139,25 @@ def diagnose_mismatch(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis
     compared = [g for g in failure.groups if g.algorithm in published.algorithms]
     if not compared:
         stated = ", ".join(sorted(published.algorithms)) or "no digests"
-        listed = ", ".join(sorted({g.algorithm for g in failure.groups}))
+        algorithms = ", ".join(sorted({g.algorithm for g in failure.groups}))
         return draft.undetermined(
-            f"pip compared {listed} hashes and {ctx.index} states {stated} for these files",
+            f"pip compared {algorithms} hashes and {ctx.index} states {stated} for these files",
             kb=KB_HASH_MISMATCH,
         )
-    hits = [(g.algorithm, h, published.find(g.algorithm, h)) for g in compared for h in g.expected]
+    listed = read_listed(compared, published)
+    typos = [item for item in listed if item.typo is not None]
+    hits = [(item.algorithm, item.digest, item.file) for item in listed if item.typo is None]
     other = [(a, h, f) for a, h, f in hits if f is not None and f not in published.version_files]
     same = [(a, h, f) for a, h, f in hits if f is not None and f in published.version_files]
     got_file = next(
         (f for g in compared if (f := published.find(g.algorithm, g.got)) is not None), None
     )
     downloaded = published.named(failure.filename)
+    if downloaded is None and failure.filename is None and failure.tool == "uv":
+        # uv names no file; it downloads only files whose published hash is listed, so one
+        # listed file of this version is the one it downloaded.
+        candidates = {f for _, _, f in same}
+        downloaded = candidates.pop() if len(candidates) == 1 else None
     listed_download = downloaded is not None and any(
         downloaded.hashes.get(g.algorithm) in g.expected for g in compared
     )
@@ -94,11 +174,17 @@ def diagnose_mismatch(failure: Failure, facts: Facts, ctx: Context) -> Diagnosis
         )
     if got_file is None and downloaded is not None and listed_download:
         return _unpublished_bytes(draft, published, downloaded, listed=True)
+    typo = next((t for t in typos if got_file is not None and t.file == got_file), None)
+    if typo is not None and got_file is not None:
+        return _mistyped(draft, published, listed, typo, got_file)
+    draft.notes.extend(_typo_note(t) for t in typos)
+    if got_file is None and downloaded is not None and any(t.file == downloaded for t in typos):
+        return _unpublished_bytes(draft, published, downloaded, listed=False)
     if other:
         return _stale_pin(draft, published, other, got_file)
     if same and got_file is not None and got_file in published.version_files:
-        return _incomplete(draft, published, same, got_file)
-    if not same and not other:
+        return _incomplete(draft, published, listed, same, got_file)
+    if not same and not other and not typos:
         return _foreign(draft, published, got_file, downloaded)
     if got_file is None and downloaded is not None:
         return _unpublished_bytes(draft, published, downloaded, listed=False)
@@ -114,7 +200,7 @@ def _unpublished_bytes(
 ) -> Diagnosis:
     failure, ctx = draft.failure, draft.ctx
     got = failure.sha256_got or (failure.got_hashes[0] if failure.got_hashes else "?")
-    host = host_of(failure.url) or "the host in pip's URL"
+    host = host_of(failure.url) or ("the host in pip's URL" if failure.url else "its file host")
     published_hash = downloaded.sha256 or "?"
     parts = [
         f"pip downloaded {downloaded.filename} from {host}, but the bytes it received "
@@ -213,6 +299,7 @@ def _stale_pin(
 def _incomplete(
     draft: Draft,
     published: Published,
+    listed: Sequence[Listed],
     same: Sequence[tuple[str, str, DistFile]],
     got_file: DistFile,
 ) -> Diagnosis:
@@ -226,13 +313,16 @@ def _incomplete(
         f"not of {got_file.filename}, {kind} pip picks on its platform{platform}: the list was "
         "made on another platform."
     )
-    unknown = [h for g in failure.groups for h in g.expected if not published.find(g.algorithm, h)]
+    unknown = [item for item in listed if item.file is None]
     if unknown:
         message += (
-            f" {plural(len(unknown), 'listed hash', 'listed hashes')} match nothing published."
+            f" {plural(len(unknown), 'listed hash matches', 'listed hashes match')} nothing "
+            "published and "
+            + ("is" if len(unknown) == 1 else "are")
+            + " left out of the lines below."
         )
     got = f"sha256:{got_file.sha256}"
-    hashes = tuple(sorted({*failure.expected, got}))
+    hashes = tuple(sorted({*fixed_hashes(listed, published.version_files), got}))
     path = fix_file(failure, ctx, draft.current)
     if fixlines.is_lock_file(path):
         fix = _lock_fix(draft, got_file)
@@ -246,6 +336,52 @@ def _incomplete(
             check=check_command(path, draft.target),
         )
     return draft.build(INCOMPLETE_HASHES, message, fix, kb=KB_HASH_MISMATCH, needed=(got,))
+
+
+def _mistyped(
+    draft: Draft,
+    published: Published,
+    listed: Sequence[Listed],
+    typo: Listed,
+    got_file: DistFile,
+) -> Diagnosis:
+    failure, ctx = draft.failure, draft.ctx
+    project, version = failure.project or "", failure.version or ""
+    message = (
+        f"{label(project, version)} lists {typo.algorithm} {short(typo.digest)} where "
+        f"{got_file.filename}'s published hash is {short(typo.published or '')}: "
+        f"{_differ(typo)}. The requirements were edited by hand or damaged; pip received "
+        f"exactly the file {ctx.index} publishes."
+    )
+    others = [t for t in listed if t.typo is not None and t is not typo]
+    if others:
+        message += (
+            f" {plural(len(others), 'other listed hash is', 'other listed hashes are')} "
+            "mistyped too."
+        )
+    unknown = [item for item in listed if item.file is None]
+    if unknown:
+        message += (
+            f" {plural(len(unknown), 'listed hash matches', 'listed hashes match')} nothing "
+            "published and "
+            + ("is" if len(unknown) == 1 else "are")
+            + " left out of the lines below."
+        )
+    got = f"{typo.algorithm}:{typo.published}"
+    path = fix_file(failure, ctx, draft.current)
+    if fixlines.is_lock_file(path):
+        fix = _lock_fix(draft, got_file)
+    else:
+        hashes = tuple(sorted({*fixed_hashes(listed, published.version_files), got}))
+        fix = Fix(
+            summary=f"write {got_file.filename}'s published hash ({short(typo.published or '')}) "
+            f"in place of the mistyped {short(typo.digest)}",
+            action="replace",
+            lines=lines_for(failure, draft.entry, version, hashes),
+            command=fix_command(path),
+            check=check_command(path),
+        )
+    return draft.build(MISTYPED_HASH, message, fix, kb=KB_HASH_MISMATCH, needed=(got,))
 
 
 def _foreign(

@@ -9,14 +9,17 @@ from reqhash_check.requirements import RequirementEntry
 
 UNPUBLISHED_BYTES = "unpublished-bytes"
 STALE_PIN = "stale-pin"
+MISTYPED_HASH = "mistyped-hash"
 INCOMPLETE_HASHES = "incomplete-hashes"
 FOREIGN_HASHES = "foreign-hashes"
 UNDETERMINED = "undetermined"
-MISMATCH_CAUSES = (UNPUBLISHED_BYTES, STALE_PIN, INCOMPLETE_HASHES, FOREIGN_HASHES)
+MISMATCH_CAUSES = (UNPUBLISHED_BYTES, MISTYPED_HASH, STALE_PIN, INCOMPLETE_HASHES, FOREIGN_HASHES)
 
 CAUSE_SUMMARIES = {
     UNPUBLISHED_BYTES: "pip received bytes the index does not publish for the file it named: "
     "a corrupted download, a proxy or mirror serving other bytes, or tampering",
+    MISTYPED_HASH: "a listed hash is a few characters from the published hash of the file pip "
+    "received: the requirements were edited by hand or damaged",
     STALE_PIN: "the listed hashes belong to another version: the pin was changed without "
     "regenerating the hashes",
     INCOMPLETE_HASHES: "the listed hashes are other files of the same version: the list was "
@@ -37,6 +40,13 @@ DEAD_ENDS: dict[str, tuple[str, ...]] = {
         "regenerating the hashes from the downloaded file: that bakes the bad file into the "
         "requirements",
         "purging pip's cache: the same source hands out the same bytes again; fix the source first",
+    ),
+    MISTYPED_HASH: (
+        _KEEP,
+        "regenerating every hash: only the mistyped one is wrong, and the lines below give it "
+        "from the index",
+        "purging pip's cache: the file pip downloaded is the published one; its listed hash "
+        "was mistyped",
     ),
     STALE_PIN: (
         _KEEP,
@@ -128,6 +138,8 @@ class Diagnosis:
     current: Current | None = None
     index_failed: bool = False
     """The index could not be asked (or, offline, the cache had no answer)."""
+    installer: str = "pip"
+    """What printed the failure: `pip`, `uv`, or `pipenv`."""
 
     @property
     def diagnosed(self) -> bool:

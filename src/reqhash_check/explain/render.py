@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reqhash_check.explain.diagnose import CAUSE_SUMMARIES, UNPUBLISHED_BYTES, Diagnosis
+from reqhash_check.explain.logparse import UNDERSTOOD
 from reqhash_check.explain.run import Explanation
 from reqhash_check.report.github import command
 from reqhash_check.report.markdown import code, escape
@@ -137,12 +138,11 @@ def render_text(explanation: Explanation, options: RenderOptions) -> str:
         out.extend(f"    note: {note}" for note in d.notes)
         out.extend(paint(_DIM, f"    not the fix: {dead}") for dead in d.dead_ends)
         out.append("")
-    out.extend(f"{paint(_RED, 'error')}: {message}" for message in explanation.unreadable)
     unread = {line.log for line in explanation.unparsed}
     out.extend(
         f"{name}: pip's failure message could not be read (see the lines not read)"
         if name in unread
-        else f"{name}: no pip hash-checking failure found"
+        else f"{name}: no hash-checking failure found; explain reads {UNDERSTOOD}"
         for name in explanation.without_failures
     )
     out.extend(
@@ -194,6 +194,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         "index_failed": d.index_failed,
         "log": d.log,
         "log_line": d.log_line,
+        "installer": d.installer,
         "current": None
         if d.current is None
         else {

@@ -522,8 +522,8 @@ def _check_set(
         targets=settings.targets,
         allowed_hosts=settings.allow_index,
         indexes_shown=plan.shown
-        if len(plan.uses) <= 1
-        else f"the {len(plan.uses)} indexes consulted (listed below)",
+        if len(plan.uses) <= 1 or len(plan.shown) <= 120
+        else f"the {len(plan.uses)} indexes consulted",
     )
     result = check(item.req_set, item.problems, lookups, options)
     active = active_rules(settings)
@@ -544,7 +544,7 @@ def _report(
         found, skipped = _check_set(settings, item, plan, lookups.get(number, {}))
         findings.extend(found)
         unverified.extend(skipped)
-    unknown: Counter[str] = Counter()
+    unknown: dict[str, list[str]] = {}
     consulted: list[IndexUse] = []
     for number, (item, plan) in enumerate(zip(loaded, plans, strict=True)):
         set_lookups = lookups.get(number)
@@ -558,7 +558,8 @@ def _report(
             lookup = set_lookups.get((entry.name, entry.pin or ""))
             release = lookup.release if lookup is not None else None
             if release is not None and release.requires_dist is None:
-                unknown[release.dependencies_note or "unknown"] += 1
+                note = release.dependencies_note or "unknown"
+                unknown.setdefault(note, []).append(f"{entry.name} {entry.pin}".strip())
     return Report(
         findings=tuple(sorted(dict.fromkeys(findings), key=lambda f: f.sort_key)),
         unverified=tuple(dict.fromkeys(unverified)),
@@ -569,8 +570,11 @@ def _report(
         indexes=tuple(dict.fromkeys(consulted)),
         index_errors=index_errors,
         dependencies_unknown=tuple(
-            f"{count} {'requirement' if count == 1 else 'requirements'}: {note}"
-            for note, count in sorted(unknown.items())
+            f"{len(names)} {'requirement' if len(names) == 1 else 'requirements'}: {note}"
+            for note, names in sorted(unknown.items())
+        ),
+        dependencies_unknown_projects=tuple(
+            ", ".join(dict.fromkeys(names)) for _, names in sorted(unknown.items())
         ),
     )
 

@@ -3,6 +3,7 @@ under a finding only where it adds something; advice once per run; a summary by 
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from itertools import groupby
 
@@ -17,6 +18,13 @@ DEAD_ENDS = (
     "mismatch: the first two throw the protection away, and a file's hash never changes"
 )
 MAX_LISTED = 8
+# pip's own words, quoted in a finding's message ("…; pip fails with 'THESE PACKAGES …'"):
+# the line says what and where; the quote is shown under --verbose, and kept in full by the
+# structured formats.
+_PIP_QUOTE = re.compile(
+    r"(?:[;,]\s*|\s+|^)(?:and\s+|so\s+)?(?:(?:on \S+ )?pip\b[^;,']*?\s)?fails(?:\s+with)?:?"
+    r"\s*(?P<quote>'[^']*')(?: before downloading anything)?"
+)
 
 
 class _Paint:
@@ -30,6 +38,7 @@ class _Paint:
 def render(report: Report, context: RenderContext) -> str:
     paint = _Paint(context.color)
     lines: list[str] = []
+    hinted = False
     shown = [
         f
         for f in sorted(report.findings, key=lambda f: f.sort_key)
@@ -43,13 +52,16 @@ def render(report: Report, context: RenderContext) -> str:
             if not context.quiet:
                 lines += [f"    {safe_line(d)}" for d in _details(finding, context)]
         fixable = [f for f in items if f.fix is not None and not f.suppressed]
-        if fixable and not context.quiet:
-            hint = context.fix_hint.replace("{path}", path)
+        hint = context.fix_hint_for(path) if fixable and not context.quiet else None
+        if hint is not None:
             lines.append(paint(_DIM, f"  fix {len(fixable)} of these: {safe(hint)}"))
+            hinted = True
         lines.append("")
+    if hinted and context.hint_note:
+        lines += [paint(_DIM, f"note: {safe(context.hint_note)}"), ""]
     lines += _unverified(report.unverified, paint)
     if not context.quiet:
-        lines += _notes(report, paint)
+        lines += _notes(report, paint, context)
     lines.append(_summary(report, paint))
     return "\n".join(lines) + "\n"
 
@@ -60,11 +72,26 @@ def _headline(finding: Finding, paint: _Paint) -> str:
     suffix = "" if finding.severity is Severity.ERROR else " (warning)"
     if finding.suppressed:
         suffix += " (suppressed)"
-    return f"{paint(_BOLD, where)}: {paint(colour, finding.rule)} {safe(finding.message)}{suffix}"
+    message = short_message(finding.message)
+    return f"{paint(_BOLD, where)}: {paint(colour, finding.rule)} {safe(message)}{suffix}"
+
+
+def short_message(message: str) -> str:
+    """The message without the pip error it quotes (kept when nothing much would be left)."""
+    short = _PIP_QUOTE.sub("", message).strip()
+    return short if len(short) >= 20 else message
+
+
+def _pip_quotes(message: str) -> list[str]:
+    if short_message(message) == message:
+        return []
+    return [f"pip fails with {m.group('quote')}" for m in _PIP_QUOTE.finditer(message)]
 
 
 def _details(finding: Finding, context: RenderContext) -> list[str]:
     details = list(finding.detail)
+    if context.verbose:
+        details += _pip_quotes(finding.message)
     if context.verbose and finding.hashes:
         details += [f"listed: {h}" for h in finding.hashes.listed]
         details += [f"published: {h}" for h in finding.hashes.expected]
@@ -95,9 +122,13 @@ def _unverified(items: tuple[Unverified, ...], paint: _Paint) -> list[str]:
     return [*lines, ""]
 
 
-def _notes(report: Report, paint: _Paint) -> list[str]:
+def _notes(report: Report, paint: _Paint, context: RenderContext) -> list[str]:
     lines = [f"{paint(_RED, 'index error')}: {safe(p)}" for p in report.index_errors]
-    lines += [safe_line(f"dependencies not known for {n}") for n in report.dependencies_unknown]
+    for number, note in enumerate(report.dependencies_unknown):
+        lines.append(safe_line(f"dependencies not known for {note}"))
+        names = report.dependencies_unknown_projects[number : number + 1]
+        if context.verbose and names:
+            lines.append(f"    {safe_line(names[0])}")
     if report.indexes:
         parts = []
         for use in report.indexes:

@@ -1,0 +1,108 @@
+"""The command lines the output suggests (fix, diff, check again): the files, and every
+command-line option that shaped the findings, shell-quoted, so that the hint run as printed
+reproduces the run it came from. `[tool.reqhash-check]` is not repeated: it is read again.
+
+An index URL that carries credentials is shown redacted, with a note: a printed hint must
+not leak a password; the person reading it puts the credentials back (or uses pip's
+configuration, PIP_INDEX_URL or a keyring)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reqhash_check.index.urls import redact_url
+
+PROGRAM = "reqhash-check"
+
+# The options that change what is found, in the order they are printed.
+REPRODUCING = (
+    "require_hashes",
+    "pip_version",
+    "binary",
+    "prefer_binary",
+    "target",
+    "python_version",
+    "platform",
+    "implementation",
+    "abi",
+    "index_url",
+    "extra_index_url",
+    "find_links",
+    "no_index",
+    "isolated",
+    "allow_index",
+    "allow_outside_includes",
+    "offline",
+    "no_cache",
+    "cache_dir",
+    "timeout",
+    "select",
+    "ignore",
+)
+# Options that only the check-again hint repeats (they change the verdict, not the fixes).
+VERDICT = ("strict",)
+FIXING = ("fix_targets_only",)
+_URLS = ("index_url", "extra_index_url", "find_links")
+
+CREDENTIALS_NOTE = (
+    "an index URL's credentials are left out of this command (****): put them back, or "
+    "give them through pip's configuration, PIP_INDEX_URL or a keyring, before running it"
+)
+
+
+@dataclass(frozen=True)
+class Hint:
+    command: str
+    note: str | None = None
+    """Said once when the command cannot be run exactly as printed (credentials left out)."""
+
+
+def option_arguments(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, mode: str
+) -> tuple[list[str], bool]:
+    """The reproducing options as arguments, and whether a credential was redacted."""
+    wanted = REPRODUCING + (FIXING if mode in ("fix", "diff") else VERDICT)
+    flags = {
+        action.dest: max(action.option_strings, key=len)
+        for action in parser._actions
+        if action.option_strings
+    }
+    out: list[str] = []
+    redacted = False
+    for dest in wanted:
+        if dest == "binary":
+            for which, value in getattr(args, "binary", None) or ():
+                out += [flags[which], value]
+            continue
+        value = getattr(args, dest, None)
+        if value in (None, False, [], ""):
+            continue
+        flag = flags[dest]
+        if value is True:
+            out.append(flag)
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            text = f"{item:g}" if isinstance(item, float) else str(item)
+            if dest in _URLS and redact_url(text) != text:
+                text, redacted = redact_url(text), True
+            out += [flag, text]
+    return out, redacted
+
+
+def command(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    mode: str,
+    files: Sequence[str],
+) -> Hint | None:
+    """`reqhash-check [--fix|--diff] OPTIONS FILES`; None when it cannot be run (a file is
+    standard input, or there is no file)."""
+    if not files or "-" in files:
+        return None
+    options, redacted = option_arguments(parser, args, mode)
+    head = [PROGRAM] + ([f"--{mode}"] if mode in ("fix", "diff") else [])
+    tail = ["--", *files] if any(f.startswith("-") for f in files) else list(files)
+    return Hint(shlex.join([*head, *options, *tail]), CREDENTIALS_NOTE if redacted else None)

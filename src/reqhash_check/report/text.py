@@ -21,10 +21,7 @@ MAX_LISTED = 8
 # pip's own words, quoted in a finding's message ("…; pip fails with 'THESE PACKAGES …'"):
 # the line says what and where; the quote is shown under --verbose, and kept in full by the
 # structured formats.
-_PIP_QUOTE = re.compile(
-    r"(?:[;,]\s*|\s+|^)(?:and\s+|so\s+)?(?:(?:on \S+ )?pip\b[^;,']*?\s)?fails(?:\s+with)?:?"
-    r"\s*(?P<quote>'[^']*')(?: before downloading anything)?"
-)
+_PIP_QUOTE = re.compile(r"(?<=\bfails)(?:\s+with\s+|:\s*)(?P<quote>'[^']*')")
 
 
 class _Paint:
@@ -77,14 +74,11 @@ def _headline(finding: Finding, paint: _Paint) -> str:
 
 
 def short_message(message: str) -> str:
-    """The message without the pip error it quotes (kept when nothing much would be left)."""
-    short = _PIP_QUOTE.sub("", message).strip()
-    return short if len(short) >= 20 else message
+    """The message without the words of the pip error it quotes ("pip fails" stays)."""
+    return _PIP_QUOTE.sub("", message)
 
 
 def _pip_quotes(message: str) -> list[str]:
-    if short_message(message) == message:
-        return []
     return [f"pip fails with {m.group('quote')}" for m in _PIP_QUOTE.finditer(message)]
 
 

@@ -1,0 +1,309 @@
+"""The first hour with the tool (issue 20): hints that run as printed, network trouble said
+once with a next step, short lines, and the rough edges a new user meets first. Everything
+through the real command line, `main([...])`, against an index on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from reqhash_check.cli import main
+from tests.fakeindex import FakeFile, FakeIndex
+
+LINUX = "linux-x86_64-glibc2.28-cp312"
+WINDOWS = "windows-amd64-cp312"
+MACOS = "macos-arm64-11-cp312"
+SECRET = "hunter2-f3a9c1"
+FORMATS = ("text", "json", "sarif", "github", "markdown")
+
+WHEELS = {
+    LINUX: FakeFile("demo-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", content=b"linux wheel"),
+    WINDOWS: FakeFile("demo-1.0-cp312-cp312-win_amd64.whl", content=b"windows wheel"),
+    MACOS: FakeFile("demo-1.0-cp312-cp312-macosx_11_0_arm64.whl", content=b"macos wheel"),
+}
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return Run(code, out, err)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REQHASH_CHECK_CACHE_DIR", str(tmp_path / "cache"))
+    for name in (
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "NO_COLOR",
+        "FORCE_COLOR",
+        "GITHUB_ACTIONS",
+        "PRE_COMMIT",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def index() -> Iterator[FakeIndex]:
+    with FakeIndex() as fake:
+        for wheel in WHEELS.values():
+            fake.add("demo", "1.0", wheel, requires_dist=[])
+        yield fake
+
+
+def linux_only(path: Path) -> None:
+    """demo pinned with the hash of its Linux wheel only: fine for Linux, not elsewhere."""
+    path.write_text(f"demo==1.0 --hash=sha256:{WHEELS[LINUX].digest}\n")
+
+
+def hint_line(out: str) -> str:
+    lines = [line for line in out.splitlines() if " of these: " in line]
+    assert len(lines) == 1, out
+    return lines[0].split(" of these: ", 1)[1]
+
+
+def run_hint(capsys: pytest.CaptureFixture[str], hint: str) -> Run:
+    """The hint exactly as printed: split as a shell would, run as the command line."""
+    argv = shlex.split(hint)
+    assert argv[0] == "reqhash-check"
+    return run(capsys, *argv[1:])
+
+
+# -- 1. hints that reproduce the run -------------------------------------------------------
+
+
+def test_fix_hint_keeps_the_targets_and_the_fix_fixes(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    linux_only(tmp_path / "big copy.txt")
+    argv = ["--index-url", index.simple_url]
+    argv += ["--target", LINUX, "--target", WINDOWS, "--target", MACOS, "big copy.txt"]
+    first = run(capsys, *argv)
+    assert first.code == 1, first.out + first.err
+    hint = hint_line(first.out)
+    assert hint.count("--target") == 3 and "'big copy.txt'" in hint
+    fixed = run_hint(capsys, hint)
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert "nothing to fix" not in fixed.err and "fixed 2 findings" in fixed.err
+    again = run(capsys, *argv)
+    assert again.code == 0, again.out + again.err
+
+
+def test_diff_hint_names_the_fix_that_writes_it(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    linux_only(tmp_path / "r.txt")
+    argv = ["--index-url", index.simple_url, "--target", WINDOWS, "r.txt"]
+    shown = run(capsys, "--diff", *argv)
+    assert "+++ " in shown.out and "--diff" not in shown.err
+    (line,) = [x for x in shown.err.splitlines() if x.startswith("to write these changes: ")]
+    fixed = run_hint(capsys, line.split(": ", 1)[1])
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert run(capsys, *argv).code == 0
+
+
+def test_hint_repeats_every_option_that_changed_the_findings(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    linux_only(tmp_path / "r.txt")
+    argv = [
+        "-i",
+        index.simple_url,
+        "--targ",  # abbreviated, as argparse allows
+        WINDOWS,
+        "--pip-version=24.0",
+        "--only-binary",
+        ":all:",
+        "--no-binary",
+        "other",
+        "--select",
+        "uncovered-target,missing-hash",
+        "--ignore",
+        "missing-hash",
+        "--format",
+        "text",
+        "--no-progress",
+        "r.txt",
+    ]
+    first = run(capsys, *argv)
+    hint = hint_line(first.out)
+    assert shlex.split(hint)[:2] == ["reqhash-check", "--fix"]
+    for part in (
+        f"--target {WINDOWS}",
+        "--pip-version 24.0",
+        "--only-binary :all: --no-binary other",  # in the order given: pip applies it so
+        "--select uncovered-target,missing-hash",
+        "--ignore missing-hash",
+        f"--index-url {index.simple_url}",
+    ):
+        assert part in hint, hint
+    assert "--format" not in hint and "--no-progress" not in hint
+    # The same findings as the run it came from: the hint's options without --fix.
+    check_only = shlex.split(hint)[2:]
+    assert run(capsys, *check_only).out == first.out
+
+
+def test_no_fix_hint_for_standard_input(
+    index: FakeIndex, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    text = f"demo==1.0 --hash=sha256:{WHEELS[LINUX].digest}\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    result = run(capsys, "--index-url", index.simple_url, "--target", WINDOWS, "-")
+    assert result.code == 1 and "uncovered-target" in result.out
+    assert " of these: " not in result.out and "--fix -" not in result.out
+
+
+def test_credentials_never_reach_a_hint(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    linux_only(tmp_path / "r.txt")
+    url = index.simple_url.replace("http://", f"http://user:{SECRET}@")
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", url, "--target", WINDOWS, "--format", fmt, "r.txt")
+        assert result.code == 1, result.out + result.err
+        assert SECRET not in result.out + result.err
+        assert "****@127.0.0.1" in result.out or fmt in ("json", "sarif")
+    text = run(capsys, "--index-url", url, "--target", WINDOWS, "r.txt")
+    assert "credentials are left out of this command" in text.out
+
+
+def test_pre_commit_hint_names_the_configured_command(
+    tmp_path: Path,
+    index: FakeIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    linux_only(tmp_path / "r.txt")
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    result = run(capsys, "--index-url", index.simple_url, "--target", WINDOWS, "r.txt")
+    hint = hint_line(result.out)
+    assert hint.startswith(f"reqhash-check --fix --target {WINDOWS}")
+    assert "the reqhash-fix pre-commit hook fixes it" not in result.out
+    fixed = run_hint(capsys, hint.split(" (or ", 1)[0])
+    assert fixed.code == 0, fixed.out + fixed.err
+
+
+def test_github_annotation_hint_runs_locally_with_the_options(
+    tmp_path: Path,
+    index: FakeIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    linux_only(tmp_path / "r.txt")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    argv = ["--index-url", index.simple_url, "--target", WINDOWS, "--format", "github", "r.txt"]
+    result = run(capsys, *argv)
+    fix = result.out.split("%0AFix: run locally: ", 1)[1].split(" (", 1)[0]
+    assert fix.startswith(f"reqhash-check --fix --target {WINDOWS} --index-url")
+    assert run_hint(capsys, fix).code == 0
+
+
+# -- 8. short lines ---------------------------------------------------------------------------
+
+
+def test_text_line_is_what_and_where_and_verbose_quotes_pip(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    linux_only(tmp_path / "r.txt")
+    argv = ["--index-url", index.simple_url, "--target", WINDOWS, "r.txt"]
+    plain = run(capsys, *argv)
+    (headline,) = [x for x in plain.out.splitlines() if x.startswith("r.txt:1: ")]
+    assert "THESE PACKAGES" not in headline and len(headline) < 140, headline
+    assert "whose hash is not listed, and fails" in headline
+    verbose = run(capsys, *argv, "-v")
+    assert "pip fails with 'THESE PACKAGES DO NOT MATCH THE HASHES" in verbose.out
+    document = json.loads(run(capsys, *argv, "--format", "json").out)
+    assert "THESE PACKAGES DO NOT MATCH" in document["findings"][0]["message"]
+
+
+# -- 9. rough edges ---------------------------------------------------------------------------
+
+
+def test_mistyped_option_suggests_the_real_one(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "--fixx", "r.txt")
+    assert result.code == 2 and "did you mean --fix?" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_a_folder_is_searched_for_requirements_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "requirements-dev.txt").write_text("six==1.16.0\nidna\n")
+    here = run(capsys, "--select", "missing-hash", "--require-hashes", ".")
+    assert here.code == 1 and "requirements.txt:1: missing-hash" in here.out
+    assert "is a directory" not in here.out + here.err
+    sub = run(capsys, "--select", "unpinned", "--require-hashes", "sub")
+    assert sub.code == 1 and "sub/requirements-dev.txt:2: unpinned" in sub.out
+    (tmp_path / "empty").mkdir()
+    empty = run(capsys, "empty")
+    assert empty.code == 2 and "a folder without requirements" in empty.err
+
+
+def test_linux_target_without_libc_suggests_glibc(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "--target", "linux-x86_64-cp312", "r.txt")
+    assert result.code == 2
+    assert (
+        "did you mean linux-x86_64-glibc2.28-cp312?" in result.err
+        and "musl" not in (result.err.split("did you mean", 1)[1])
+    )
+
+
+@pytest.mark.parametrize("version", ["99", "22.3", "27.0"])
+def test_pip_version_outside_the_modelled_range_is_refused(
+    version: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run(capsys, "--pip-version", version, "r.txt")
+    assert result.code == 2 and "23.0 to 26.3" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_verbose_names_the_requirements_whose_dependencies_are_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeIndex() as fake:
+        alpha = FakeFile("alpha-1.0-py3-none-any.whl", content=b"alpha")
+        beta = FakeFile("beta-2.0-py3-none-any.whl", content=b"beta")
+        fake.add("alpha", "1.0", alpha)
+        fake.add("beta", "2.0", beta)
+        (tmp_path / "r.txt").write_text(
+            f"alpha==1.0 --hash=sha256:{alpha.digest}\nbeta==2.0 --hash=sha256:{beta.digest}\n"
+        )
+        plain = run(capsys, "--index-url", fake.simple_url, "r.txt")
+        verbose = run(capsys, "--index-url", fake.simple_url, "-v", "r.txt")
+    assert "dependencies not known for 2 requirements" in plain.out
+    assert "alpha 1.0, beta 2.0" not in plain.out
+    assert "    alpha 1.0, beta 2.0" in verbose.out
+
+
+def test_annotations_never_point_below(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "r.txt").write_text(f"--extra-index-url {index.url}/other/simple\ndemo==1.0\n")
+    result = run(
+        capsys,
+        "--index-url",
+        index.simple_url,
+        "--require-hashes",
+        "--format",
+        "github",
+        "r.txt",
+    )
+    assert "listed below" not in result.out

@@ -307,3 +307,56 @@ def test_annotations_never_point_below(
         "r.txt",
     )
     assert "listed below" not in result.out
+
+
+# -- 7. network trouble ---------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def five_pins(path: Path) -> None:
+    path.write_text("".join(f"pkg{n}==1.0 --hash=sha256:{'a' * 64}\n" for n in range(5)))
+
+
+def test_unreachable_index_is_one_line_with_a_next_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    five_pins(tmp_path / "r.txt")
+    url = f"http://127.0.0.1:{closed_port()}/simple"
+    result = run(capsys, "--index-url", url, "r.txt")
+    assert result.code == 3, result.out + result.err
+    errors = [x for x in result.out.splitlines() if x.startswith("index error: ")]
+    assert len(errors) == 1, result.out
+    assert "--offline" in errors[0] and "--index-url" in errors[0] and "check the URL" in errors[0]
+    # The host is given up on after the first question's attempts, and that is said once.
+    assert "not asked again after that (4 skipped)" in errors[0]
+    unverified = [x for x in result.out.splitlines() if x.startswith("not verified")]
+    assert len(unverified) == 1 and "pkg0 1.0" in unverified[0] and "pkg4 1.0" in unverified[0]
+    assert result.out.count("could not connect") == 2  # the grouped line and the index line
+
+
+def test_offline_with_an_empty_cache_names_each_requirement_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    five_pins(tmp_path / "r.txt")
+    result = run(capsys, "--offline", "r.txt")
+    for n in range(5):
+        assert len([x for x in result.out.splitlines() if f"pkg{n} " in x]) == 1, result.out
+    assert "run once without --offline to fill it" in result.out
+
+
+def test_offline_fix_says_what_it_could_not_fix_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    five_pins(tmp_path / "r.txt")
+    result = run(capsys, "--offline", "--fix", "r.txt")
+    assert "nothing to fix" not in result.err
+    assert "nothing fixed: 5 requirements not in the cache" in result.err
+    assert "run without --offline" in result.err

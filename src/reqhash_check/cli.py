@@ -621,7 +621,7 @@ def finish(
     for message in result.read_errors:
         _say(f"error: {message}")
     for message in result.fix_messages:
-        print(message, file=sys.stderr)
+        print(_why_not_fixed(message, settings, result.report), file=sys.stderr)
     if args.diff:
         sys.stdout.write(result.diff)
     hints, note = fix_hints(parser, args, settings, result.report, os.environ)
@@ -670,6 +670,24 @@ def _write(path: Path | None, text: str) -> None:
             handle.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _why_not_fixed(message: str, settings: Any, report: Any) -> str:
+    """ "nothing to fix" said with what stands in the way, when requirements went unverified:
+    their published hashes are unknown, so nothing about them could be fixed."""
+    if message != "nothing to fix" or not report.unverified:
+        return message
+    count = len({(u.location.path, u.location.line) for u in report.unverified})
+    them = f"{count} {'requirement' if count == 1 else 'requirements'}"
+    if settings.offline:
+        return (
+            f"nothing fixed: {them} not in the cache, so the hashes the index publishes for "
+            "them are unknown; run without --offline to ask the index"
+        )
+    return (
+        f"nothing fixed: {them} could not be verified against the index, so the hashes it "
+        "publishes for them are unknown; check the URL and the network and try again"
+    )
 
 
 def _hint(

@@ -500,16 +500,28 @@ async def _lookup_all(
     return by_set, _grouped(problems, settings.offline)
 
 
+NEXT_STEP = (
+    "check the URL and the network, run with --offline to check against the cache, or "
+    "give another --index-url"
+)
+
+
 def _grouped(problems: Mapping[str, list[str]], offline: bool) -> tuple[str, ...]:
-    """Each failing index once: how many questions failed, and the first reason."""
+    """Each failing index once: how many questions failed, the first reason, and what to
+    try next; a host given up on for the rest of the run is said here, once."""
+    from reqhash_check.index.http import NOT_ASKED_AGAIN
+
     lines = []
     for name, reasons in problems.items():
         if offline and all("(offline)" in r for r in reasons):
             continue
         count = len(reasons)
+        skipped = sum(1 for r in reasons if NOT_ASKED_AGAIN in r)
+        first = next((r for r in reasons if NOT_ASKED_AGAIN not in r), reasons[0])
+        given_up = f"; not asked again after that ({skipped} skipped)" if skipped else ""
         lines.append(
             f"{name}: could not be asked ({count} {'question' if count == 1 else 'questions'} "
-            f"failed; first: {reasons[0]})"
+            f"failed; first: {first}{given_up}); {NEXT_STEP}"
         )
     return tuple(lines)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from itertools import groupby
 
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Report, Severity, Unverified
@@ -18,6 +19,7 @@ DEAD_ENDS = (
     "mismatch: the first two throw the protection away, and a file's hash never changes"
 )
 MAX_LISTED = 8
+_OFFLINE = "(offline)"
 # pip's own words, quoted in a finding's message ("…; pip fails with 'THESE PACKAGES …'"):
 # the line says what and where; the quote is shown under --verbose, and kept in full by the
 # structured formats.
@@ -56,7 +58,7 @@ def render(report: Report, context: RenderContext) -> str:
         lines.append("")
     if hinted and context.hint_note:
         lines += [paint(_DIM, f"note: {safe(context.hint_note)}"), ""]
-    lines += _unverified(report.unverified, paint)
+    lines += _unverified(report.unverified, paint, shown)
     if not context.quiet:
         lines += _notes(report, paint, context)
     lines.append(_summary(report, paint))
@@ -96,12 +98,29 @@ def _details(finding: Finding, context: RenderContext) -> list[str]:
     return details
 
 
-def _unverified(items: tuple[Unverified, ...], paint: _Paint) -> list[str]:
+# What makes one requirement's reason differ from its neighbours' (the URL asked, the
+# project, the attempts made): without it, one line says it for all of them.
+_REASON_NOISE = re.compile(r" after \d+ attempts?$| \(not asked again[^)]*\)$")
+
+
+def _reason_key(reason: str) -> str:
+    return _REASON_NOISE.sub("", reason.rsplit(": ", 1)[-1]) or reason
+
+
+def _unverified(
+    items: tuple[Unverified, ...], paint: _Paint, shown: Sequence[Finding] = ()
+) -> list[str]:
+    """Each requirement not verified, once: not again when an `unverifiable` finding above
+    already names it; grouped by what went wrong (the index error line says where)."""
+    said = {
+        (f.location.path, f.location.line, f.project) for f in shown if f.rule == "unverifiable"
+    }
+    items = tuple(u for u in items if (u.location.path, u.location.line, u.project) not in said)
     if not items:
         return []
     by_reason: dict[str, list[Unverified]] = defaultdict(list)
     for item in items:
-        by_reason[item.reason].append(item)
+        by_reason[_reason_key(item.reason)].append(item)
     lines = []
     for reason, group in by_reason.items():
         names = [
@@ -130,6 +149,15 @@ def _notes(report: Report, paint: _Paint, context: RenderContext) -> list[str]:
             parts.append(use.url + where + ("" if use.contacted else " [not contacted]"))
         label = "indexes consulted" if len(parts) > 1 else "index consulted"
         lines.append(safe_line(f"{label}: {'; '.join(parts)}"))
+    uncached = {
+        (u.location.path, u.location.line) for u in report.unverified if _OFFLINE in u.reason
+    }
+    if uncached:
+        count = len(uncached)
+        lines.append(
+            f"{count} {'requirement is' if count == 1 else 'requirements are'} not in the "
+            "cache: run once without --offline to fill it"
+        )
     if any(f.kb == KB_HASH_MISMATCH and not f.suppressed for f in report.findings):
         lines.append(paint(_DIM, f"{KB_HASH_MISMATCH}: {DEAD_ENDS}"))
     return lines

@@ -360,3 +360,66 @@ def test_offline_fix_says_what_it_could_not_fix_and_why(
     assert "nothing to fix" not in result.err
     assert "nothing fixed: 5 requirements not in the cache" in result.err
     assert "run without --offline" in result.err
+
+
+# -- 6. the Action installs itself from hashed requirements ---------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+ACTION_REQUIREMENTS = REPO / "requirements" / "action.txt"
+OFFLINE_RULES = "missing-hash,unpinned,unhashable,invalid-hash,duplicate,parse-error,include-error"
+
+
+def _pinned_with_hashes(text: str) -> dict[str, int]:
+    """name → how many hashes, for each `name==version` entry of a hashed file."""
+    import re
+
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, int] = {}
+    for entry in re.split(r"\n(?=\S)", text):
+        match = re.match(r"([A-Za-z0-9][\w.-]*)==\S+", entry)
+        if match:
+            found[canonicalize_name(match.group(1))] = entry.count("--hash=sha256:")
+    return found
+
+
+def test_action_requirements_pin_every_runtime_dependency_with_hashes() -> None:
+    import sys
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    backend = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    build = {canonicalize_name(Requirement(r).name) for r in backend["build-system"]["requires"]}
+    pinned = _pinned_with_hashes(ACTION_REQUIREMENTS.read_text(encoding="utf-8"))
+    assert runtime | build <= set(pinned), (runtime | build) - set(pinned)
+    assert all(count >= 1 for count in pinned.values()), pinned
+    # The file the action installs with --require-hashes, then the tool with --no-deps.
+    script = (REPO / "scripts" / "action.sh").read_text(encoding="utf-8")
+    assert "--require-hashes" in script and "requirements/action.txt" in script
+    assert "--no-deps" in script and "--no-build-isolation" in script
+
+
+def test_action_requirements_pass_the_tools_own_check(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    result = run(capsys, "--select", OFFLINE_RULES, "--require-hashes", "requirements/action.txt")
+    assert result.code == 0, result.out + result.err
+
+
+def test_the_projects_own_hook_checks_the_action_requirements() -> None:
+    import re
+
+    import yaml
+
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    (hook,) = [h for r in config["repos"] for h in r["hooks"] if h["id"] == "reqhash-check"]
+    assert re.search(hook["files"], "requirements/action.txt")

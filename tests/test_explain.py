@@ -381,7 +381,10 @@ def test_requirements_file_cross_check(
     assert lines[0].startswith('demo==1.0 ; python_version >= "3.8"')
     assert f"--hash=sha256:{world.demo_10_wheel.sha256}" in "\n".join(lines)
     assert world.demo_11_wheel.sha256 not in "\n".join(lines)
-    assert diagnosis["fix"]["command"] == f"reqhash-check --fix {requirements}"
+    # The command asks the index this explanation asked (issue 20).
+    assert diagnosis["fix"]["command"] == (
+        f"reqhash-check --fix --index-url {index.simple_url} --no-cache {requirements}"
+    )
 
     # The lines written as told: the same log now finds the file already fixed.
     text = requirements.read_text().splitlines()
@@ -417,7 +420,10 @@ def test_text_output(
     assert f"    kb: {KB}" in out
     assert "    replace the requirement at line 1 of requirements.txt with:" in out
     assert "        demo==1.0 \\" in out
-    assert "    or run: reqhash-check --fix requirements.txt" in out
+    assert (
+        f"    or run: reqhash-check --fix --index-url {index.simple_url} --no-cache "
+        "requirements.txt"
+    ) in out
     assert "    not the fix: deleting the hashes or dropping --require-hashes" in out
     assert out.rstrip().endswith("1 failure in 1 log: 1 stale-pin")
 

@@ -423,3 +423,40 @@ def test_the_projects_own_hook_checks_the_action_requirements() -> None:
     config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     (hook,) = [h for r in config["repos"] for h in r["hooks"] if h["id"] == "reqhash-check"]
     assert re.search(hook["files"], "requirements/action.txt")
+
+
+# -- 1. explain's "run:" lines ask the index the explanation asked ---------------------------
+
+
+def test_explain_run_line_fixes_the_file_as_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_explain import mismatch
+    from tests.test_explain_logs import build_world, publish
+
+    world = build_world()
+    with FakeIndex() as served:
+        publish(served, world)
+        requirements = tmp_path / "requirements.txt"
+        requirements.write_text(f"demo==1.0 --hash=sha256:{world.demo_11_wheel.sha256}\n")
+        log = mismatch(
+            tmp_path, expected=(world.demo_11_wheel.sha256,), got=world.demo_10_wheel.sha256
+        )
+        explained = run(
+            capsys,
+            "explain",
+            "--index-url",
+            served.simple_url,
+            "--no-cache",
+            "--requirements",
+            "requirements.txt",
+            str(log),
+        )
+        (line,) = [x for x in explained.out.splitlines() if x.startswith("    or run: ")]
+        command = line.split("or run: ", 1)[1]
+        assert f"--index-url {served.simple_url}" in command
+        fixed = run_hint(capsys, command)
+        assert fixed.code == 0, fixed.out + fixed.err
+        (check,) = [x for x in explained.out.splitlines() if x.startswith("    then check: ")]
+        assert run_hint(capsys, check.split("then check: ", 1)[1]).code == 0
+    assert world.demo_10_wheel.sha256 in requirements.read_text()

@@ -106,3 +106,44 @@ def command(
     head = [PROGRAM] + ([f"--{mode}"] if mode in ("fix", "diff") else [])
     tail = ["--", *files] if any(f.startswith("-") for f in files) else list(files)
     return Hint(shlex.join([*head, *options, *tail]), CREDENTIALS_NOTE if redacted else None)
+
+
+# `reqhash-check explain` takes these of the check's options; its "run:" and "then check:"
+# commands carry the ones given, so the check asks the index the explanation asked.
+EXPLAIN_REPRODUCING = (
+    "index_url",
+    "extra_index_url",
+    "isolated",
+    "offline",
+    "no_cache",
+    "cache_dir",
+)
+
+
+def with_options(
+    command_line: str | None, parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> str | None:
+    """A `reqhash-check [--fix] FILE …` command with the options of `args` (those in
+    EXPLAIN_REPRODUCING that were given) put after the program name and --fix."""
+    if not command_line:
+        return command_line
+    flags = {
+        action.dest: max(action.option_strings, key=len)
+        for action in parser._actions
+        if action.option_strings
+    }
+    extra: list[str] = []
+    for dest in EXPLAIN_REPRODUCING:
+        value = getattr(args, dest, None)
+        if value in (None, False, [], ""):
+            continue
+        if value is True:
+            extra.append(flags[dest])
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            extra += [flags[dest], redact_url(str(item)) if dest in _URLS else str(item)]
+    if not extra:
+        return command_line
+    argv = shlex.split(command_line)
+    head = 2 if argv[1:2] == ["--fix"] else 1
+    return shlex.join([*argv[:head], *extra, *argv[head:]])

@@ -154,7 +154,9 @@ def test_stale_pin(
         f"    --hash=sha256:{min(world.demo_10_sdist.sha256, world.demo_10_wheel.sha256)} \\",
         f"    --hash=sha256:{max(world.demo_10_sdist.sha256, world.demo_10_wheel.sha256)}",
     ]
-    assert diagnosis["fix"]["command"] == "reqhash-check --fix requirements.txt"
+    assert diagnosis["fix"]["command"] == (
+        f"reqhash-check --fix --index-url {index.simple_url} --no-cache requirements.txt"
+    )
 
 
 def test_incomplete_hashes_names_the_file_and_the_target(
@@ -177,11 +179,13 @@ def test_incomplete_hashes_names_the_file_and_the_target(
     assert lines[0] == "native==3.0 \\"
     hashes = {line.strip().removeprefix("--hash=").rstrip(" \\") for line in lines[1:]}
     assert hashes == {f"sha256:{h}" for h in (*listed, world.native_linux.sha256)}
+    # The commands ask the index this explanation asked (issue 20).
+    given = f"--index-url {index.simple_url} --no-cache"
     assert diagnosis["fix"]["command"] == (
-        "reqhash-check --fix requirements.txt --target linux-x86_64-glibc2.17-cp312"
+        f"reqhash-check --fix {given} requirements.txt --target linux-x86_64-glibc2.17-cp312"
     )
     assert diagnosis["fix"]["check"] == (
-        "reqhash-check requirements.txt --target linux-x86_64-glibc2.17-cp312"
+        f"reqhash-check {given} requirements.txt --target linux-x86_64-glibc2.17-cp312"
     )
 
 

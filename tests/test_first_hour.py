@@ -227,7 +227,7 @@ def test_text_line_is_what_and_where_and_verbose_quotes_pip(
     assert "THESE PACKAGES" not in headline and len(headline) < 140, headline
     assert "whose hash is not listed, and fails" in headline
     verbose = run(capsys, *argv, "-v")
-    assert "pip fails with 'THESE PACKAGES DO NOT MATCH THE HASHES" in verbose.out
+    assert "and fails with 'THESE PACKAGES DO NOT MATCH THE HASHES" in verbose.out
     document = json.loads(run(capsys, *argv, "--format", "json").out)
     assert "THESE PACKAGES DO NOT MATCH" in document["findings"][0]["message"]
 

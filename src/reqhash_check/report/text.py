@@ -24,6 +24,10 @@ _OFFLINE = "(offline)"
 # the line says what and where; the quote is shown under --verbose, and kept in full by the
 # structured formats.
 _PIP_QUOTE = re.compile(r"(?<=\bfails)(?:\s+with\s+|:\s*)(?P<quote>'[^']*')")
+# The advice a missing dependency repeats on every line (the fix hint below says it), and a
+# list of three targets or more (counted; the full list is under --verbose).
+_PIN_ADVICE = re.compile(r"; pip fails\. Pin \S+ with its hashes")
+_TARGET_LIST = re.compile(r"\(on ((?:[\w.-]+, ){2,}[\w.-]+)\)")
 
 
 class _Paint:
@@ -76,18 +80,21 @@ def _headline(finding: Finding, paint: _Paint) -> str:
 
 
 def short_message(message: str) -> str:
-    """The message without the words of the pip error it quotes ("pip fails" stays)."""
-    return _PIP_QUOTE.sub("", message)
+    """What and where: the message without the words of the pip error it quotes ("pip
+    fails" stays), the pin advice the fix hint gives, and a long list of targets."""
+    short = _PIN_ADVICE.sub("", _PIP_QUOTE.sub("", message))
+    return _TARGET_LIST.sub(lambda m: f"(on {m.group(1).count(', ') + 1} targets)", short)
 
 
-def _pip_quotes(message: str) -> list[str]:
-    return [f"pip fails with {m.group('quote')}" for m in _PIP_QUOTE.finditer(message)]
+def _whole_message(message: str) -> list[str]:
+    """Under --verbose: the message in full, when the line shortened it."""
+    return [] if short_message(message) == message else [message]
 
 
 def _details(finding: Finding, context: RenderContext) -> list[str]:
     details = list(finding.detail)
     if context.verbose:
-        details += _pip_quotes(finding.message)
+        details += _whole_message(finding.message)
     if context.verbose and finding.hashes:
         details += [f"listed: {h}" for h in finding.hashes.listed]
         details += [f"published: {h}" for h in finding.hashes.expected]

@@ -460,3 +460,79 @@ def test_explain_run_line_fixes_the_file_as_printed(
         (check,) = [x for x in explained.out.splitlines() if x.startswith("    then check: ")]
         assert run_hint(capsys, check.split("then check: ", 1)[1]).code == 0
     assert world.demo_10_wheel.sha256 in requirements.read_text()
+
+
+# -- the README's "Try it" commands, as printed ----------------------------------------------
+
+
+def _hashed_pins(path: Path) -> dict[str, tuple[str, list[str]]]:
+    import re
+
+    pins: dict[str, tuple[str, list[str]]] = {}
+    for entry in re.split(r"\n(?=\S)", path.read_text(encoding="utf-8")):
+        match = re.match(r"([A-Za-z0-9][\w.-]*)(?:==|>=)(\S+)", entry)
+        if match:
+            pins[match.group(1)] = (match.group(2), re.findall(r"sha256:([0-9a-f]{64})", entry))
+    return pins
+
+
+def _example_index(fake: FakeIndex) -> None:
+    """The examples' packages as PyPI published them, as far as the files tell: every listed
+    hash is a file of its version (the last of several the sdist, the others wheels), and
+    urllib3 2.7.0 has the hashes the broken copy still lists."""
+    examples = REPO / "examples"
+    clean = _hashed_pins(examples / "requirements.txt")
+    releases = [(name, version, hashes) for name, (version, hashes) in clean.items()]
+    releases.append(
+        ("urllib3", "2.7.0", _hashed_pins(examples / "requirements-broken.txt")["urllib3"][1])
+    )
+    for name, version, hashes in releases:
+        stem = name.replace("-", "_")
+        for number, digest in enumerate(hashes, 1):
+            sdist = len(hashes) > 1 and number == len(hashes)
+            filename = (
+                f"{stem}-{version}.tar.gz"
+                if sdist
+                else f"{stem}-{version}-{number}-py3-none-any.whl"
+            )
+            fake.add(name, version, FakeFile(filename, sha256=digest))
+
+
+def test_the_readme_try_it_commands_as_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (install_and_check,) = re.findall(r"^    python3 -m venv .*$", readme, re.M)
+    check = shlex.split(install_and_check.split("&& reqhash-check ", 1)[1])
+    diff = shlex.split(
+        re.search(r"`(reqhash-check --diff\s+[^`]+)`", readme).group(1)  # type: ignore[union-attr]
+    )
+    with FakeIndex() as fake:
+        _example_index(fake)
+        monkeypatch.chdir(REPO)
+        monkeypatch.setenv("PIP_INDEX_URL", fake.simple_url)  # pypi.org, on this machine
+        before = (REPO / "examples" / "requirements-broken.txt").read_bytes()
+        checked = run(capsys, *check)
+        shown = run(capsys, *diff[1:])
+    found = {
+        tuple(line.split(" ", 2)[:2])
+        for line in checked.out.splitlines()
+        if line.startswith("examples/")
+    }
+    # The five faults examples/README.md lists, at their lines, and nothing else.
+    assert found == {
+        ("examples/requirements-broken.txt:17:", "missing-hash"),
+        ("examples/requirements-broken.txt:197:", "unpinned"),
+        ("examples/requirements-broken.txt:207:", "unknown-version"),
+        ("examples/requirements-broken.txt:215:", "foreign-hash"),
+        ("examples/requirements-broken.txt:215:", "fallback-target"),
+        ("examples/requirements-broken.txt:383:", "stale-hash"),
+    }, checked.out
+    assert checked.code == 1 and "urllib3 2.7.0" in checked.out
+    assert (
+        "+++ " in shown.out
+        and "c6242fc49e35958c8b15141343aa660db5fc54d4f13a1db01a3f5891b98700ef" in shown.out
+    )
+    assert (REPO / "examples" / "requirements-broken.txt").read_bytes() == before

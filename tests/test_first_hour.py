@@ -536,3 +536,42 @@ def test_the_readme_try_it_commands_as_printed(
         and "c6242fc49e35958c8b15141343aa660db5fc54d4f13a1db01a3f5891b98700ef" in shown.out
     )
     assert (REPO / "examples" / "requirements-broken.txt").read_bytes() == before
+
+
+# -- the dead-host memo in the HTTP layer ------------------------------------------------------
+
+
+def test_a_host_that_refuses_is_given_up_on_but_a_slow_answer_is_not() -> None:
+    import asyncio
+
+    from reqhash_check.index.base import IndexUnavailable
+    from tests.fixtures_index import fast_http
+
+    async def refused() -> list[str]:
+        client = fast_http(retries=2)
+        url = f"http://127.0.0.1:{closed_port()}/simple"
+        errors = await asyncio.gather(
+            *(client.get(f"{url}/p{n}/") for n in range(5)), return_exceptions=True
+        )
+        await client.aclose()
+        return [str(e) for e in errors if isinstance(e, IndexUnavailable)]
+
+    messages = asyncio.run(refused())
+    assert len(messages) == 5
+    # One request tried every attempt; the others waited for its verdict and were not sent.
+    assert sum("could not connect after 3 attempts" in m for m in messages) == 1
+    assert sum("not asked again" in m for m in messages) == 4
+
+    with FakeIndex() as fake:
+        fake.add("fast", "1.0", FakeFile("fast-1.0-py3-none-any.whl", content=b"fast"))
+        fake.delay("/simple/slow/", 1.0)
+
+        async def slow_then_fast() -> int:
+            client = fast_http(timeout=0.2, retries=1)
+            with pytest.raises(IndexUnavailable, match="timed out after 2 attempts"):
+                await client.get(f"{fake.simple_url}/slow/")
+            answer = await client.get(f"{fake.simple_url}/fast/")
+            await client.aclose()
+            return answer.status
+
+        assert asyncio.run(slow_then_fast()) == 200

@@ -575,3 +575,18 @@ def test_a_host_that_refuses_is_given_up_on_but_a_slow_answer_is_not() -> None:
             return answer.status
 
         assert asyncio.run(slow_then_fast()) == 200
+
+
+def test_a_dead_host_is_given_up_on_for_every_file_of_the_run(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    five_pins(tmp_path / "a.txt")
+    # Another file set, which also asks a live index: asked separately, same dead host.
+    (tmp_path / "b.txt").write_text(
+        f"--extra-index-url {index.simple_url}\n" + (tmp_path / "a.txt").read_text()
+    )
+    url = f"http://127.0.0.1:{closed_port()}/simple"
+    result = run(capsys, "--index-url", url, "a.txt", "b.txt")
+    assert result.code == 3, result.out + result.err
+    (error,) = [x for x in result.out.splitlines() if x.startswith(f"index error: {url}")]
+    assert "(10 questions failed;" in error and "(9 skipped)" in error

@@ -402,7 +402,12 @@ def _refusal(
     return None
 
 
-def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> MultiIndex:
+def _open(
+    settings: Settings,
+    plan: IndexPlan,
+    cache: ReleaseCache | None,
+    dead_hosts: dict[str, str] | None = None,
+) -> MultiIndex:
     from reqhash_check.index.multi import open_indexes
 
     return open_indexes(
@@ -416,6 +421,7 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         refused=plan.refused,
         find_links=plan.find_links,
         no_index=plan.no_index,
+        dead_hosts=dead_hosts,
     )
 
 
@@ -480,9 +486,10 @@ async def _lookup_all(
 ) -> tuple[dict[int, Lookups], tuple[str, ...]]:
     by_set: dict[int, Lookups] = {}
     problems: dict[str, list[str]] = {}
+    dead_hosts: dict[str, str] = {}  # one host given up on for every file set
     for members in _groups(plans):
         plan = plans[members[0]]
-        index = _open(settings, plan, cache)
+        index = _open(settings, plan, cache, dead_hosts)
         entries = [e for n in members for e in loaded[n].req_set.entries]
         try:
             found = await lookup_releases(

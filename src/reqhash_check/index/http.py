@@ -269,16 +269,18 @@ class HttpClient:
         settings: HttpSettings | None = None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        dead_hosts: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
         self._auth = _IndexAuth(self.settings.use_netrc)
         self._transport = transport
         self._semaphore: asyncio.Semaphore | None = None
         self._client: httpx.AsyncClient | None = None
-        self._dead: dict[str, str] = {}
+        self._dead: dict[str, str] = {} if dead_hosts is None else dead_hosts
         self._probes: dict[str, asyncio.Event] = {}
-        """Host → why it is not asked again in this run: it refused connections or timed
-        out through every attempt; its other questions fail at once, not one by one."""
+        """Host → why it is not asked again in this run: it refused connections (or took
+        none in time) through every attempt; its other questions fail at once, not one by
+        one. Clients of one run may share it (`dead_hosts`)."""
 
     def _pool(self) -> httpx.AsyncClient:
         if self._client is None:

@@ -176,15 +176,17 @@ def open_indexes(
     refused: Mapping[str, str] | None = None,
     find_links: Sequence[str] = (),
     no_index: bool = False,
+    dead_hosts: dict[str, str] | None = None,
 ) -> MultiIndex:
-    """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
+    """The index (or merged indexes) a run asks, sharing one HTTP connection pool (and,
+    with `dead_hosts`, the hosts given up on with the run's other indexes).
 
     The caller must `await index.aclose()` when done.
     """
     settings = HttpSettings(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
     )
-    http = HttpClient(settings)
+    http = HttpClient(settings, dead_hosts=dead_hosts)
     urls = index_urls(index_url, extra_index_urls)
     if no_index:
         urls = []

@@ -56,8 +56,10 @@ venv_key() {
 
 key() {
   # For actions/cache in action.yml: where the environment lives, and its key.
+  local digest
+  digest="$(venv_key)"
   output venv-path "$(venv_dir)"
-  output venv-key "reqhash-check-venv-${RUNNER_OS:-$(uname -s)}-$(venv_key)"
+  output venv-key "reqhash-check-venv-${RUNNER_OS:-$(uname -s)}-$digest"
 }
 
 install() {

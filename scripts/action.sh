@@ -2,7 +2,10 @@
 # The logic of action.yml. Inputs arrive as environment variables only (never interpolated
 # into the script), so a file name or argument cannot inject shell code.
 #
-#   action.sh install   install reqhash-check from the action's folder into its own venv
+#   action.sh key       the cache key and path of the tool's environment (for actions/cache)
+#   action.sh install   install reqhash-check from the action's folder into its own venv:
+#                       the dependencies from requirements/action.txt with --require-hashes,
+#                       then the tool itself with --no-deps
 #   action.sh run       check, annotate, write outputs; the exit status is the job's verdict
 #
 # Inputs:  INPUT_FILES, INPUT_ARGS, INPUT_SARIF_FILE, INPUT_FAIL_ON_FINDINGS,
@@ -20,9 +23,8 @@ output() {
   fi
 }
 
-install() {
-  local python venv
-  python="${REQHASH_CHECK_PYTHON:-}"
+find_python() {
+  local python="${REQHASH_CHECK_PYTHON:-}"
   if [[ -z "$python" ]]; then
     python="$(command -v python3 || command -v python || true)"
   fi
@@ -30,13 +32,64 @@ install() {
     say "no python found: add actions/setup-python before this action"
     exit 2
   fi
+  printf '%s\n' "$python"
+}
+
+venv_dir() {
+  printf '%s\n' "${RUNNER_TEMP:-${TMPDIR:-/tmp}}/reqhash-check-venv"
+}
+
+requirements_file() {
+  printf '%s\n' "${GITHUB_ACTION_PATH:?}/requirements/action.txt"
+}
+
+# What the tool's environment is made of: the hashed requirements, the runner's system and
+# the Python (its version and where it lives); a cached environment is used only when all
+# of them are the same.
+venv_key() {
+  local python
+  python="$(find_python)"
+  {
+    cat "$(requirements_file)"
+    "$python" -c 'import platform, sys; print(sys.version, sys.executable, platform.machine())'
+  } | "$python" -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:32])'
+}
+
+key() {
+  # For actions/cache in action.yml: where the environment lives, and its key.
+  local digest
+  digest="$(venv_key)"
+  output venv-path "$(venv_dir)"
+  output venv-key "reqhash-check-venv-${RUNNER_OS:-$(uname -s)}-$digest"
+}
+
+install() {
+  local python venv key marker
+  python="$(find_python)"
   # Its own venv: works on runners whose system Python refuses pip installs (PEP 668) and
   # keeps the tool's dependencies out of the project's environment.
-  venv="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/reqhash-check-venv"
-  "$python" -m venv "$venv"
+  venv="$(venv_dir)"
+  key="$(venv_key)"
+  marker="$venv/reqhash-check-dependencies"
   local bin="$venv/bin"
   [[ -d "$bin" ]] || bin="$venv/Scripts"
-  "$bin/python" -m pip install --quiet --disable-pip-version-check "${GITHUB_ACTION_PATH:?}"
+  if [[ -f "$marker" && "$(cat "$marker")" == "$key" && -x "$bin/python" ]]; then
+    say "using the cached environment ($key)"
+  else
+    rm -rf "$venv"
+    "$python" -m venv "$venv"
+    bin="$venv/bin"
+    [[ -d "$bin" ]] || bin="$venv/Scripts"
+    # Every dependency, and the build backend, pinned with the hashes of all their files:
+    # pip refuses anything else, so a changed or substituted file fails the install.
+    "$bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes \
+      --only-binary :all: -r "$(requirements_file)"
+    printf '%s\n' "$key" >"$marker"
+  fi
+  # The tool itself, from the action's folder: nothing more is fetched (its dependencies and
+  # build backend are installed above).
+  "$bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    --no-build-isolation --force-reinstall "${GITHUB_ACTION_PATH:?}"
   if [[ -n "${GITHUB_PATH:-}" ]]; then
     printf '%s\n' "$bin" >>"$GITHUB_PATH"
   fi
@@ -172,10 +225,11 @@ run_check() {
 }
 
 case "${1:-}" in
+  key) key ;;
   install) install ;;
   run) run_check ;;
   *)
-    say "usage: action.sh install|run"
+    say "usage: action.sh key|install|run"
     exit 2
     ;;
 esac

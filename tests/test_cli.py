@@ -127,7 +127,7 @@ def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[st
     ("setup", "expected"),
     [
         (lambda p: None, "no such file"),
-        (lambda p: p.mkdir(), "is a directory"),
+        (lambda p: p.mkdir(), "a folder without requirements"),
         (lambda p: p.write_bytes(b"\x00\x01\x02binary"), "not a text file"),
     ],
     ids=["missing", "directory", "binary"],

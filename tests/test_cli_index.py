@@ -86,7 +86,10 @@ def test_version_bumped_without_new_hashes(
     assert code == 1
     assert "requirements.txt:2: stale-hash" in out
     assert "belong to requests 2.31.0" in out and "without regenerating" in out
-    assert "fix 1 of these: reqhash-check --fix requirements.txt" in out
+    assert (
+        "fix 1 of these: reqhash-check --fix --target linux-x86_64-glibc2.28-cp312 "
+        f"--index-url {index.simple_url} requirements.txt"
+    ) in out
     assert out.count("pip/hash-mismatch-requirements-file: deleting the hashes") == 1
     assert "published: sha256:" not in out  # the detail is for --verbose
     code, out, _ = check(capsys, index, "--verbose", "requirements.txt")

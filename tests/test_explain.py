@@ -154,7 +154,9 @@ def test_stale_pin(
         f"    --hash=sha256:{min(world.demo_10_sdist.sha256, world.demo_10_wheel.sha256)} \\",
         f"    --hash=sha256:{max(world.demo_10_sdist.sha256, world.demo_10_wheel.sha256)}",
     ]
-    assert diagnosis["fix"]["command"] == "reqhash-check --fix requirements.txt"
+    assert diagnosis["fix"]["command"] == (
+        f"reqhash-check --fix --index-url {index.simple_url} --no-cache requirements.txt"
+    )
 
 
 def test_incomplete_hashes_names_the_file_and_the_target(
@@ -177,11 +179,13 @@ def test_incomplete_hashes_names_the_file_and_the_target(
     assert lines[0] == "native==3.0 \\"
     hashes = {line.strip().removeprefix("--hash=").rstrip(" \\") for line in lines[1:]}
     assert hashes == {f"sha256:{h}" for h in (*listed, world.native_linux.sha256)}
+    # The commands ask the index this explanation asked (issue 20).
+    given = f"--index-url {index.simple_url} --no-cache"
     assert diagnosis["fix"]["command"] == (
-        "reqhash-check --fix requirements.txt --target linux-x86_64-glibc2.17-cp312"
+        f"reqhash-check --fix {given} requirements.txt --target linux-x86_64-glibc2.17-cp312"
     )
     assert diagnosis["fix"]["check"] == (
-        "reqhash-check requirements.txt --target linux-x86_64-glibc2.17-cp312"
+        f"reqhash-check {given} requirements.txt --target linux-x86_64-glibc2.17-cp312"
     )
 
 
@@ -486,7 +490,10 @@ def test_requirements_file_cross_check(
     assert lines[0].startswith('demo==1.0 ; python_version >= "3.8"')
     assert f"--hash=sha256:{world.demo_10_wheel.sha256}" in "\n".join(lines)
     assert world.demo_11_wheel.sha256 not in "\n".join(lines)
-    assert diagnosis["fix"]["command"] == f"reqhash-check --fix {requirements}"
+    # The command asks the index this explanation asked (issue 20).
+    assert diagnosis["fix"]["command"] == (
+        f"reqhash-check --fix --index-url {index.simple_url} --no-cache {requirements}"
+    )
 
     # The lines written as told: the same log now finds the file already fixed.
     text = requirements.read_text().splitlines()
@@ -522,7 +529,10 @@ def test_text_output(
     assert f"    kb: {KB}" in out
     assert "    replace the requirement at line 1 of requirements.txt with:" in out
     assert "        demo==1.0 \\" in out
-    assert "    or run: reqhash-check --fix requirements.txt" in out
+    assert (
+        f"    or run: reqhash-check --fix --index-url {index.simple_url} --no-cache "
+        "requirements.txt"
+    ) in out
     assert "    not the fix: deleting the hashes or dropping --require-hashes" in out
     assert out.rstrip().endswith("1 failure in 1 log: 1 stale-pin")
 

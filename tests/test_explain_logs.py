@@ -232,7 +232,9 @@ def test_lock_file_fix_is_the_published_hash_of_the_locked_wheel(
     _, document = explain_json(world_index, str(PIPLOGS / "pip-26.3" / "lock.log"), capsys=capsys)
     (diagnosis,) = document["diagnoses"]  # type: ignore[misc]
     assert diagnosis["fix"]["lines"] == [f'hashes = {{sha256 = "{world.demo_10_wheel.sha256}"}}']
-    assert diagnosis["fix"]["command"] == "reqhash-check --fix sub/pylock.toml"
+    assert diagnosis["fix"]["command"] == (
+        f"reqhash-check --fix --index-url {world_index.simple_url} --no-cache sub/pylock.toml"
+    )
     assert diagnosis["expected"] == [f"sha256:{world.demo_11_wheel.sha256}"]
 
 

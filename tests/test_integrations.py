@@ -162,7 +162,7 @@ def test_no_expression_inside_run(path: Path) -> None:
     runs = [step["run"] for step in steps if "run" in step]
     assert [run for run in runs if "${{" in run] == []
     if path == ACTION:
-        assert len(runs) == 2
+        assert len(runs) == 3  # key the environment, install, run
 
 
 @pytest.mark.parametrize("path", [ACTION, *WORKFLOWS], ids=lambda p: p.name)
@@ -194,11 +194,16 @@ def test_action_inputs_reach_the_script_through_env_only() -> None:
         "cache",
     }
     # The index cache is kept between runs in the folder the check step uses.
-    cache = next(
-        s for s in action["runs"]["steps"] if s.get("uses", "").startswith("actions/cache@")
-    )
-    assert re.fullmatch(r"actions/cache@[0-9a-f]{40}", cache["uses"])
+    caches = [s for s in action["runs"]["steps"] if s.get("uses", "").startswith("actions/cache@")]
+    assert all(re.fullmatch(r"actions/cache@[0-9a-f]{40}", c["uses"]) for c in caches)
+    venv, cache = caches
     assert cache["with"]["path"] == check["env"]["REQHASH_CHECK_CACHE_DIR"]
+    # The tool's environment is cached under the key `action.sh key` computes from the
+    # hashed requirements, the runner's system and the Python.
+    assert venv["with"] == {
+        "path": "${{ steps.venv.outputs.venv-path }}",
+        "key": "${{ steps.venv.outputs.venv-key }}",
+    }
     assert action["inputs"]["fail-on-findings"]["default"] == "true"
     assert {"findings", "sarif-file"} <= set(action["outputs"])
 
@@ -464,6 +469,40 @@ def workdir(tmp_path: Path) -> Path:
     return work
 
 
+def test_action_install_reuses_its_cached_environment(action_bin: Path, index_url: str) -> None:
+    """A second install in the same place (the environment restored by actions/cache)
+    installs no dependency again, only the tool; `action.sh key` names that place."""
+    runner_temp = action_bin.parent.parent
+    env = _offline_env(runner_temp, index_url)
+    env.update(
+        GITHUB_ACTION_PATH=str(REPO),
+        GITHUB_OUTPUT=str(runner_temp / "key_output"),
+        RUNNER_TEMP=str(runner_temp),
+        RUNNER_OS="Linux",
+        REQHASH_CHECK_PYTHON=sys.executable,
+    )
+    keyed = subprocess.run(
+        ["bash", str(SCRIPT), "key"], env=env, capture_output=True, text=True, check=False
+    )
+    assert keyed.returncode == 0, keyed.stderr
+    outputs = dict(
+        line.split("=", 1) for line in (runner_temp / "key_output").read_text().splitlines()
+    )
+    assert outputs["venv-path"] == str(action_bin.parent)
+    assert re.fullmatch(r"reqhash-check-venv-Linux-[0-9a-f]{32}", outputs["venv-key"])
+    again = subprocess.run(
+        ["bash", str(SCRIPT), "install"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "using the cached environment" in again.stderr
+    assert "installed reqhash-check" in again.stderr
+
+
 @pytest.mark.usefixtures("cli_works")
 def test_action_reports_a_stale_hash(action_bin: Path, workdir: Path, index_url: str) -> None:
     run = _run_action(
@@ -577,6 +616,7 @@ def test_the_project_checks_its_own_files_with_its_own_hook() -> None:
         "benchmarks/requirements.txt",
         "examples/pylock.toml",
         "examples/requirements.txt",
+        "requirements/action.txt",  # what the GitHub Action installs, hashed
     ]
     assert "reqhash-check" in config["ci"]["skip"]  # pre-commit.ci has no network
 

@@ -62,7 +62,23 @@ class _Parser(argparse.ArgumentParser):
     """argparse that says what is wrong in one line, plus where to look, and exits 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see reqhash-check --help)")
+        raise UsageError(f"{message}{self._close_option(message)} (see reqhash-check --help)")
+
+    def _close_option(self, message: str) -> str:
+        """` (did you mean --fix?)` for a mistyped option such as `--fixx`."""
+        prefix = "unrecognized arguments: "
+        if not message.startswith(prefix):
+            return ""
+        import difflib
+
+        known = [o for action in self._actions for o in action.option_strings if len(o) > 2]
+        for word in message[len(prefix) :].split():
+            name = word.partition("=")[0]
+            if name.startswith("--"):
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+                if close:
+                    return f" (did you mean {close[0]}?)"
+        return ""
 
 
 class _BinaryOption(argparse.Action):
@@ -397,7 +413,7 @@ def _check_command(argv: list[str]) -> int:
     finally:
         if progress is not None:
             progress.clear()
-    return finish(args, settings, result, strict, output, sarif)
+    return finish(args, settings, result, strict, output, sarif, parser)
 
 
 def _rules_command(argv: list[str]) -> int:
@@ -458,7 +474,7 @@ def settings_from(
         raise UsageError(
             "--offline answers from the cache and --no-cache never reads it; use one of them"
         )
-    files = tuple(args.files) or discover_files(Path.cwd())
+    files = _expand_folders(tuple(args.files)) if args.files else discover_files(Path.cwd())
     if not files:
         raise UsageError(
             "no requirements files given, and none found (requirements*.txt, "
@@ -542,7 +558,9 @@ def _categories(text: str | None) -> tuple[str, ...]:
         raise UsageError(str(exc)) from None
 
 
-def discover_files(folder: Path) -> tuple[str, ...]:
+def discover_files(folder: Path, shown: str = "") -> tuple[str, ...]:
+    """The requirements and lock files in a folder, as paths relative to the current folder
+    (`shown` is how the folder was named, "" for the current one)."""
     found = sorted(glob.glob("requirements*.txt", root_dir=folder))
     found += sorted(
         os.path.join("requirements", name)
@@ -554,7 +572,25 @@ def discover_files(folder: Path) -> tuple[str, ...]:
     found += sorted(n for n in glob.glob("pylock*.toml", root_dir=folder) if is_lock_path(n))
     # pipenv installs Pipfile.lock with pip in hash-checking mode.
     found += glob.glob("Pipfile.lock", root_dir=folder)
-    return tuple(found)
+    return tuple(os.path.join(shown, name) if shown else name for name in found)
+
+
+def _expand_folders(files: tuple[str, ...]) -> tuple[str, ...]:
+    """A folder given as a file stands for the files discovery finds in it, as ruff and
+    black take a folder; one where none is found is an error."""
+    expanded: list[str] = []
+    for name in files:
+        if name == "-" or not os.path.isdir(name):
+            expanded.append(name)
+            continue
+        found = discover_files(Path(name), "" if os.path.normpath(name) == "." else name)
+        if not found:
+            raise UsageError(
+                f"{name}: a folder without requirements*.txt, requirements/*.txt, "
+                "pylock.toml, pylock.*.toml or Pipfile.lock"
+            )
+        expanded += found
+    return tuple(dict.fromkeys(expanded))
 
 
 def build_targets(
@@ -578,7 +614,7 @@ def build_targets(
         try:
             targets.append(parse_target_name(name))
         except ValueError as exc:
-            raise UsageError(f"{exc}{suggest(name, EXAMPLE_TARGETS)}") from None
+            raise UsageError(f"{exc}{_suggest_target(name, EXAMPLE_TARGETS, suggest)}") from None
     if python_versions or platforms or implementation or abis:
         for version in python_versions:
             try:
@@ -589,13 +625,29 @@ def build_targets(
     return targets or [current_target()]
 
 
+def _suggest_target(name: str, examples: Sequence[str], suggest: Any) -> str:
+    """A close target name; a Linux one without its C library gets the glibc form (most
+    Linux hosts), not the musl one a plain string match would pick."""
+    parts = name.split("-")
+    if len(parts) == 3 and parts[0] == "linux":
+        return f" (did you mean linux-{parts[1]}-glibc2.28-{parts[2]}?)"
+    glibc_first = sorted(examples, key=lambda e: "musl" in e)
+    return str(suggest(name, glibc_first))
+
+
 def parse_pip_version(text: str | None) -> tuple[int, int] | None:
+    from reqhash_check.requirements import NEWEST, OLDEST
+
     if text is None:
         return None
     parts = text.split(".")
     if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
         raise UsageError(f"--pip-version {text!r}: expected X.Y, e.g. 24.0")
-    return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    version = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    if not OLDEST <= version <= NEWEST:
+        oldest, newest = ".".join(map(str, OLDEST)), ".".join(map(str, NEWEST))
+        raise UsageError(f"--pip-version {text}: outside the pips modelled, {oldest} to {newest}")
+    return version
 
 
 def finish(
@@ -605,24 +657,31 @@ def finish(
     strict: bool,
     output: Path | None,
     sarif: Path | None,
+    parser: argparse.ArgumentParser | None = None,
 ) -> int:
     from reqhash_check.report import RenderContext, renderer
     from reqhash_check.report.escape import safe_line
 
+    parser = parser or build_parser()
     for message in result.read_errors:
         _say(f"error: {message}")
     for message in result.fix_messages:
-        print(safe_line(message), file=sys.stderr)
+        print(safe_line(_why_not_fixed(message, settings, result.report)), file=sys.stderr)
     if args.diff:
         sys.stdout.write(result.diff)
+    hints, note = fix_hints(parser, args, settings, result.report, os.environ)
+    everything = _hint(parser, args, "fix", settings.files)
     context = RenderContext(
         color=_use_color(args.color, sys.stdout if output is None else None),
         verbose=args.verbose,
         quiet=args.quiet,
         tool_version=__version__,
-        fix_command=_fix_command(settings),
-        fix_hint=fix_hint(os.environ),
+        fix_command=everything.command if everything else "",
+        fix_hints=hints,
+        hint_note=note,
     )
+    if args.diff and result.diff and everything is not None:
+        print(f"to write these changes: {everything.command}", file=sys.stderr)
     text = renderer(args.format)(result.report, context)
     if not (args.diff and args.format == "text" and output is None):
         _write(output, text)
@@ -658,18 +717,58 @@ def _write(path: Path | None, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _fix_command(settings: Any) -> str:
-    files = " ".join(f for f in settings.files if f != "-")
-    return f"reqhash-check --fix {files}".rstrip()
+def _why_not_fixed(message: str, settings: Any, report: Any) -> str:
+    """ "nothing to fix" said with what stands in the way, when requirements went unverified:
+    their published hashes are unknown, so nothing about them could be fixed."""
+    if message != "nothing to fix" or not report.unverified:
+        return message
+    count = len({(u.location.path, u.location.line) for u in report.unverified})
+    them = f"{count} {'requirement' if count == 1 else 'requirements'}"
+    if settings.offline:
+        return (
+            f"nothing fixed: {them} not in the cache, so the hashes the index publishes for "
+            "them are unknown; run without --offline to ask the index"
+        )
+    return (
+        f"nothing fixed: {them} could not be verified against the index, so the hashes it "
+        "publishes for them are unknown; check the URL and the network and try again"
+    )
 
 
-def fix_hint(environ: os._Environ[str] | dict[str, str]) -> str:
-    """How the person reading the output fixes a finding, where the tool runs."""
-    if environ.get("PRE_COMMIT") == "1":
-        return "the reqhash-fix pre-commit hook fixes it"
-    if environ.get("GITHUB_ACTIONS") == "true":
-        return "run locally: reqhash-check --fix {path}"
-    return "reqhash-check --fix {path}"
+def _hint(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, mode: str, files: Sequence[str]
+) -> Any:
+    from reqhash_check.hints import command
+
+    return command(parser, args, mode, files)
+
+
+def fix_hints(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    settings: Any,
+    report: Any,
+    environ: os._Environ[str] | dict[str, str],
+) -> tuple[dict[str, str | None], str | None]:
+    """For each file with a fixable finding, the command that fixes it where the tool runs:
+    the file itself when it was given, else (an included file) the files given, with every
+    option that shaped the findings. None where no printed command can (standard input)."""
+    given = list(settings.files)
+    hints: dict[str, str | None] = {}
+    note = None
+    for path in {f.location.path for f in report.findings if f.fix is not None}:
+        hint = _hint(parser, args, "fix", [path] if path in given else given)
+        if hint is None:
+            hints[path] = None
+            continue
+        note = note or hint.note
+        if environ.get("PRE_COMMIT") == "1" and not args.fix:
+            hints[path] = f"{hint.command} (or add the reqhash-fix pre-commit hook)"
+        elif environ.get("GITHUB_ACTIONS") == "true":
+            hints[path] = f"run locally: {hint.command}"
+        else:
+            hints[path] = hint.command
+    return hints, note
 
 
 def _use_color(choice: str, stream: TextIO | None) -> bool:

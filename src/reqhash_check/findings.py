@@ -164,6 +164,9 @@ class Report:
     dependencies_unknown: tuple[str, ...] = ()
     """Why some requirements' dependencies could not be known (one line per reason, with
     how many requirements it concerns)."""
+    dependencies_unknown_projects: tuple[str, ...] = ()
+    """For each line of dependencies_unknown, the requirements it concerns (`name version`,
+    comma-separated), shown with --verbose."""
 
     @property
     def active(self) -> tuple[Finding, ...]:

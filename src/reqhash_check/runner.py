@@ -480,7 +480,12 @@ def _refusal(
     )
 
 
-def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> MultiIndex:
+def _open(
+    settings: Settings,
+    plan: IndexPlan,
+    cache: ReleaseCache | None,
+    dead_hosts: dict[str, str] | None = None,
+) -> MultiIndex:
     from reqhash_check.index.multi import open_indexes
 
     return open_indexes(
@@ -497,6 +502,7 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         untrusted=plan.untrusted,
         expanded=plan.expanded,
         from_files=plan.from_files,
+        dead_hosts=dead_hosts,
     )
 
 
@@ -563,6 +569,7 @@ async def _lookup_all(
 ) -> tuple[dict[int, Lookups], tuple[str, ...]]:
     by_set: dict[int, Lookups] = {}
     problems: dict[str, list[str]] = {}
+    dead_hosts: dict[str, str] = {}  # one host given up on for every file set
     for members in _groups(plans):
         plan = plans[members[0]]
         entries = [e for n in members for e in loaded[n].req_set.entries]
@@ -573,7 +580,7 @@ async def _lookup_all(
             asked = [e for e in entries if e.name_tainted is tainted]
             if not asked:
                 continue
-            index = _open(settings, plan, None if tainted else cache)
+            index = _open(settings, plan, None if tainted else cache, dead_hosts)
             try:
                 found.update(
                     await lookup_releases(
@@ -600,16 +607,28 @@ _TAINTED_QUESTION = (
 )
 
 
+NEXT_STEP = (
+    "check the URL and the network, run with --offline to check against the cache, or "
+    "give another --index-url"
+)
+
+
 def _grouped(problems: Mapping[str, list[str]], offline: bool) -> tuple[str, ...]:
-    """Each failing index once: how many questions failed, and the first reason."""
+    """Each failing index once: how many questions failed, the first reason, and what to
+    try next; a host given up on for the rest of the run is said here, once."""
+    from reqhash_check.index.http import NOT_ASKED_AGAIN
+
     lines = []
     for name, reasons in problems.items():
         if offline and all("(offline)" in r for r in reasons):
             continue
         count = len(reasons)
+        skipped = sum(1 for r in reasons if NOT_ASKED_AGAIN in r)
+        first = next((r for r in reasons if NOT_ASKED_AGAIN not in r), reasons[0])
+        given_up = f"; not asked again after that ({skipped} skipped)" if skipped else ""
         lines.append(
             f"{name}: could not be asked ({count} {'question' if count == 1 else 'questions'} "
-            f"failed; first: {reasons[0]})"
+            f"failed; first: {first}{given_up}); {NEXT_STEP}"
         )
     return tuple(lines)
 
@@ -622,8 +641,8 @@ def _check_set(
         targets=settings.targets,
         allowed_hosts=settings.allow_index,
         indexes_shown=plan.shown
-        if len(plan.uses) <= 1
-        else f"the {len(plan.uses)} indexes consulted (listed below)",
+        if len(plan.uses) <= 1 or len(plan.shown) <= 120
+        else f"the {len(plan.uses)} indexes consulted",
     )
     result = check(item.req_set, item.problems, lookups, options)
     active = active_rules(settings)
@@ -662,7 +681,7 @@ def _report(
         found, skipped = _check_set(settings, item, plan, lookups.get(number, {}))
         findings.extend(found)
         unverified.extend(skipped)
-    unknown: Counter[str] = Counter()
+    unknown: dict[str, list[str]] = {}
     consulted: list[IndexUse] = []
     for number, (item, plan) in enumerate(zip(loaded, plans, strict=True)):
         set_lookups = lookups.get(number)
@@ -676,7 +695,14 @@ def _report(
             lookup = set_lookups.get((entry.name, entry.pin or ""))
             release = lookup.release if lookup is not None else None
             if release is not None and release.requires_dist is None:
-                unknown[release.dependencies_note or "unknown"] += 1
+                note = release.dependencies_note or "unknown"
+                # A name from an environment variable is not shown (taint.py).
+                shown = (
+                    "(a name from an environment variable)"
+                    if entry.name_tainted
+                    else (f"{entry.name} {entry.pin}".strip())
+                )
+                unknown.setdefault(note, []).append(shown)
     report = Report(
         findings=tuple(sorted(dict.fromkeys(findings), key=lambda f: f.sort_key)),
         unverified=tuple(dict.fromkeys(unverified)),
@@ -687,8 +713,11 @@ def _report(
         indexes=tuple(dict.fromkeys(consulted)),
         index_errors=index_errors,
         dependencies_unknown=tuple(
-            f"{count} {'requirement' if count == 1 else 'requirements'}: {note}"
-            for note, count in sorted(unknown.items())
+            f"{len(names)} {'requirement' if len(names) == 1 else 'requirements'}: {note}"
+            for note, names in sorted(unknown.items())
+        ),
+        dependencies_unknown_projects=tuple(
+            ", ".join(dict.fromkeys(names)) for _, names in sorted(unknown.items())
         ),
     )
     return withheld(report, _tainted(loaded))

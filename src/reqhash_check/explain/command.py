@@ -13,7 +13,13 @@ from typing import BinaryIO, NoReturn, TextIO
 from reqhash_check import __version__
 from reqhash_check.explain.logparse import MAX_LOG_BYTES
 from reqhash_check.explain.render import FORMATS, RenderOptions, render
-from reqhash_check.explain.run import EXIT_UNREADABLE, ExplainSettings, LogInput, explain
+from reqhash_check.explain.run import (
+    EXIT_UNREADABLE,
+    ExplainSettings,
+    Explanation,
+    LogInput,
+    explain,
+)
 from reqhash_check.index.base import DEFAULT_TIMEOUT
 from reqhash_check.options import add_cache_options, add_color_option, add_isolated_option
 from reqhash_check.pipconfig import pip_locations
@@ -145,7 +151,7 @@ def explain_main(
         requirements_path=args.requirements,
     )
     inputs = [_read(name, stdin) for name in names]
-    explanation = explain(inputs, settings)
+    explanation = _with_run_options(explain(inputs, settings), parser, args)
     for message in explanation.unreadable:  # as the check says of a file it cannot read
         _say(f"error: {message}")
     options = RenderOptions(
@@ -169,6 +175,29 @@ def explain_main(
         except OSError as exc:
             _say(f"warning: step summary not written: {exc}")
     return explanation.exit_code
+
+
+def _with_run_options(
+    explanation: Explanation, parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> Explanation:
+    """The "run:" and "then check:" commands with the index options this run was given, so
+    that they ask the same index (credentials redacted)."""
+    from dataclasses import replace
+
+    from reqhash_check.hints import with_options
+
+    diagnoses = tuple(
+        replace(
+            d,
+            fix=replace(
+                d.fix,
+                command=with_options(d.fix.command, parser, args),
+                check=with_options(d.fix.check, parser, args),
+            ),
+        )
+        for d in explanation.diagnoses
+    )
+    return replace(explanation, diagnoses=diagnoses)
 
 
 def _usage(message: str) -> int:

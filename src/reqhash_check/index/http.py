@@ -51,6 +51,12 @@ MAX_ANSWER_BYTES = 64 * MIB
 or project JSON of projects with thousands of files) are a few MiB to tens of MiB."""
 
 
+def _host_key(url: str) -> str:
+    """A host and port, as connections go: the key of the dead-host memo."""
+    origin = url_origin(url)
+    return f"{origin.host}:{origin.port or ''}" if origin is not None else url
+
+
 @dataclass(frozen=True)
 class HttpSettings:
     timeout: float = DEFAULT_TIMEOUT
@@ -281,6 +287,9 @@ _SNIFFIO_CHECKED = False
 
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+# A host that takes no connection is not asked again; a slow answer says nothing of the rest.
+_UNREACHABLE = frozenset({"could not connect", "timed out connecting"})
+NOT_ASKED_AGAIN = "(not asked again, the host failed earlier in this run)"
 _MAX_REDIRECTS = 5
 
 
@@ -292,6 +301,7 @@ class HttpClient:
         settings: HttpSettings | None = None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        dead_hosts: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
         self._auth = _IndexAuth(self.settings.use_netrc)
@@ -299,6 +309,11 @@ class HttpClient:
         self._transport = transport
         self._semaphore: asyncio.Semaphore | None = None
         self._client: httpx.AsyncClient | None = None
+        self._dead: dict[str, str] = {} if dead_hosts is None else dead_hosts
+        self._probes: dict[str, asyncio.Event] = {}
+        """Host → why it is not asked again in this run: it refused connections (or took
+        none in time) through every attempt; its other questions fail at once, not one by
+        one. Clients of one run may share it (`dead_hosts`)."""
 
     def _pool(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -370,38 +385,59 @@ class HttpClient:
         problem = "no answer"
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(max(1, settings.concurrency))
-        for attempt in range(attempts):
-            wait = settings.backoff * (2**attempt)
-            try:
-                async with self._semaphore:
-                    answer = await asyncio.wait_for(
-                        self._follow(url, headers, limit), timeout=settings.timeout
+        host = _host_key(url)
+        probing = False
+        try:
+            for attempt in range(attempts):
+                wait = settings.backoff * (2**attempt)
+                if host in self._dead:
+                    raise IndexUnavailable(
+                        f"{self.shown(url)}: {self._dead[host]} {NOT_ASKED_AGAIN}"
                     )
-            except asyncio.TimeoutError:
-                problem = "timed out"
-            except AnswerTooLarge:
-                raise IndexUnavailable(
-                    f"{self.shown(url)}: the answer is larger than {limit // MIB or 1} MiB "
-                    "(the cap for one index answer)"
-                ) from None
-            except _Fatal as exc:
-                raise IndexUnavailable(f"{self.shown(url)}: {exc}") from None
-            except _Transient as exc:
-                problem = str(exc)
-            else:
-                status = answer.status
-                if status in (200, 206, 304, 404):
-                    return answer
-                problem = f"HTTP {status}"
-                if status != 429 and status < 500:
-                    raise IndexUnavailable(f"{self.shown(url)}: {problem}")
-                asked = retry_after_seconds(answer.headers.get("retry-after"))
-                if asked is not None:
-                    wait = asked
-            if attempt + 1 < attempts:
-                await asyncio.sleep(min(max(wait, 0.0), settings.max_wait))
-        plural = "attempt" if attempts == 1 else "attempts"
-        raise IndexUnavailable(f"{self.shown(url)}: {problem} after {attempts} {plural}")
+                try:
+                    async with self._semaphore:
+                        answer = await asyncio.wait_for(
+                            self._follow(url, headers, limit), timeout=settings.timeout
+                        )
+                except asyncio.TimeoutError:
+                    problem = "timed out"
+                except AnswerTooLarge:
+                    raise IndexUnavailable(
+                        f"{self.shown(url)}: the answer is larger than {limit // MIB or 1} MiB "
+                        "(the cap for one index answer)"
+                    ) from None
+                except _Fatal as exc:
+                    raise IndexUnavailable(f"{self.shown(url)}: {exc}") from None
+                except _Transient as exc:
+                    problem = str(exc)
+                    if problem in _UNREACHABLE and not probing:
+                        # One question finds out whether the host is down; the others wait
+                        # for its verdict instead of each retrying a host that is gone.
+                        probe = self._probes.get(host)
+                        if probe is not None:
+                            await probe.wait()
+                            continue
+                        self._probes[host] = asyncio.Event()
+                        probing = True
+                else:
+                    status = answer.status
+                    if status in (200, 206, 304, 404):
+                        return answer
+                    problem = f"HTTP {status}"
+                    if status != 429 and status < 500:
+                        raise IndexUnavailable(f"{self.shown(url)}: {problem}")
+                    asked = retry_after_seconds(answer.headers.get("retry-after"))
+                    if asked is not None:
+                        wait = asked
+                if attempt + 1 < attempts:
+                    await asyncio.sleep(min(max(wait, 0.0), settings.max_wait))
+            if problem in _UNREACHABLE:
+                self._dead.setdefault(host, problem)
+            plural = "attempt" if attempts == 1 else "attempts"
+            raise IndexUnavailable(f"{self.shown(url)}: {problem} after {attempts} {plural}")
+        finally:
+            if probing:
+                self._probes.pop(host).set()
 
     async def _follow(self, url: str, headers: dict[str, str], limit: int) -> HttpAnswer:
         """One attempt, following redirects hop by hop (httpx would read a redirect's whole
@@ -437,6 +473,8 @@ class HttpClient:
                 await response.aclose()
         except (httpx.UnsupportedProtocol, httpx.InvalidURL):
             raise _Fatal("not a usable URL") from None
+        except httpx.ConnectTimeout:
+            raise _Transient("timed out connecting") from None
         except httpx.TimeoutException:
             raise _Transient("timed out") from None
         except httpx.ConnectError:

@@ -241,8 +241,10 @@ def open_indexes(
     untrusted: Collection[str] = (),
     expanded: Collection[str] = (),
     from_files: Collection[str] = (),
+    dead_hosts: dict[str, str] | None = None,
 ) -> MultiIndex:
-    """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
+    """The index (or merged indexes) a run asks, sharing one HTTP connection pool (and,
+    with `dead_hosts`, the hosts given up on with the run's other indexes).
 
     `untrusted` indexes (named by the checked tree's configuration) get a pool of their
     own that sends no credentials but those written in their own URL. `from_files` ones
@@ -254,8 +256,10 @@ def open_indexes(
     settings = HttpSettings(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
     )
-    http = HttpClient(settings)
-    bare = HttpClient(replace(settings, use_netrc=False)) if untrusted else None
+    http = HttpClient(settings, dead_hosts=dead_hosts)
+    bare = (
+        HttpClient(replace(settings, use_netrc=False), dead_hosts=dead_hosts) if untrusted else None
+    )
     for url in from_files:
         http.distrust(url)
     urls = index_urls(index_url, extra_index_urls)

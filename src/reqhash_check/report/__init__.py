@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from reqhash_check.findings import Report
 
@@ -21,6 +21,16 @@ class RenderContext:
     """The command a user runs to fix mismatch findings, shown under them."""
     fix_hint: str = "reqhash-check --fix {path}"
     """How to fix a fixable finding where the tool runs; `{path}` is the finding's file."""
+    fix_hints: Mapping[str, str | None] | None = field(default=None, compare=False)
+    """Path → the command that fixes that file's findings, reproducing the run's options;
+    None for a path no printed command can fix (standard input). Wins over fix_hint."""
+    hint_note: str | None = None
+    """Said once under the hints when they cannot be run exactly as printed."""
+
+    def fix_hint_for(self, path: str) -> str | None:
+        if self.fix_hints is not None:
+            return self.fix_hints.get(path)
+        return self.fix_hint.replace("{path}", path)
 
 
 Renderer = Callable[[Report, RenderContext], str]

@@ -53,9 +53,9 @@ def _finding_command(finding: Finding, context: RenderContext) -> str:
     message += "".join(f"\n{line}" for line in finding.detail)
     if finding.kb:
         message += f"\nKB: {finding.kb}"
-    if finding.fix is not None:
-        message += f"\nFix: {context.fix_hint.replace('{path}', finding.location.path)}"
-        message += f" ({finding.fix.title})"
+    hint = context.fix_hint_for(finding.location.path) if finding.fix is not None else None
+    if finding.fix is not None and hint is not None:
+        message += f"\nFix: {hint} ({finding.fix.title})"
     name = "error" if finding.severity is Severity.ERROR else "warning"
     return command(name, {**_position(finding.location), "title": title}, message)
 

@@ -134,8 +134,8 @@ def _findings_section(report: Report, context: RenderContext) -> list[str]:
             message = escape(f.message)
             for line in f.detail:
                 message += f"<br>{escape(line)}"
-            if f.fix is not None:
-                hint = context.fix_hint.replace("{path}", f.location.path)
+            hint = context.fix_hint_for(f.location.path) if f.fix is not None else None
+            if f.fix is not None and hint is not None:
                 message += f"<br>Fix: {escape(hint)} ({escape(f.fix.title)})"
             cells = [
                 _lines(f),
@@ -151,8 +151,12 @@ def _findings_section(report: Report, context: RenderContext) -> list[str]:
         out += [
             f"Findings with the knowledge-base ID {code(KB_HASH_MISMATCH, cell=False)} predict "
             "`THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE`. "
-            f"To regenerate the hashes run {code(context.fix_command, cell=False)}. "
-            "Deleting the hashes, dropping `--require-hashes` or purging pip's cache does not "
+            + (
+                f"To regenerate the hashes run {code(context.fix_command, cell=False)}. "
+                if context.fix_command
+                else "To regenerate the hashes run `reqhash-check --fix` on the file. "
+            )
+            + "Deleting the hashes, dropping `--require-hashes` or purging pip's cache does not "
             "help: the first two throw the protection away, and a file's hash never changes.",
             "",
         ]

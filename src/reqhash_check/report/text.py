@@ -3,7 +3,9 @@ under a finding only where it adds something; advice once per run; a summary by 
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from itertools import groupby
 
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Report, Severity, Unverified
@@ -17,6 +19,15 @@ DEAD_ENDS = (
     "mismatch: the first two throw the protection away, and a file's hash never changes"
 )
 MAX_LISTED = 8
+_OFFLINE = "(offline)"
+# pip's own words, quoted in a finding's message ("…; pip fails with 'THESE PACKAGES …'"):
+# the line says what and where; the quote is shown under --verbose, and kept in full by the
+# structured formats.
+_PIP_QUOTE = re.compile(r"(?<=\bfails)(?:\s+with\s+|:\s*)(?P<quote>'[^']*')")
+# The advice a missing dependency repeats on every line (the fix hint below says it), and a
+# list of three targets or more (counted; the full list is under --verbose).
+_PIN_ADVICE = re.compile(r"; pip fails\. Pin \S+ with its hashes")
+_TARGET_LIST = re.compile(r"\(on ((?:[\w.-]+, ){2,}[\w.-]+)\)")
 
 
 class _Paint:
@@ -30,6 +41,7 @@ class _Paint:
 def render(report: Report, context: RenderContext) -> str:
     paint = _Paint(context.color)
     lines: list[str] = []
+    hinted = False
     shown = [
         f
         for f in sorted(report.findings, key=lambda f: f.sort_key)
@@ -43,13 +55,16 @@ def render(report: Report, context: RenderContext) -> str:
             if not context.quiet:
                 lines += [f"    {safe_line(d)}" for d in _details(finding, context)]
         fixable = [f for f in items if f.fix is not None and not f.suppressed]
-        if fixable and not context.quiet:
-            hint = context.fix_hint.replace("{path}", path)
+        hint = context.fix_hint_for(path) if fixable and not context.quiet else None
+        if hint is not None:
             lines.append(paint(_DIM, f"  fix {len(fixable)} of these: {safe(hint)}"))
+            hinted = True
         lines.append("")
-    lines += _unverified(report.unverified, paint)
+    if hinted and context.hint_note:
+        lines += [paint(_DIM, f"note: {safe(context.hint_note)}"), ""]
+    lines += _unverified(report.unverified, paint, shown)
     if not context.quiet:
-        lines += _notes(report, paint)
+        lines += _notes(report, paint, context)
     lines.append(_summary(report, paint))
     return "\n".join(lines) + "\n"
 
@@ -60,11 +75,26 @@ def _headline(finding: Finding, paint: _Paint) -> str:
     suffix = "" if finding.severity is Severity.ERROR else " (warning)"
     if finding.suppressed:
         suffix += " (suppressed)"
-    return f"{paint(_BOLD, where)}: {paint(colour, finding.rule)} {safe(finding.message)}{suffix}"
+    message = short_message(finding.message)
+    return f"{paint(_BOLD, where)}: {paint(colour, finding.rule)} {safe(message)}{suffix}"
+
+
+def short_message(message: str) -> str:
+    """What and where: the message without the words of the pip error it quotes ("pip
+    fails" stays), the pin advice the fix hint gives, and a long list of targets."""
+    short = _PIN_ADVICE.sub("", _PIP_QUOTE.sub("", message))
+    return _TARGET_LIST.sub(lambda m: f"(on {m.group(1).count(', ') + 1} targets)", short)
+
+
+def _whole_message(message: str) -> list[str]:
+    """Under --verbose: the message in full, when the line shortened it."""
+    return [] if short_message(message) == message else [message]
 
 
 def _details(finding: Finding, context: RenderContext) -> list[str]:
     details = list(finding.detail)
+    if context.verbose:
+        details += _whole_message(finding.message)
     if context.verbose and finding.hashes:
         details += [f"listed: {h}" for h in finding.hashes.listed]
         details += [f"published: {h}" for h in finding.hashes.expected]
@@ -75,12 +105,29 @@ def _details(finding: Finding, context: RenderContext) -> list[str]:
     return details
 
 
-def _unverified(items: tuple[Unverified, ...], paint: _Paint) -> list[str]:
+# What makes one requirement's reason differ from its neighbours' (the URL asked, the
+# project, the attempts made): without it, one line says it for all of them.
+_REASON_NOISE = re.compile(r" after \d+ attempts?$| \(not asked again[^)]*\)$")
+
+
+def _reason_key(reason: str) -> str:
+    return _REASON_NOISE.sub("", reason.rsplit(": ", 1)[-1]) or reason
+
+
+def _unverified(
+    items: tuple[Unverified, ...], paint: _Paint, shown: Sequence[Finding] = ()
+) -> list[str]:
+    """Each requirement not verified, once: not again when an `unverifiable` finding above
+    already names it; grouped by what went wrong (the index error line says where)."""
+    said = {
+        (f.location.path, f.location.line, f.project) for f in shown if f.rule == "unverifiable"
+    }
+    items = tuple(u for u in items if (u.location.path, u.location.line, u.project) not in said)
     if not items:
         return []
     by_reason: dict[str, list[Unverified]] = defaultdict(list)
     for item in items:
-        by_reason[item.reason].append(item)
+        by_reason[_reason_key(item.reason)].append(item)
     lines = []
     for reason, group in by_reason.items():
         names = [
@@ -95,9 +142,13 @@ def _unverified(items: tuple[Unverified, ...], paint: _Paint) -> list[str]:
     return [*lines, ""]
 
 
-def _notes(report: Report, paint: _Paint) -> list[str]:
+def _notes(report: Report, paint: _Paint, context: RenderContext) -> list[str]:
     lines = [f"{paint(_RED, 'index error')}: {safe(p)}" for p in report.index_errors]
-    lines += [safe_line(f"dependencies not known for {n}") for n in report.dependencies_unknown]
+    for number, note in enumerate(report.dependencies_unknown):
+        lines.append(safe_line(f"dependencies not known for {note}"))
+        names = report.dependencies_unknown_projects[number : number + 1]
+        if context.verbose and names:
+            lines.append(f"    {safe_line(names[0])}")
     if report.indexes:
         parts = []
         for use in report.indexes:
@@ -105,6 +156,15 @@ def _notes(report: Report, paint: _Paint) -> list[str]:
             parts.append(use.url + where + ("" if use.contacted else " [not contacted]"))
         label = "indexes consulted" if len(parts) > 1 else "index consulted"
         lines.append(safe_line(f"{label}: {'; '.join(parts)}"))
+    uncached = {
+        (u.location.path, u.location.line) for u in report.unverified if _OFFLINE in u.reason
+    }
+    if uncached:
+        count = len(uncached)
+        lines.append(
+            f"{count} {'requirement is' if count == 1 else 'requirements are'} not in the "
+            "cache: run once without --offline to fill it"
+        )
     if any(f.kb == KB_HASH_MISMATCH and not f.suppressed for f in report.findings):
         lines.append(paint(_DIM, f"{KB_HASH_MISMATCH}: {DEAD_ENDS}"))
     return lines

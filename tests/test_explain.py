@@ -223,7 +223,10 @@ def test_a_hash_mistyped_in_its_last_digit_is_a_hand_edit_not_another_platform(
         for h in (world.native_mac.sha256, world.native_windows.sha256, world.native_linux.sha256)
     }
     assert typo not in json.dumps(diagnosis["fix"])
-    assert diagnosis["fix"]["command"] == "reqhash-check --fix requirements.txt"
+    # The command carries the options the explanation was asked with (issue 20, item 1).
+    assert diagnosis["fix"]["command"] == (
+        f"reqhash-check --fix --index-url {index.simple_url} --no-cache requirements.txt"
+    )
     main(["explain", "--index-url", index.simple_url, "--no-cache", str(log)])
     text = capsys.readouterr().out
     assert "requirements.txt:1: mistyped-hash native 3.0: " in text

@@ -681,7 +681,7 @@ def finish(
         hint_note=note,
     )
     if args.diff and result.diff and everything is not None:
-        print(f"to write these changes: {everything.command}", file=sys.stderr)
+        print(safe_line(f"to write these changes: {everything.command}"), file=sys.stderr)
     text = renderer(args.format)(result.report, context)
     if not (args.diff and args.format == "text" and output is None):
         _write(output, text)

@@ -108,6 +108,10 @@ def command(
     options, redacted = option_arguments(parser, args, mode)
     head = [PROGRAM] + ([f"--{mode}"] if mode in ("fix", "diff") else [])
     tail = ["--", *files] if any(f.startswith("-") for f in files) else list(files)
+    if any(not part.isprintable() for part in (*options, *tail)):
+        # A line break or a control character in a name: shown escaped, the command could
+        # not be run as printed, and raw it could start a workflow command in a CI log.
+        return None
     return Hint(shlex.join([*head, *options, *tail]), CREDENTIALS_NOTE if redacted else None)
 
 

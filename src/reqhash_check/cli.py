@@ -437,6 +437,11 @@ def settings_from(
         raise UsageError(
             "--offline answers from the cache and --no-cache never reads it; use one of them"
         )
+    if args.offline and args.fix and not args.diff:
+        raise UsageError(
+            "--fix confirms every hash it writes with the index, which --offline never asks; "
+            "use --diff to see the fixes the cache suggests"
+        )
     files = tuple(args.files) or discover_files(Path.cwd())
     if not files:
         raise UsageError(

@@ -177,6 +177,7 @@ def _check_locks(settings: Settings, paths: Sequence[str], progress: Progress | 
         active_rules=active_rules(settings),
         needs_index=_needs_index(settings),
         cache_file=cache_file,
+        refresh=_confirming(settings),
         progress=progress,
     )
 
@@ -423,7 +424,12 @@ def _cache(settings: Settings) -> ReleaseCache | None:
     if not settings.use_cache:
         return None
     folder = settings.cache_dir or default_cache_dir()
-    return ReleaseCache(folder / CACHE_FILENAME)
+    return ReleaseCache(folder / CACHE_FILENAME, refresh=_confirming(settings))
+
+
+def _confirming(settings: Settings) -> bool:
+    """--fix writes only hashes the index gave this run: the cache is written, never read."""
+    return settings.fix
 
 
 def _look_up(
@@ -601,7 +607,8 @@ def _fix(
     if wanted:
         new_pins, conflicts = _ask(_resolve_pins(settings, loaded, plans, wanted))
         messages += [f"not fixed: {c}" for c in conflicts]
-    edits = _edits(fixable, new_pins, loaded)
+    edits, refused, new_pins = _edits(fixable, new_pins, loaded)
+    messages += [f"not fixed: {problem}" for problem in refused]
     if not edits:
         remaining = Counter(f.rule for f in before.report.active)
         left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
@@ -622,6 +629,7 @@ def _fix(
             continue
         try:
             plan = fixer.plan_fix(Path(path), file_edits)
+            messages += [f"not fixed: {problem}" for problem in plan.refused]
             if settings.diff:
                 diffs.append(plan.diff())
             elif plan.changed:
@@ -707,9 +715,10 @@ async def _resolve_pins(
 
 def _edits(
     fixable: Sequence[Finding], new_pins: Sequence[NewPin], loaded: Sequence[_Loaded]
-) -> dict[str, list[fixer.HashEdit | fixer.InsertEdit]]:
+) -> tuple[dict[str, list[fixer.HashEdit | fixer.InsertEdit]], list[str], list[NewPin]]:
     """The fixes as edits of each file: one hash set per requirement (every SetHashes and
-    AddHashes on it merged), and the new pins at their sorted places."""
+    AddHashes on it merged), and the new pins at their sorted places; with the fixes that
+    cannot be written (one line each) and the pins that can."""
     from reqhash_check import fix as fixer
 
     hashes: dict[tuple[str, int], tuple[Finding, set[str]]] = {}
@@ -723,22 +732,36 @@ def _edits(
             current.update(finding.hashes.listed if finding.hashes else ())
         current.update(fix.hashes)
     edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
-    for (path, _line), (finding, new) in hashes.items():
+    refused: list[str] = []
+    for (path, line), (finding, new) in hashes.items():
         fix = finding.fix
         assert isinstance(fix, (SetHashes, AddHashes))
+        if not new:
+            # The index lists no usable digest: a fix would take the last hash away.
+            refused.append(
+                f"{path}:{line}: the index publishes no sha256 for {finding.project} "
+                f"{finding.version}; its hashes are kept"
+            )
+            continue
         edits.setdefault(path, []).append(fixer.HashEdit(fix.location, fix.raw, tuple(sorted(new))))
     entries = [e for item in loaded for e in item.req_set.entries]
+    written: list[NewPin] = []
     for pin in sorted(new_pins, key=lambda p: p.project):
+        try:
+            lines = fixer.pin_lines(pin.project, pin.version, pin.marker, pin.hashes, pin.via)
+        except fixer.FixError as exc:
+            refused.append(f"cannot pin {pin.project} {pin.version}: {exc}; nothing added")
+            continue
         in_file = sorted(
             (e for e in entries if e.location.path == pin.path and e.name),
             key=lambda e: e.location.line,
         )
         after = next((e for e in in_file if e.name > pin.project), None)
-        lines = fixer.pin_lines(pin.project, pin.version, pin.marker, pin.hashes, pin.via)
         edits.setdefault(pin.path, []).append(
             fixer.InsertEdit(after.location.line if after else None, lines)
         )
-    return edits
+        written.append(pin)
+    return edits, refused, written
 
 
 def stdin_text() -> str:

@@ -226,3 +226,34 @@ def test_a_symlinked_cache_file_is_not_followed(
     asked = len(hostile.requests)
     assert check(capsys, hostile).code == 0
     assert len(hostile.requests) == asked  # the new cache file works
+
+
+def test_the_key_file_is_private_and_outside_the_cache_folder(
+    repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: cache-checked. The key is made on first use, readable by its owner only,
+    and not in the folder a CI restores."""
+    key_file = Path(os.environ["REQHASH_CHECK_CACHE_KEY_FILE"])
+    (repo / "r.txt").write_text(pinned())
+    assert check(capsys, hostile).code == 0
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert not key_file.resolve().is_relative_to((tmp_path / "cache").resolve())
+    assert key_file.read_bytes() not in _cache_file(tmp_path).read_bytes()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+def test_a_key_file_others_can_write_is_not_used(
+    repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: cache-checked. A key file that others can read or write is not used (said
+    once); rows signed with it are misses."""
+    key_file = Path(os.environ["REQHASH_CHECK_CACHE_KEY_FILE"])
+    key_file.write_text("11" * 32 + "\n")
+    key_file.chmod(0o666)
+    (repo / "r.txt").write_text(pinned(digest=STALE))
+    first = check(capsys, hostile)
+    assert first.code == 1 and "readable or writable by others" in first.err
+    assert len(first.err.strip().splitlines()) == 1
+    _forge(tmp_path, STALE, key=b"\x11" * 32)
+    result = check(capsys, hostile)
+    assert result.code == 1 and "stale-hash" in result.out

@@ -69,26 +69,23 @@ def cache_key_bytes(cache_dir: Path) -> bytes:
         )
         return _SESSION_KEY
     path = default_key_path()
-    remembered = _known.get(str(path))
-    if remembered is not None:
-        return remembered
     problem = _inside(path, cache_dir)
-    key = None
+    key = _known.get(str(path)) if problem is None else None
+    if key is not None:
+        return key
     if problem is None:
         try:
             key = _read_or_create(path)
+            _known[str(path)] = key
+            return key
         except OSError as error:
             problem = f"cannot be used ({error.strerror or error})"
         except ValueError as error:
             problem = str(error)
-    if key is None:
-        _warn_once(
-            str(path),
-            f"cache key {path} {problem}; the cache answers this run's questions only",
-        )
-        key = _SESSION_KEY
-    _known[str(path)] = key
-    return key
+    _warn_once(
+        str(path), f"cache key {path} {problem}; the cache answers this run's questions only"
+    )
+    return _SESSION_KEY
 
 
 _warned: set[str] = set()

@@ -241,6 +241,14 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._send(page(project, [file]))
 
+    def _windows_only(self) -> None:
+        """demo 1.0 publishes one Windows wheel and no sdist."""
+        if self.path.startswith("/files/"):
+            self._send(b"", "application/octet-stream", status="404")
+            return
+        name = "demo-1.0-cp312-cp312-win_amd64.whl"
+        self._send(page(self._project(), [good_file(filename=name, url=f"/files/{name}")]))
+
     def _many_wheels(self) -> None:
         """`MANY_WHEELS` wheels of demo 1.0, each with its own sha256 (builds 1, 2, …)."""
         if self.path.startswith("/files/"):

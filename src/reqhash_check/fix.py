@@ -46,6 +46,7 @@ __all__ = [
     "FixError",
     "HashEdit",
     "InsertEdit",
+    "Refusal",
     "StaleEditError",
     "apply_plan",
     "decode_requirements",
@@ -78,12 +79,22 @@ class HashEdit:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """An edit `rewrite_text` did not make, and why (one line)."""
+
+    edit: HashEdit | InsertEdit
+    message: str
+
+
+@dataclass(frozen=True)
 class InsertEdit:
     """Insert whole lines (given without line endings) before line `before` (1-based), or
     at the end of the file when `before` is None."""
 
     before: int | None
     lines: tuple[str, ...]
+    project: str = ""
+    """The project a new pin is for, when the lines are one."""
 
 
 def pin_lines(
@@ -442,7 +453,7 @@ def _over_cap(lines: Sequence[str], where: str) -> str | None:
 
 
 def rewrite_text(
-    text: str, edits: Sequence[HashEdit | InsertEdit], refused: list[str] | None = None
+    text: str, edits: Sequence[HashEdit | InsertEdit], refused: list[Refusal] | None = None
 ) -> str:
     """Apply the edits to a whole decoded requirements file and return the new text.
 
@@ -460,7 +471,7 @@ def rewrite_text(
         if problem is None:
             inserts.append(insert)
         elif refused is not None:
-            refused.append(problem)
+            refused.append(Refusal(insert, problem))
         else:
             raise FixError(problem)
     out: list[str] = []
@@ -502,7 +513,7 @@ def rewrite_text(
         if problem is not None:
             if refused is None:
                 raise FixError(problem)
-            refused.append(problem)
+            refused.append(Refusal(edit, problem))
             rewritten = entry
         out.extend(rewritten)
         next_line = location.end_line + 1
@@ -527,8 +538,8 @@ class FilePlan:
     new: bytes
     encoding: str
     bom: bytes = b""
-    refused: tuple[str, ...] = ()
-    """Edits not made, one line each (a logical line over the cap)."""
+    refused: tuple[Refusal, ...] = ()
+    """Edits not made (a logical line over the cap)."""
 
     @property
     def changed(self) -> bool:
@@ -578,7 +589,7 @@ def plan_fix(path: Path, edits: Sequence[HashEdit | InsertEdit]) -> FilePlan:
         raise FixError(f"{path}: cannot decode: {error}") from None
     if bom + text.encode(encoding) != old:
         raise FixError(f"{path}: its {encoding} text does not re-encode to the same bytes")
-    refused: list[str] = []
+    refused: list[Refusal] = []
     new_text = rewrite_text(text, edits, refused)
     if longest_logical_line(new_text.splitlines()) > MAX_LINE_CHARS:
         raise FixError(f"{path}: the fixed file would hold a line over the cap; not written")

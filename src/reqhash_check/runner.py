@@ -608,7 +608,8 @@ def _fix(
         new_pins, conflicts = _ask(_resolve_pins(settings, loaded, plans, wanted))
         messages += [f"not fixed: {c}" for c in conflicts]
     edits, refused, new_pins = _edits(fixable, new_pins, loaded)
-    messages += [f"not fixed: {problem}" for problem in refused]
+    messages += [f"not fixed: {problem}" for problem in refused.values()]
+    skipped = set(refused)
     if not edits:
         remaining = Counter(f.rule for f in before.report.active)
         left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
@@ -629,7 +630,9 @@ def _fix(
             continue
         try:
             plan = fixer.plan_fix(Path(path), file_edits)
-            messages += [f"not fixed: {problem}" for problem in plan.refused]
+            for refusal in plan.refused:
+                messages.append(f"not fixed: {refusal.message}")
+                skipped.add(_edit_key(path, refusal.edit))
             if settings.diff:
                 diffs.append(plan.diff())
             elif plan.changed:
@@ -648,11 +651,13 @@ def _fix(
         before.report.index_errors,
         read_errors,
     )
+    new_pins = [p for p in new_pins if (p.path, p.project) not in skipped]
     pinned = {(p.path, p.project) for p in new_pins}
     count = sum(
         1
         for f in fixable
         if f.location.path in texts
+        and (f.location.path, f.location.line) not in skipped
         and (not isinstance(f.fix, PinDependency) or (f.fix.path, f.fix.project) in pinned)
     )
     remaining = Counter(f.rule for f in after.active)
@@ -715,7 +720,11 @@ async def _resolve_pins(
 
 def _edits(
     fixable: Sequence[Finding], new_pins: Sequence[NewPin], loaded: Sequence[_Loaded]
-) -> tuple[dict[str, list[fixer.HashEdit | fixer.InsertEdit]], list[str], list[NewPin]]:
+) -> tuple[
+    dict[str, list[fixer.HashEdit | fixer.InsertEdit]],
+    dict[tuple[str, int | str], str],
+    list[NewPin],
+]:
     """The fixes as edits of each file: one hash set per requirement (every SetHashes and
     AddHashes on it merged), and the new pins at their sorted places; with the fixes that
     cannot be written (one line each) and the pins that can."""
@@ -732,13 +741,13 @@ def _edits(
             current.update(finding.hashes.listed if finding.hashes else ())
         current.update(fix.hashes)
     edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
-    refused: list[str] = []
+    refused: dict[tuple[str, int | str], str] = {}
     for (path, line), (finding, new) in hashes.items():
         fix = finding.fix
         assert isinstance(fix, (SetHashes, AddHashes))
         if not new:
             # The index lists no usable digest: a fix would take the last hash away.
-            refused.append(
+            refused[(path, line)] = (
                 f"{path}:{line}: the index publishes no sha256 for {finding.project} "
                 f"{finding.version}; its hashes are kept"
             )
@@ -750,7 +759,9 @@ def _edits(
         try:
             lines = fixer.pin_lines(pin.project, pin.version, pin.marker, pin.hashes, pin.via)
         except fixer.FixError as exc:
-            refused.append(f"cannot pin {pin.project} {pin.version}: {exc}; nothing added")
+            refused[(pin.path, pin.project)] = (
+                f"cannot pin {pin.project} {pin.version}: {exc}; nothing added"
+            )
             continue
         in_file = sorted(
             (e for e in entries if e.location.path == pin.path and e.name),
@@ -758,10 +769,20 @@ def _edits(
         )
         after = next((e for e in in_file if e.name > pin.project), None)
         edits.setdefault(pin.path, []).append(
-            fixer.InsertEdit(after.location.line if after else None, lines)
+            fixer.InsertEdit(after.location.line if after else None, lines, pin.project)
         )
         written.append(pin)
     return edits, refused, written
+
+
+def _edit_key(path: str, edit: fixer.HashEdit | fixer.InsertEdit) -> tuple[str, int | str]:
+    """What a refused edit was for: a requirement's (file, line), or a new pin's (file,
+    project)."""
+    from reqhash_check import fix as fixer
+
+    if isinstance(edit, fixer.HashEdit):
+        return (edit.location.path, edit.location.line)
+    return (path, edit.project)
 
 
 def stdin_text() -> str:

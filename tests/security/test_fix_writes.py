@@ -57,15 +57,20 @@ def test_a_pin_the_index_lists_without_sha256_is_unverifiable_and_keeps_its_hash
 def test_fix_never_removes_the_last_hash(
     repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Promise: fix-writes. A requirement whose hashes would all be replaced by nothing keeps
-    them, and the run says why."""
-    hostile.behaviour = "md5-only"
+    """Promise: fix-writes. A fix that would leave a requirement no hash at all (with
+    --fix-targets-only, no published file installs on the targets) is not made, and the run
+    says why."""
+    hostile.behaviour = "windows-only"
     text = pinned(digest=STALE)
-    (repo / "r.txt").write_text(text + "other==2.0 --hash=sha256:" + "12" * 32 + "\n")
-    result = check(capsys, hostile, "--fix", "--strict")
+    (repo / "r.txt").write_text(text)
+    target = ("--target", "linux-x86_64-glibc2.28-cp312", "--fix-targets-only")
+    before = check(capsys, hostile, *target)
+    assert before.code == 1 and "stale-hash" in before.out, before.out + before.err
+    result = check(capsys, hostile, *target, "--fix")
     assert "Traceback" not in result.err
-    assert (repo / "r.txt").read_text().startswith(text)
-    assert f"sha256:{'12' * 32}" in (repo / "r.txt").read_text()
+    assert "its hashes are kept" in result.err
+    assert (repo / "r.txt").read_text() == text
+    assert "fixed 0" in result.err
 
 
 # --- markers from the index ------------------------------------------------------------------
@@ -134,6 +139,7 @@ def test_a_fix_over_the_line_cap_is_not_written(
     result = check(capsys, hostile, "--fix")
     assert "Traceback" not in result.err
     assert "cap on a logical line" in result.out + result.err
+    assert "fixed 0 findings in 0 files" in result.err
     written = (repo / "r.txt").read_text()
     assert written == text
     longest = max(len(line.written) for line in logical_lines(written.splitlines()))

@@ -118,7 +118,9 @@ def pin_lines(
     for number, value in enumerate(ordered):
         lines.append(f"{_INDENT}--hash={value}" + (" \\" if number < len(ordered) - 1 else ""))
     if via:
-        lines.append(f"{_INDENT}# via {', '.join(written_name(v) for v in via)}")
+        for requirer in via:
+            written_name(requirer)  # a valid name, so the comment is one line of names
+        lines.append(f"{_INDENT}# via {', '.join(via)}")
     return tuple(lines)
 
 

@@ -135,8 +135,11 @@ class ReleaseCache:
         return hmac.new(self.key, data.encode(), hashlib.sha256).hexdigest()
 
     def _authentic(self, row: tuple[Any, ...], mac: object) -> bool:
-        if not isinstance(mac, str):
+        payload = row[4]
+        if not isinstance(mac, str) or not isinstance(payload, str):
             return False
+        if len(payload) > MAX_ROW_BYTES:
+            return False  # not even hashed: a planted row may be of any size
         try:
             expected = self._mac(row)
         except (TypeError, ValueError):
@@ -403,6 +406,9 @@ def _create_private(path: Path) -> None:
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
             raise OSError(f"{path} belongs to another user")
         if hasattr(os, "fchmod"):
-            os.fchmod(descriptor, 0o600)
+            try:
+                os.fchmod(descriptor, 0o600)
+            except OSError:
+                pass  # a file system without modes
     finally:
         os.close(descriptor)

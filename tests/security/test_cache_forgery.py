@@ -257,3 +257,22 @@ def test_a_key_file_others_can_write_is_not_used(
     _forge(tmp_path, STALE, key=b"\x11" * 32)
     result = check(capsys, hostile)
     assert result.code == 1 and "stale-hash" in result.out
+
+
+def test_without_a_usable_key_the_run_goes_on_with_its_own(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: cache-checked. A key that cannot be made (its folder is a file) is said once,
+    and the run checks as before, with a key of its own."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the state folder should be")
+    monkeypatch.setenv("REQHASH_CHECK_CACHE_KEY_FILE", str(blocker / "cache.key"))
+    (repo / "r.txt").write_text(pinned(digest=STALE))
+    result = check(capsys, hostile)
+    assert result.code == 1 and "stale-hash" in result.out
+    assert result.err.count("warning") == 1 and "cache key" in result.err
+    assert "Traceback" not in result.err

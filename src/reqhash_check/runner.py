@@ -164,8 +164,11 @@ def _run(settings: Settings, progress: Progress | None) -> RunResult:
     return _scrubbed(result, loaded)
 
 
-def _check_locks(settings: Settings, paths: Sequence[str], progress: Progress | None) -> LockRun:
-    """PEP 751 lock files go to the lockfile package, under pip's lock rules."""
+def _check_locks(
+    settings: Settings, paths: Sequence[str], progress: Progress | None, *, again: bool = False
+) -> LockRun:
+    """PEP 751 lock files go to the lockfile package, under pip's lock rules. Before --fix
+    no cached row is believed; checking the fixed locks `again` reads the rows just written."""
     from reqhash_check.lockfile.run import check_locks
 
     cache_file = None
@@ -177,7 +180,7 @@ def _check_locks(settings: Settings, paths: Sequence[str], progress: Progress | 
         active_rules=active_rules(settings),
         needs_index=_needs_index(settings),
         cache_file=cache_file,
-        refresh=_confirming(settings),
+        refresh=_confirming(settings) and not again,
         progress=progress,
     )
 
@@ -196,7 +199,8 @@ def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunRes
         messages = [*lock_messages, *messages]
         if settings.fix and lock_messages:
             with _cycle_collection(True):
-                locks = _check_locks(settings, [lock.path for lock in locks.locks], None)
+                paths = [lock.path for lock in locks.locks]
+                locks = _check_locks(settings, paths, None, again=True)
     report = result.report
     merged = replace(
         report,

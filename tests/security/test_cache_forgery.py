@@ -276,3 +276,26 @@ def test_without_a_usable_key_the_run_goes_on_with_its_own(
     assert result.code == 1 and "stale-hash" in result.out
     assert result.err.count("warning") == 1 and "cache key" in result.err
     assert "Traceback" not in result.err
+
+
+def test_fix_of_a_lock_file_confirms_its_hashes_with_the_index(
+    repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-rejected-hashes. A pylock.toml is fixed from answers the index gave this
+    run, not from rows in the cache, even rows signed with the user's own key."""
+    lock = repo / "pylock.toml"
+    lock.write_text(
+        'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "demo"\n'
+        'version = "1.0"\nwheels = [{ url = "'
+        + hostile.url
+        + '/files/demo-1.0-py3-none-any.whl", hashes = { sha256 = "'
+        + STALE
+        + '" } }]\n'
+    )
+    args = ("--index-url", hostile.simple_url, "--timeout", "5")
+    assert run(capsys, *args, "pylock.toml").code == 1
+    assert _forge(tmp_path, FORGED, key=None)
+    result = run(capsys, *args, "--fix", "pylock.toml")
+    assert "Traceback" not in result.err
+    text = lock.read_text()
+    assert WHEEL_SHA in text and FORGED not in text and STALE not in text

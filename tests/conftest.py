@@ -38,6 +38,16 @@ def _no_pip_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each test signs its cache rows with its own key, in its own folder, never the user's."""
+    monkeypatch.delenv("REQHASH_CHECK_CACHE_KEY", raising=False)
+    key_file = tmp_path_factory.mktemp("state") / "cache.key"
+    monkeypatch.setenv("REQHASH_CHECK_CACHE_KEY_FILE", str(key_file))
+
+
+@pytest.fixture(autouse=True)
 def _no_internet(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Fail any connection to a non-loopback address, unless the test is marked `online`."""
     if request.node.get_closest_marker("online"):

@@ -31,6 +31,19 @@ from typing import Any
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 WHEEL = "demo-1.0-py3-none-any.whl"
 WHEEL_SHA = hashlib.sha256(b"demo wheel").hexdigest()
+PUBLIC_ETAG = '"public-etag"'
+"""The ETag the `etag` behaviour gives its pages: public, so anyone can put it in a row."""
+MANY_WHEELS = 4000
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def wheel_of(project: str, version: str = "1.0") -> str:
+    return f"{project}-{version}-py3-none-any.whl"
+
+
 INJECTION = (
     "broken\n::error file=pwned.txt,line=1::injected\x1b[31mred\x1b]0;title\x07\r::warning::x"
 )
@@ -283,6 +296,87 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(b"", "text/plain", status="302", Location=self.owner.redirect_to + self.path)
 
+    def _etag(self) -> None:
+        """The good page with a fixed public ETag; a request naming it gets 304, whatever
+        the client holds."""
+        if self.headers.get("If-None-Match") == PUBLIC_ETAG:
+            self.send_response(304)
+            self.send_header("ETag", PUBLIC_ETAG)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path.startswith("/files/"):
+            self._send(b"", "application/octet-stream", status="404")
+            return
+        self._send(page(self._project(), [good_file()]), ETag=PUBLIC_ETAG)
+
+    def _md5_only(self) -> None:
+        """A JSON page whose files carry an md5 digest only."""
+        if self.path.startswith("/files/"):
+            self._send(b"", "application/octet-stream", status="404")
+            return
+        md5 = hashlib.md5(b"demo wheel").hexdigest()
+        self._send(page(self._project(), [good_file(hashes={"md5": md5})]))
+
+    def _html_no_sha256(self) -> None:
+        """An HTML page (PEP 503) whose links carry no `#sha256=`, as small private indexes
+        serve them."""
+        if self.path.startswith("/files/"):
+            self._send(b"", "application/octet-stream", status="404")
+            return
+        project = self._project()
+        body = (
+            f"<!DOCTYPE html><html><body><h1>Links for {project}</h1>"
+            f'<a href="/files/{WHEEL}">{WHEEL}</a></body></html>'
+        )
+        self._send(body.encode(), "text/html")
+
+    def _dependencies(self) -> None:
+        """Every project has one pure wheel with PEP 658 metadata; `demo`'s declares
+        `owner.requires_dist` (written by the test, hostile markers and all)."""
+        project = self._project()
+        if self.path.startswith("/files/"):
+            name = self.path.rsplit("/", 1)[-1]
+            if not name.endswith(".whl.metadata"):
+                self._send(b"", "application/octet-stream", status="404")
+                return
+            owner = name.split("-", 1)[0]
+            lines = [f"Metadata-Version: 2.1\nName: {owner}\nVersion: 1.0\n"]
+            if owner == "demo":
+                lines += [f"Requires-Dist: {r}\n" for r in self.owner.requires_dist]
+            self._send("".join(lines).encode(), "application/octet-stream")
+            return
+        file = {
+            "filename": wheel_of(project),
+            "url": f"/files/{wheel_of(project)}",
+            "hashes": {"sha256": sha(project)},
+            "core-metadata": True,
+        }
+        self._send(page(project, [file]))
+
+    def _windows_only(self) -> None:
+        """demo 1.0 publishes one Windows wheel and no sdist."""
+        if self.path.startswith("/files/"):
+            self._send(b"", "application/octet-stream", status="404")
+            return
+        name = "demo-1.0-cp312-cp312-win_amd64.whl"
+        self._send(page(self._project(), [good_file(filename=name, url=f"/files/{name}")]))
+
+    def _many_wheels(self) -> None:
+        """`MANY_WHEELS` wheels of demo 1.0, each with its own sha256 (builds 1, 2, …)."""
+        if self.path.startswith("/files/"):
+            self._send(b"", "application/octet-stream", status="404")
+            return
+        files = [
+            good_file(
+                filename=f"demo-1.0-{n}-py3-none-any.whl",
+                url=f"/files/demo-1.0-{n}-py3-none-any.whl",
+                hashes={"sha256": sha(f"wheel {n}")},
+            )
+            for n in range(1, MANY_WHEELS + 1)
+        ]
+        self._send(page(self._project(), files))
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -312,6 +406,8 @@ class HostileIndex:
         self.behaviour = behaviour
         self.payload = CONTROLS
         """What the `controls` behaviour puts in every string of its answers."""
+        self.requires_dist: list[str] = []
+        """Requires-Dist of demo 1.0 under the `dependencies` behaviour."""
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.visits: list[tuple[str, str, dict[str, str]]] = []
         self.files: dict[str, bytes] = {}

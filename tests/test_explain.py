@@ -20,6 +20,7 @@ import pytest
 
 from reqhash_check.cli import main
 from reqhash_check.explain import explain_main
+from reqhash_check.index.cache import ReleaseCache
 from tests.fakeindex import FakeIndex
 from tests.test_explain_logs import FOREIGN, World, build_world, publish
 from tests.test_explain_parse import HEAD, MISSING_HEAD, mismatch_block
@@ -448,8 +449,18 @@ def test_offline_from_the_cache_and_when_the_index_is_down(
     )
     assert (code, only(offline)["cause"]) == (0, "stale-pin")
     # Past its freshness the cache is revalidated; with the index gone it still answers.
+    # (Rows are signed: they are aged by writing them again with an old clock.)
     with sqlite3.connect(cache / "index-cache.sqlite3") as db:
-        db.execute("UPDATE answers SET fetched_at = 0")
+        rows = db.execute(
+            "SELECT index_url, kind, project, version, payload, etag, document FROM answers"
+        ).fetchall()
+    db.close()
+    aged = ReleaseCache(cache / "index-cache.sqlite3", clock=lambda: 1.0)
+    for index_url, kind, project, version, payload, etag, document in rows:
+        aged.put(
+            index_url, kind, project, version, json.loads(payload), etag=etag, document=document
+        )
+    aged.close()
     code, fallback = run(
         None, capsys, "--cache-dir", str(cache), "--timeout", "2", str(log), index_url=url
     )

@@ -222,7 +222,9 @@ def test_a_foreign_or_older_database_is_replaced(fake_index: FakeIndex, tmp_path
     made.close()
     conn = sqlite3.connect(older)
     conn.execute("PRAGMA user_version = 0")
-    conn.execute("INSERT INTO answers VALUES ('x', 'release', 'demo', '1', '{}', NULL, NULL, 0)")
+    conn.execute(
+        "INSERT INTO answers VALUES ('x', 'release', 'demo', '1', '{}', NULL, NULL, 0, '')"
+    )
     conn.commit()
     conn.close()
     for path in (foreign, older):

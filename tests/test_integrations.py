@@ -116,6 +116,7 @@ def _offline_env(tmp: Path, index: str) -> dict[str, str]:
         PIP_NO_BUILD_ISOLATION="0",
         PYTHONPATH=sysconfig.get_paths()["purelib"],
         REQHASH_CHECK_CACHE_DIR=str(tmp / "cache"),
+        REQHASH_CHECK_CACHE_KEY_FILE=str(tmp / "state" / "cache.key"),
         XDG_CACHE_HOME=str(tmp / "xdg-cache"),
         NO_COLOR="1",
     )
@@ -180,6 +181,8 @@ def test_action_inputs_reach_the_script_through_env_only() -> None:
     check = next(s for s in action["runs"]["steps"] if s.get("id") == "check")
     assert check["env"] == {
         "REQHASH_CHECK_CACHE_DIR": "${{ runner.temp }}/reqhash-check-cache",
+        "REQHASH_CHECK_CACHE_KEY": "${{ inputs.cache-key }}",
+        "REQHASH_CHECK_CACHE_KEY_FILE": "${{ runner.temp }}/reqhash-check-state/cache.key",
         "INPUT_FILES": "${{ inputs.files }}",
         "INPUT_ARGS": "${{ inputs.args }}",
         "INPUT_SARIF_FILE": "${{ inputs.sarif-file }}",
@@ -192,12 +195,17 @@ def test_action_inputs_reach_the_script_through_env_only() -> None:
         "fail-on-findings",
         "working-directory",
         "cache",
+        "cache-key",
     }
-    # The index cache is kept between runs in the folder the check step uses.
+    # The index cache is kept between runs in the folder the check step uses, when rows
+    # can be signed with a key that persists; the key is never inside the cached folder.
     caches = [s for s in action["runs"]["steps"] if s.get("uses", "").startswith("actions/cache@")]
     assert all(re.fullmatch(r"actions/cache@[0-9a-f]{40}", c["uses"]) for c in caches)
     venv, cache = caches
     assert cache["with"]["path"] == check["env"]["REQHASH_CHECK_CACHE_DIR"]
+    assert "inputs.cache-key != ''" in cache["if"]
+    key_folder = check["env"]["REQHASH_CHECK_CACHE_KEY_FILE"].rsplit("/", 1)[0]
+    assert not key_folder.startswith(cache["with"]["path"])
     # The tool's environment is cached under the key `action.sh key` computes from the
     # hashed requirements, the runner's system and the Python.
     assert venv["with"] == {

@@ -474,6 +474,11 @@ def settings_from(
         raise UsageError(
             "--offline answers from the cache and --no-cache never reads it; use one of them"
         )
+    if args.offline and args.fix and not args.diff:
+        raise UsageError(
+            "--fix confirms every hash it writes with the index, which --offline never asks; "
+            "use --diff to see the fixes the cache suggests"
+        )
     files = _expand_folders(tuple(args.files)) if args.files else discover_files(Path.cwd())
     if not files:
         raise UsageError(

@@ -30,9 +30,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
 from reqhash_check.findings import Location
+from reqhash_check.hashes import is_hex_digest
 from reqhash_check.report.escape import safe, safe_line, starts_a_command
-from reqhash_check.requirements import decode_requirements
+from reqhash_check.requirements import MAX_LINE_CHARS, decode_requirements
+from reqhash_check.requirements.lines import logical_lines
 
 __all__ = [
     "FileChangedError",
@@ -40,6 +47,7 @@ __all__ = [
     "FixError",
     "HashEdit",
     "InsertEdit",
+    "Refusal",
     "StaleEditError",
     "apply_plan",
     "decode_requirements",
@@ -72,32 +80,105 @@ class HashEdit:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """An edit `rewrite_text` did not make, and why (one line)."""
+
+    edit: HashEdit | InsertEdit
+    message: str
+
+
+@dataclass(frozen=True)
 class InsertEdit:
     """Insert whole lines (given without line endings) before line `before` (1-based), or
     at the end of the file when `before` is None."""
 
     before: int | None
     lines: tuple[str, ...]
+    project: str = ""
+    """The project a new pin is for, when the lines are one."""
 
 
 def pin_lines(
     project: str, version: str, marker: str | None, hashes: Sequence[str], via: Sequence[str]
 ) -> tuple[str, ...]:
-    """A new pin in pip-compile's layout, with its `# via` comment."""
-    head = f"{project}=={version}" + (f" ; {marker}" if marker else "")
-    ordered = sorted(set(hashes))
-    lines = [head + (" \\" if ordered else "")]
+    """A new pin in pip-compile's layout, with its `# via` comment.
+
+    Every value comes from the index, so each is validated and written as this function
+    renders it (the name and version through `packaging`, the marker re-rendered from its
+    parse, digests as lower-case hex); the head is read back to be the same requirement.
+    FixError says which value could not be written."""
+    name = written_name(project)
+    pinned = written_version(version)
+    shown_marker = written_marker(marker) if marker else None
+    head = f"{name}=={pinned}" + (f" ; {shown_marker}" if shown_marker else "")
+    _read_back(head, name, pinned, shown_marker)
+    ordered = _check_hashes(hashes, name)
+    if not ordered:
+        raise FixError(f"{name} {pinned}: the index publishes no sha256 for it")
+    lines = [head + " \\"]
     for number, value in enumerate(ordered):
         lines.append(f"{_INDENT}--hash={value}" + (" \\" if number < len(ordered) - 1 else ""))
     if via:
+        for requirer in via:
+            written_name(requirer)  # a valid name, so the comment is one line of names
         lines.append(f"{_INDENT}# via {', '.join(via)}")
     return tuple(lines)
+
+
+def written_name(project: str) -> str:
+    try:
+        return canonicalize_name(project, validate=True)
+    except InvalidName:
+        raise FixError(f"{project[:80]!r} is not a project name") from None
+
+
+def written_version(version: str) -> str:
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        raise FixError(f"{version[:80]!r} is not a version") from None
+
+
+def written_marker(marker: str) -> str:
+    """The marker as `packaging` renders its parse, when that fits on one requirements line:
+    no line break or other control character (pip splits lines on them), no `#` after a
+    blank (pip would cut the rest off as a comment)."""
+    try:
+        rendered = str(Marker(marker))
+    except InvalidMarker:
+        raise FixError("its marker from the index is not a valid marker") from None
+    if any(ch in _LINE_BREAKS or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in rendered):
+        raise FixError("its marker from the index holds a line break or control character")
+    if _COMMENT_RE.search(rendered):
+        raise FixError("its marker from the index holds ' #', which pip reads as a comment")
+    return rendered
+
+
+def _read_back(head: str, name: str, version: str, marker: str | None) -> None:
+    try:
+        parsed = Requirement(head)
+    except InvalidRequirement:
+        raise FixError(f"{name} {version}: the new line would not parse") from None
+    same = (
+        canonicalize_name(parsed.name) == name
+        and str(parsed.specifier) == f"=={version}"
+        and (str(parsed.marker) if parsed.marker is not None else None) == marker
+    )
+    if not same:
+        raise FixError(f"{name} {version}: the new line would read back differently")
+
+
+def longest_logical_line(lines: Sequence[str]) -> int:
+    """The longest logical line (as the reader measures it against its cap) of `lines`,
+    given with or without their line endings."""
+    bare = "\n".join(line.rstrip("\r\n") for line in lines).splitlines()
+    longest = max((len(line) for line in bare), default=0)
+    return max([longest, *(len(line.written) for line in logical_lines(bare))])
 
 
 # --- reading the entry the way pip does -------------------------------------------------
 
 _COMMENT_RE = re.compile(r"(^|\s+)#")  # pip's COMMENT_RE, minus the ".*$" it strips
-_HASH_RE = re.compile(r"^[A-Za-z0-9_-]+:[0-9A-Za-z]+$")
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # what str.splitlines() splits on
 _INDENT = "    "
 
@@ -268,6 +349,8 @@ def _rewrite_entry(
 
     if set(current) == set(new_hashes):
         return lines
+    if current and not new_hashes:
+        raise FixError(f"{where}: the fix would remove every hash of the requirement; not written")
 
     # Map the hash spans back onto physical lines (a span never crosses a join in practice;
     # when it does, each line loses its own share).
@@ -350,22 +433,50 @@ def _cut(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _check_hashes(values: Sequence[str], where: str) -> tuple[str, ...]:
+    """The hashes as written: `algorithm:digest`, a strong algorithm, lower-case hex of the
+    right length; FixError for anything else."""
     for value in values:
-        if not _HASH_RE.match(value):
-            raise FixError(f"{where}: {value!r} is not an algorithm:hexdigest hash")
+        algorithm, _, digest = value.partition(":")
+        if not (is_hex_digest(algorithm, digest) and digest == digest.lower()):
+            raise FixError(
+                f"{where}: {value[:140]!r} is not an algorithm:hexdigest hash of a strong "
+                "algorithm, in lower-case hex of its length; not written"
+            )
     return tuple(sorted(set(values)))
 
 
-def rewrite_text(text: str, edits: Sequence[HashEdit | InsertEdit]) -> str:
+def _over_cap(lines: Sequence[str], where: str) -> str | None:
+    length = longest_logical_line(lines)
+    if length <= MAX_LINE_CHARS:
+        return None
+    return (
+        f"{where}: the fixed requirement would be a line of {length // 1024} KiB, over the "
+        f"{MAX_LINE_CHARS // 1024} KiB cap on a logical line; not written"
+    )
+
+
+def rewrite_text(
+    text: str, edits: Sequence[HashEdit | InsertEdit], refused: list[Refusal] | None = None
+) -> str:
     """Apply the edits to a whole decoded requirements file and return the new text.
 
-    Raises StaleEditError when an edit's lines are not what `text` holds, FixError when edits
-    overlap or an entry cannot be rewritten safely.
+    An edit that would make a logical line longer than the reader's cap is not made: it is
+    described in `refused` when given, else FixError. Raises StaleEditError when an edit's
+    lines are not what `text` holds, FixError when edits overlap or an entry cannot be
+    rewritten safely.
     """
     lines = _split_lines(text)
     file_ending = _usual_ending(lines)
     hash_edits = [e for e in edits if isinstance(e, HashEdit)]
-    inserts = [e for e in edits if isinstance(e, InsertEdit)]
+    inserts = []
+    for insert in (e for e in edits if isinstance(e, InsertEdit)):
+        problem = _over_cap(insert.lines, insert.lines[0].split(" ", 1)[0] if insert.lines else "")
+        if problem is None:
+            inserts.append(insert)
+        elif refused is not None:
+            refused.append(Refusal(insert, problem))
+        else:
+            raise FixError(problem)
     out: list[str] = []
     next_line = 1  # the first line of `lines` not yet copied (1-based)
 
@@ -398,7 +509,16 @@ def rewrite_text(text: str, edits: Sequence[HashEdit | InsertEdit]) -> str:
             if number < location.line:
                 out.append(lines[number - 1])
         entry = lines[location.line - 1 : location.end_line]
-        out.extend(_rewrite_entry(entry, new_hashes, where, file_ending))
+        rewritten = _rewrite_entry(entry, new_hashes, where, file_ending)
+        if _rewrite_entry(rewritten, new_hashes, where, file_ending) is not rewritten:
+            raise FixError(f"{where}: the fixed entry would not read back with its new hashes")
+        problem = _over_cap(rewritten, where)
+        if problem is not None:
+            if refused is None:
+                raise FixError(problem)
+            refused.append(Refusal(edit, problem))
+            rewritten = entry
+        out.extend(rewritten)
         next_line = location.end_line + 1
     for number in range(next_line, len(lines) + 1):
         insert_before(number)
@@ -421,6 +541,8 @@ class FilePlan:
     new: bytes
     encoding: str
     bom: bytes = b""
+    refused: tuple[Refusal, ...] = ()
+    """Edits not made (a logical line over the cap)."""
 
     @property
     def changed(self) -> bool:
@@ -452,14 +574,19 @@ class FilePlan:
     def then(self, edits: Sequence[HashEdit | InsertEdit]) -> FilePlan:
         """The plan with more edits applied to its new text (a later round of fixes); the
         bytes on disk it started from stay its `old`."""
-        new_text = rewrite_text(self.new_text, edits)
+        refused: list[Refusal] = []
+        new_text = rewrite_text(self.new_text, edits, refused)
+        if longest_logical_line(new_text.splitlines()) > MAX_LINE_CHARS:
+            raise FixError(
+                f"{self.path}: the fixed file would hold a line over the cap; not written"
+            )
         try:
             new = self.bom + new_text.encode(self.encoding)
         except UnicodeEncodeError as error:
             raise FixError(
                 f"{self.path}: the new text cannot be written as {self.encoding}: {error}"
             ) from None
-        return replace(self, new=new)
+        return replace(self, new=new, refused=tuple(refused))
 
     def _text(self, data: bytes) -> str:
         # The BOM stays in the diff's first line so that the patch applies to the real bytes.
@@ -495,12 +622,17 @@ def plan_fix(path: Path, edits: Sequence[HashEdit | InsertEdit]) -> FilePlan:
         raise FixError(f"{path}: cannot decode: {error}") from None
     if bom + text.encode(encoding) != old:
         raise FixError(f"{path}: its {encoding} text does not re-encode to the same bytes")
-    new_text = rewrite_text(text, edits)
+    refused: list[Refusal] = []
+    new_text = rewrite_text(text, edits, refused)
+    if longest_logical_line(new_text.splitlines()) > MAX_LINE_CHARS:
+        raise FixError(f"{path}: the fixed file would hold a line over the cap; not written")
     try:
         new = bom + new_text.encode(encoding)
     except UnicodeEncodeError as error:
         raise FixError(f"{path}: the new text cannot be written as {encoding}: {error}") from None
-    return FilePlan(path=Path(path), old=old, new=new, encoding=encoding, bom=bom)
+    return FilePlan(
+        path=Path(path), old=old, new=new, encoding=encoding, bom=bom, refused=tuple(refused)
+    )
 
 
 # --- writing -------------------------------------------------------------------------------

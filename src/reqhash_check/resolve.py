@@ -163,11 +163,15 @@ async def resolve(
         except IndexQueryError as exc:
             conflicts.append(f"cannot pin {name} {version}: {exc}")
             continue
+        written = _version(release.version)
+        if written is None:
+            conflicts.append(f"cannot pin {name}: the index names an invalid version")
+            continue
         taken.add(name)
         added.append(
             NewPin(
                 project=name,
-                version=release.version,
+                version=str(written),  # as `--fix` writes it, so the re-check finds it
                 hashes=_hashes(release, needed_on, policy, targets_only),
                 marker=marker,
                 via=tuple(dict.fromkeys(want.via)),

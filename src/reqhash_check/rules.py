@@ -422,10 +422,14 @@ RULES: dict[str, Rule] = {
             "unverifiable",
             W,
             "A hash or requirement the index could not confirm: a sha384/sha512 hash the "
-            "index does not publish, or --offline with nothing cached.",
+            "index does not publish, a hash that matches nothing while the index lists some "
+            "of the version's files without a sha256 (an md5-only index), or --offline with "
+            "nothing cached.",
             "—",
-            "The index publishes sha256 digests only; offline runs answer from the cache.",
-            "Use sha256 hashes, or run again with the index reachable.",
+            "The index publishes sha256 digests only, and not always (small private indexes "
+            "often list md5 or nothing); offline runs answer from the cache.",
+            "Use sha256 hashes, make the index publish sha256 digests, or run again with the "
+            "index reachable.",
             "six==1.16.0 --hash=sha512:" + "ab" * 64,
             needs_index=True,
             in_lock_files=(

@@ -200,8 +200,11 @@ def _run(settings: Settings, progress: Progress | None) -> RunResult:
     return _scrubbed(settings, result, loaded)
 
 
-def _check_locks(settings: Settings, paths: Sequence[str], progress: Progress | None) -> LockRun:
-    """PEP 751 lock files go to the lockfile package, under pip's lock rules."""
+def _check_locks(
+    settings: Settings, paths: Sequence[str], progress: Progress | None, *, again: bool = False
+) -> LockRun:
+    """PEP 751 lock files go to the lockfile package, under pip's lock rules. Before --fix
+    no cached row is believed; checking the fixed locks `again` reads the rows just written."""
     from reqhash_check.lockfile.run import check_locks
 
     cache_file = None
@@ -213,6 +216,7 @@ def _check_locks(settings: Settings, paths: Sequence[str], progress: Progress | 
         active_rules=active_rules(settings),
         needs_index=_needs_index(settings),
         cache_file=cache_file,
+        refresh=_confirming(settings) and not again,
         progress=progress,
     )
 
@@ -231,7 +235,8 @@ def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunRes
         messages = [*lock_messages, *messages]
         if settings.fix and lock_messages:
             with _cycle_collection(True):
-                locks = _check_locks(settings, [lock.path for lock in locks.locks], None)
+                paths = [lock.path for lock in locks.locks]
+                locks = _check_locks(settings, paths, None, again=True)
     report = result.report
     merged = replace(
         report,
@@ -510,7 +515,12 @@ def _cache(settings: Settings) -> ReleaseCache | None:
     if not settings.use_cache:
         return None
     folder = settings.cache_dir or default_cache_dir()
-    return ReleaseCache(folder / CACHE_FILENAME)
+    return ReleaseCache(folder / CACHE_FILENAME, refresh=_confirming(settings))
+
+
+def _confirming(settings: Settings) -> bool:
+    """--fix writes only hashes the index gave this run: the cache is written, never read."""
+    return settings.fix
 
 
 def _look_up(
@@ -800,6 +810,7 @@ def _fix(
 
     messages: list[str] = []
     file_plans: dict[str, fixer.FilePlan] = {}
+    skipped: set[tuple[str, int | str]] = set()
     fixed: set[tuple[str, str, str, str]] = set()
     first_fixable = 0
     all_pins: list[NewPin] = []
@@ -815,7 +826,11 @@ def _fix(
         if wanted:
             new_pins, conflicts = _ask(_resolve_pins(settings, current_loaded, plans, wanted))
             messages += [f"not fixed: {c}" for c in conflicts if f"not fixed: {c}" not in messages]
-        edits = _edits(fixable, new_pins, current_loaded)
+        edits, refused, new_pins = _edits(fixable, new_pins, current_loaded)
+        messages += [
+            f"not fixed: {p}" for p in refused.values() if f"not fixed: {p}" not in messages
+        ]
+        skipped.update(refused)
         changed = False
         for path, file_edits in sorted(edits.items()):
             if path == "-":
@@ -829,11 +844,27 @@ def _fix(
             except fixer.FixError as exc:
                 messages.append(f"not fixed: {exc}")
                 continue
+            for not_made in plan.refused:
+                messages.append(f"not fixed: {not_made.message}")
+                skipped.add(_edit_key(path, not_made.edit))
             if plan.new != (previous.new if previous is not None else plan.old):
                 changed = True
                 file_plans[path] = plan
-                fixed.update(_fixed_key(f) for f in fixable if f.location.path == path)
-        pinned = {(p.path, p.project) for p in new_pins if p.path in file_plans}
+                fixed.update(
+                    _fixed_key(f)
+                    for f in fixable
+                    if f.location.path == path
+                    and (f.location.path, f.location.line) not in skipped
+                    and (
+                        not isinstance(f.fix, PinDependency)
+                        or (f.fix.path, f.fix.project) not in skipped
+                    )
+                )
+        pinned = {
+            (p.path, p.project)
+            for p in new_pins
+            if p.path in file_plans and (p.path, p.project) not in skipped
+        }
         all_pins += [p for p in new_pins if (p.path, p.project) in pinned]
         if not changed:
             break
@@ -983,9 +1014,14 @@ async def _resolve_pins(
 
 def _edits(
     fixable: Sequence[Finding], new_pins: Sequence[NewPin], loaded: Sequence[_Loaded]
-) -> dict[str, list[fixer.HashEdit | fixer.InsertEdit]]:
+) -> tuple[
+    dict[str, list[fixer.HashEdit | fixer.InsertEdit]],
+    dict[tuple[str, int | str], str],
+    list[NewPin],
+]:
     """The fixes as edits of each file: one hash set per requirement (every SetHashes and
-    AddHashes on it merged), and the new pins at their sorted places."""
+    AddHashes on it merged), and the new pins at their sorted places; with the fixes that
+    cannot be written (one line each) and the pins that can."""
     from reqhash_check import fix as fixer
 
     # Per requirement: the published set when any finding replaces the hashes, else the
@@ -1003,25 +1039,51 @@ def _edits(
         target = replaced if isinstance(fix, SetHashes) else added
         target.setdefault(key, set()).update(fix.hashes)
     edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
+    refused: dict[tuple[str, int | str], str] = {}
     for (path, line), finding in first.items():
         fix = finding.fix
         assert isinstance(fix, (SetHashes, AddHashes))
         key = (path, line)
         listed = set(finding.hashes.listed if finding.hashes else ())
         new = replaced.get(key, listed) | added.get(key, set())
+        if not new:
+            # The index lists no usable digest: a fix would take the last hash away.
+            refused[(path, line)] = (
+                f"{path}:{line}: the index publishes no sha256 for {finding.project} "
+                f"{finding.version}; its hashes are kept"
+            )
+            continue
         edits.setdefault(path, []).append(fixer.HashEdit(fix.location, fix.raw, tuple(sorted(new))))
     entries = [e for item in loaded for e in item.req_set.entries]
+    written: list[NewPin] = []
     for pin in sorted(new_pins, key=lambda p: p.project):
+        try:
+            lines = fixer.pin_lines(pin.project, pin.version, pin.marker, pin.hashes, pin.via)
+        except fixer.FixError as exc:
+            refused[(pin.path, pin.project)] = (
+                f"cannot pin {pin.project} {pin.version}: {exc}; nothing added"
+            )
+            continue
         in_file = sorted(
             (e for e in entries if e.location.path == pin.path and e.name),
             key=lambda e: e.location.line,
         )
         after = next((e for e in in_file if e.name > pin.project), None)
-        lines = fixer.pin_lines(pin.project, pin.version, pin.marker, pin.hashes, pin.via)
         edits.setdefault(pin.path, []).append(
-            fixer.InsertEdit(after.location.line if after else None, lines)
+            fixer.InsertEdit(after.location.line if after else None, lines, pin.project)
         )
-    return edits
+        written.append(pin)
+    return edits, refused, written
+
+
+def _edit_key(path: str, edit: fixer.HashEdit | fixer.InsertEdit) -> tuple[str, int | str]:
+    """What a refused edit was for: a requirement's (file, line), or a new pin's (file,
+    project)."""
+    from reqhash_check import fix as fixer
+
+    if isinstance(edit, fixer.HashEdit):
+        return (edit.location.path, edit.location.line)
+    return (path, edit.project)
 
 
 def stdin_text() -> str:

@@ -12,10 +12,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from reqhash_check.index.cache import ReleaseCache
 from tests.hostile import HostileIndex
 from tests.security.conftest import Run, pinned, run
 
@@ -184,15 +187,33 @@ def _cache_rows(tmp_path: Path) -> list[tuple[object, ...]]:
         return conn.execute("SELECT project, version, payload, fetched_at FROM answers").fetchall()
 
 
+def _rewrite_signed(
+    tmp_path: Path,
+    change: Callable[[str, Any], Any] = lambda kind, data: data,
+    when: float | None = None,
+) -> None:
+    """Rewrite every row through the cache itself, so that it is signed with the user's own
+    key: what the row says is checked on its own, not just its MAC."""
+    path = tmp_path / "cache" / "index-cache.sqlite3"
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT index_url, kind, project, version, payload, etag, document FROM answers"
+        ).fetchall()
+    conn.close()
+    cache = ReleaseCache(path, clock=(lambda: when) if when is not None else time.time)
+    for index_url, kind, project, version, payload, etag, document in rows:
+        data = change(kind, json.loads(payload))
+        cache.put(index_url, kind, project, version, data, etag=etag, document=document)
+    cache.close()
+
+
 def test_cache_rows_of_the_wrong_shape_are_dropped_and_asked_again(
     repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Promise: cache-checked."""
     (repo / "r.txt").write_text(pinned())
     assert check(capsys, hostile).code == 0
-    path = tmp_path / "cache" / "index-cache.sqlite3"
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE answers SET payload = ?", ('{"files": 12, "project": []}',))
+    _rewrite_signed(tmp_path, lambda kind, data: {"files": 12, "project": []})
     asked = len(hostile.requests)
     result = check(capsys, hostile)
     assert result.code == 0 and "Traceback" not in result.err
@@ -205,8 +226,7 @@ def test_a_cache_row_stamped_in_the_future_is_stale(
     """Promise: cache-checked. A row cannot make itself fresh forever."""
     (repo / "r.txt").write_text(pinned())
     assert check(capsys, hostile).code == 0
-    with sqlite3.connect(tmp_path / "cache" / "index-cache.sqlite3") as conn:
-        conn.execute("UPDATE answers SET fetched_at = ?", (time.time() + 10**9,))
+    _rewrite_signed(tmp_path, when=time.time() + 10**9)
     asked = len(hostile.requests)
     check(capsys, hostile)
     assert len(hostile.requests) > asked
@@ -220,13 +240,14 @@ def test_a_poisoned_row_for_another_release_is_not_believed(
     stale = "ef" * 32
     (repo / "r.txt").write_text(pinned(digest=stale))
     assert check(capsys, hostile).code == 1  # stale-hash: the index publishes WHEEL_SHA
-    with sqlite3.connect(tmp_path / "cache" / "index-cache.sqlite3") as conn:
-        rows = conn.execute("SELECT rowid, payload FROM answers WHERE kind='release'").fetchall()
-        for rowid, payload in rows:
-            data = json.loads(payload)
+
+    def poison(kind: str, data: Any) -> Any:
+        if kind == "release":
             data["project"] = "other"
             data["files"][0]["hashes"]["sha256"] = stale
-            conn.execute("UPDATE answers SET payload=? WHERE rowid=?", (json.dumps(data), rowid))
+        return data
+
+    _rewrite_signed(tmp_path, poison)
     result = check(capsys, hostile)
     assert result.code == 1 and "stale-hash" in result.out
 

@@ -285,6 +285,13 @@ class EntryContext:
         return [h for h in self.listed if h not in self.published and h.startswith("sha256:")]
 
     @cached_property
+    def unhashed(self) -> tuple[DistFile, ...]:
+        """The pinned version's files the index lists without a sha256 (an md5-only JSON
+        page, an HTML link without `#sha256=`): a listed hash may be theirs, so a hash that
+        matches nothing published is unknown, not wrong."""
+        return tuple(f for f in self.release.files if not f.sha256) if self.release else ()
+
+    @cached_property
     def unconfirmable(self) -> list[str]:
         """Listed hashes in an algorithm the index does not publish (sha384/sha512)."""
         return [h for h in self.listed if h not in self.published and not h.startswith("sha256:")]

@@ -76,12 +76,25 @@ def unverifiable(ctx: EntryContext) -> Iterator[Finding]:
             "confirmed without downloading the files",
             hashes=ctx.hash_set,
         )
+    if ctx.release is not None and ctx.unknown and ctx.unhashed:
+        count, files = len(ctx.unknown), len(ctx.unhashed)
+        shown = ", ".join(sorted(f.filename for f in ctx.unhashed)[:3]) + (
+            ", …" if files > 3 else ""
+        )
+        yield ctx.finding(
+            "unverifiable",
+            f"{count} {plural(count, 'hash', 'hashes')} of {ctx.project} {ctx.entry.pin} "
+            f"{plural(count, 'matches', 'match')} no sha256 published on {_where(ctx)}, which "
+            f"lists {files} of its {len(ctx.release.files)} files without one ({shown}); "
+            "they cannot be confirmed without downloading the files",
+            hashes=ctx.hash_set,
+        )
 
 
 @implements("stale-hash", "release")
 def stale_hash(ctx: EntryContext) -> Iterator[Finding]:
-    if ctx.release is None or not ctx.unknown or ctx.known or ctx.unconfirmable:
-        return
+    if ctx.release is None or not ctx.unknown or ctx.known or ctx.unconfirmable or ctx.unhashed:
+        return  # a hash may belong to a file listed without a sha256: unverifiable says so
     count = len(ctx.listed)
     yield ctx.finding(
         "stale-hash",
@@ -97,6 +110,8 @@ def stale_hash(ctx: EntryContext) -> Iterator[Finding]:
 def foreign_hash(ctx: EntryContext) -> Iterator[Finding]:
     if ctx.release is None or not ctx.unknown or not (ctx.known or ctx.unconfirmable):
         return
+    if ctx.unhashed:
+        return  # the unknown hashes may be those files': unverifiable says so
     yield ctx.finding(
         "foreign-hash",
         f"{len(ctx.unknown)} of {len(ctx.listed)} hashes of {ctx.project} {ctx.entry.pin} "

@@ -6,16 +6,23 @@ not ours (not SQLite, another application, an older schema) is discarded and
 rebuilt; a cache that cannot be used at all is switched off, never a crash.
 
 The cache is untrusted input too (a CI cache can be restored from another
-branch): the file is created private to the user, rows are checked on read
-(`stored.py`), the document a row came from is stored as a kind, never as a URL
-to follow, and a row stamped in the future counts as stale.
+branch): every row carries an HMAC-SHA256 over all of its columns, made with a
+key kept outside the cache folder (`keys.py`), and a row whose MAC does not
+verify is dropped and reads as a miss, so a restored or shared cache can only
+make a run ask the index again. Rows are also checked on read (`stored.py`), the
+document a row came from is stored as a kind, never as a URL to follow, a row
+stamped in the future counts as stale, and the file is created private to the
+user and opened without following a symlink.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import sqlite3
+import stat
 import sys
 import time
 from collections.abc import Callable
@@ -23,7 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+from reqhash_check.index.keys import cache_key_bytes
+
+SCHEMA_VERSION = 3
 _APPLICATION_ID = 0x72686368  # "rhch"
 DEFAULT_FRESHNESS = 600.0
 _BUSY_TIMEOUT_MS = 10_000
@@ -71,6 +80,7 @@ CREATE TABLE IF NOT EXISTS answers (
     etag TEXT,
     document TEXT,
     fetched_at REAL NOT NULL,
+    mac TEXT NOT NULL,
     PRIMARY KEY (index_url, kind, project, version)
 )
 """
@@ -90,8 +100,14 @@ class ReleaseCache:
         freshness: float = DEFAULT_FRESHNESS,
         clock: Callable[[], float] = time.time,
         read_only: bool = False,
+        refresh: bool = False,
+        key: bytes | None = None,
     ) -> None:
         self.path = Path(path)
+        self.refresh = refresh
+        """Believe no row: every question goes to the index, whose answers are stored
+        (`--fix` confirms every hash it writes with the index this way)."""
+        self._key = key
         self.freshness = freshness
         self.read_only = read_only
         self._clock = clock
@@ -104,6 +120,31 @@ class ReleaseCache:
         """The cache file in `cache_dir` (`--cache-dir`), or in `default_cache_dir()`."""
         folder = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
         return cls(folder / CACHE_FILENAME, **options)
+
+    @property
+    def key(self) -> bytes:
+        """The MAC key: given, or the user's (`keys.cache_key_bytes`), read once."""
+        if self._key is None:
+            self._key = cache_key_bytes(self.path.parent)
+        return self._key
+
+    def _mac(self, row: tuple[Any, ...]) -> str:
+        """HMAC-SHA256 over every column of a row, the key columns included, so a row
+        moved to another key, or with any value changed, no longer verifies."""
+        data = json.dumps([SCHEMA_VERSION, *row], separators=(",", ":"), allow_nan=False)
+        return hmac.new(self.key, data.encode(), hashlib.sha256).hexdigest()
+
+    def _authentic(self, row: tuple[Any, ...], mac: object) -> bool:
+        payload = row[4]
+        if not isinstance(mac, str) or not isinstance(payload, str):
+            return False
+        if len(payload) > MAX_ROW_BYTES:
+            return False  # not even hashed: a planted row may be of any size
+        try:
+            expected = self._mac(row)
+        except (TypeError, ValueError):
+            return False  # a value no row of ours holds (NaN, bytes)
+        return hmac.compare_digest(expected, mac)
 
     @property
     def enabled(self) -> bool:
@@ -130,7 +171,7 @@ class ReleaseCache:
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
-        if self.read_only and not self.path.is_file():
+        if self.read_only and (self.path.is_symlink() or not self.path.is_file()):
             raise FileNotFoundError(self.path)
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _create_private(self.path)
@@ -213,14 +254,17 @@ class ReleaseCache:
     # --- reads and writes ------------------------------------------------------
 
     def get(self, index_url: str, kind: str, project: str, version: str = "") -> CacheEntry | None:
-        """The row, or None; a row of the wrong shape is dropped and reads as a miss."""
+        """The row, or None; a row whose MAC does not verify (written with another key, or
+        changed since) or of the wrong shape is dropped and reads as a miss."""
+        if self.refresh:
+            return None
         for _ in range(2):
             conn = self._connection()
             if conn is None:
                 return None
             try:
                 row = conn.execute(
-                    "SELECT payload, etag, document, fetched_at FROM answers"
+                    "SELECT payload, etag, document, fetched_at, mac FROM answers"
                     " WHERE index_url = ? AND kind = ? AND project = ? AND version = ?",
                     (index_url, kind, project, version),
                 ).fetchone()
@@ -230,7 +274,8 @@ class ReleaseCache:
                 continue
             if row is None:
                 return None
-            entry = _entry(row)
+            key = (index_url, kind, project, version)
+            entry = _entry(row[:4]) if self._authentic((*key, *row[:4]), row[4]) else None
             if entry is None:
                 self.drop(index_url, kind, project, version)
             return entry
@@ -250,22 +295,43 @@ class ReleaseCache:
         if self.read_only:
             return
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        row = (index_url, kind, project, version, text, etag, document, float(self._clock()))
         self._write(
             "INSERT OR REPLACE INTO answers"
-            " (index_url, kind, project, version, payload, etag, document, fetched_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (index_url, kind, project, version, text, etag, document, self._clock()),
+            " (index_url, kind, project, version, payload, etag, document, fetched_at, mac)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row, self._mac(row)),
         )
 
     def touch(self, index_url: str, kind: str, project: str, version: str = "") -> None:
-        """The index said 304 Not Modified: the entry is fresh again."""
-        if self.read_only:
+        """The index said 304 Not Modified: the entry is fresh again. Only a row that
+        verifies is made fresh (and signed again with its new time)."""
+        if self.read_only or self.refresh:
             return
-        self._write(
-            "UPDATE answers SET fetched_at = ?"
-            " WHERE index_url = ? AND kind = ? AND project = ? AND version = ?",
-            (self._clock(), index_url, kind, project, version),
-        )
+        key = (index_url, kind, project, version)
+        for _ in range(2):
+            conn = self._connection()
+            if conn is None:
+                return
+            try:
+                row = conn.execute(
+                    "SELECT payload, etag, document, fetched_at, mac FROM answers"
+                    " WHERE index_url = ? AND kind = ? AND project = ? AND version = ?",
+                    key,
+                ).fetchone()
+            except sqlite3.Error as exc:
+                if not self._recover(exc):
+                    return
+                continue
+            if row is None or not self._authentic((*key, *row[:4]), row[4]):
+                return
+            fresh = (*key, *row[:3], float(self._clock()))
+            self._write(
+                "UPDATE answers SET fetched_at = ?, mac = ? WHERE index_url = ? AND kind = ?"
+                " AND project = ? AND version = ? AND mac = ?",
+                (fresh[-1], self._mac(fresh), *key, row[4]),
+            )
+            return
 
     def drop(self, index_url: str, kind: str, project: str, version: str = "") -> None:
         if self.read_only:
@@ -308,17 +374,41 @@ def _entry(row: tuple[Any, ...]) -> CacheEntry | None:
     return CacheEntry(payload, etag, document, float(fetched_at))
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
 def _create_private(path: Path) -> None:
     """Create the file readable and writable by its owner only (it may hold private
-    indexes' answers); an existing file of ours is made private too."""
+    indexes' answers); an existing file of ours is made private too.
+
+    A restored cache may hold a symlink where the file (or SQLite's side files) should be:
+    it is never followed (that would change the mode of, or write a database to, the place
+    it points at) but removed, and a new file made in the folder. Anything else that is not
+    a regular file of this user makes the cache unusable (OSError)."""
+    for suffix in _SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        try:
+            info = side.lstat()
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+            side.unlink()  # SQLite would follow it; a folder here raises and disables
+    flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if path.is_symlink():
+        path.unlink()
+    descriptor = os.open(path, flags, 0o600)
     try:
-        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    except OSError:
-        return  # the connect that follows reports it
-    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise OSError(f"{path} belongs to another user")
         if hasattr(os, "fchmod"):
-            os.fchmod(descriptor, 0o600)
-    except OSError:
-        pass
+            try:
+                os.fchmod(descriptor, 0o600)
+            except OSError:
+                pass  # a file system without modes
     finally:
         os.close(descriptor)

@@ -4,8 +4,9 @@ alone answers, and holds the cached answers' shape).
 Fresh entries are used as they are; stale ones are revalidated with If-None-Match against
 the document they came from (its URL recomputed by the client). Negative answers are kept
 only for the freshness window. Offline, any positive entry is used whatever its age, and a
-miss raises OfflineMiss. Every row is checked before it is believed: a row of the wrong
-shape, for another project or version, or with malformed digests reads as a miss.
+miss raises OfflineMiss. Every row is checked before it is believed: a row whose MAC does
+not verify (`cache.py`), of the wrong shape, for another project or version, or with
+malformed digests reads as a miss, so a 304 only ever renews a row this user's key signed.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Index answers as the cache keeps them, and what the cache alone can answer.
 
 The cached answers' shape (normalised files and releases as JSON data) and the one rule for
-believing a row: it is converted (and so checked) before use; a fresh positive row, or any
-positive row offline, answers; a fresh negative row answers "no such project/version";
-anything else needs the index. `CachingIndex` asks the network when this says so; a run
-whose every question this answers (a warm run) needs no event loop and no HTTP layer.
+believing a row: its MAC verifies (`cache.py`) and it is converted (and so checked) before
+use; a fresh positive row, or any positive row offline, answers; a fresh negative row
+answers "no such project/version"; anything else needs the index. `CachingIndex` asks the
+network when this says so; a run whose every question this answers (a warm run) needs no
+event loop and no HTTP layer.
 """
 
 from __future__ import annotations

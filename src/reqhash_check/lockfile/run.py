@@ -80,7 +80,9 @@ def check_locks(
     needs_index: bool,
     cache_file: Path | None,
     progress: Callable[[int, int], None] | None = None,
+    refresh: bool = False,
 ) -> LockRun:
+    """The lock files' findings; with `refresh` (--fix) no cached answer is believed."""
     run = LockRun()
     for path in paths:
         try:
@@ -95,7 +97,7 @@ def check_locks(
     }
     found = {}
     if needs_index and choices:
-        cache = ReleaseCache(cache_file) if cache_file is not None else None
+        cache = ReleaseCache(cache_file, refresh=refresh) if cache_file is not None else None
         try:
             found = asyncio.run(
                 lookup_packages(

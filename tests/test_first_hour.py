@@ -356,7 +356,13 @@ def test_offline_fix_says_what_it_could_not_fix_and_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     five_pins(tmp_path / "r.txt")
+    # --fix confirms every hash it writes with the index (a restored cache is no proof), so
+    # with --offline it is refused at once, with the way to see what the cache suggests.
     result = run(capsys, "--offline", "--fix", "r.txt")
+    assert result.code == 2
+    assert "nothing to fix" not in result.err
+    assert "--offline" in result.err and "use --diff" in result.err
+    result = run(capsys, "--offline", "--diff", "r.txt")
     assert "nothing to fix" not in result.err
     assert "nothing fixed: 5 requirements not in the cache" in result.err
     assert "run without --offline" in result.err

@@ -187,8 +187,10 @@ def test_action_inputs_reach_the_script_through_env_only() -> None:
         "INPUT_ARGS": "${{ inputs.args }}",
         "INPUT_SARIF_FILE": "${{ inputs.sarif-file }}",
         "INPUT_FAIL_ON_FINDINGS": "${{ inputs.fail-on-findings }}",
+        "INPUT_VERIFY_DOWNLOADS": "${{ inputs.verify-downloads }}",
     }
     assert set(action["inputs"]) == {
+        "verify-downloads",
         "files",
         "args",
         "sarif-file",

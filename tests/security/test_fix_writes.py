@@ -139,7 +139,7 @@ def test_a_fix_over_the_line_cap_is_not_written(
     result = check(capsys, hostile, "--fix")
     assert "Traceback" not in result.err
     assert "cap on a logical line" in result.out + result.err
-    assert "fixed 0 findings in 0 files" in result.err
+    assert "fixed 0 of 1 fixable findings" in result.err
     written = (repo / "r.txt").read_text()
     assert written == text
     longest = max(len(line.written) for line in logical_lines(written.splitlines()))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import glob
 import math
 import os
 import sys
@@ -437,7 +436,9 @@ def settings_from(
         raise UsageError(
             "--offline answers from the cache and --no-cache never reads it; use one of them"
         )
-    files = tuple(args.files) or discover_files(Path.cwd())
+    files = tuple(args.files) or discover_files(
+        Path.cwd(), allow_outside=args.allow_outside_includes
+    )
     if not files:
         raise UsageError(
             "no requirements files given, and none found (requirements*.txt, "
@@ -500,16 +501,35 @@ def settings_from(
     return settings, bool(pick("strict", False))
 
 
-def discover_files(folder: Path) -> tuple[str, ...]:
-    found = sorted(glob.glob("requirements*.txt", root_dir=folder))
-    found += sorted(
-        os.path.join("requirements", name)
-        for name in glob.glob("*.txt", root_dir=folder / "requirements")
-    )
-    # PEP 751 lock files, which pip 26.1+ reads with -r as well.
+def discover_files(folder: Path, *, allow_outside: bool = False) -> tuple[str, ...]:
+    """The files checked when none is named, listed through the confined file layer: a
+    listed name that leads out of the repository or under `.git/` is still listed, and
+    reading it refuses it by name (exit 2) without reading it; a `requirements/` folder
+    that leads out is refused here."""
+    from fnmatch import fnmatchcase
+
+    from reqhash_check import fs
     from reqhash_check.lockfile import is_lock_path
 
-    found += sorted(n for n in glob.glob("pylock*.toml", root_dir=folder) if is_lock_path(n))
+    root = fs.Root.at(fs.repository_root(folder / "-"), allow_outside=allow_outside)
+    limit = 100_000
+    try:
+        names = fs.list_folder(root, folder, limit)
+    except fs.Refused as refused:
+        raise UsageError(f"{folder}: cannot list: {refused.reason}") from None
+    found = [n for n in names if fnmatchcase(n, "requirements*.txt")]
+    if fs.kind(root, folder / "requirements") not in ("missing", "file", "other"):
+        try:
+            inner = fs.list_folder(root, folder / "requirements", limit)
+        except fs.Refused as refused:
+            raise UsageError(f"requirements: resolves {refused.reason}; not read") from None
+        found += [
+            os.path.join("requirements", n)
+            for n in inner
+            if fnmatchcase(n, "*.txt") and not n.startswith(".")
+        ]
+    # PEP 751 lock files, which pip 26.1+ reads with -r as well.
+    found += [n for n in names if fnmatchcase(n, "pylock*.toml") and is_lock_path(n)]
     return tuple(found)
 
 

@@ -102,6 +102,20 @@ def repository_root(path: str | Path, cwd: str | None = None) -> str:
     return os.path.realpath(folder)
 
 
+def current_root(*, allow_outside: bool = False) -> Root:
+    """The root of the current folder (its git work tree, else the folder itself)."""
+    return Root.at(repository_root(os.curdir), allow_outside=allow_outside)
+
+
+def trusted_root(path: str | Path, *, allow_outside: bool = False) -> Root:
+    """The root for a location the command line or pip's configuration names: inside the
+    current repository it is confined to it like the repository's own files (its content is
+    the repository's), elsewhere it is read as given (still regular files only)."""
+    here = current_root()
+    inside = kind(here, path) != "refused"
+    return Root(here.path, allow_outside=allow_outside or not inside)
+
+
 def _lexical_parents(folder: str) -> Iterator[str]:
     while True:
         yield folder
@@ -426,7 +440,7 @@ def _write_beside(folder: int, name: str, new: bytes, status: os.stat_result) ->
             except OSError:
                 pass  # not ours to give away; the mode is what matters
             os.fsync(handle.fileno())
-        os.rename(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
+        os.replace(temp, name, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
         try:
             os.unlink(temp, dir_fd=folder)
@@ -489,6 +503,7 @@ __all__ = [
     "ReadOnly",
     "Refused",
     "Root",
+    "current_root",
     "is_git_name",
     "kind",
     "list_folder",
@@ -497,4 +512,5 @@ __all__ = [
     "read_bytes",
     "replace_bytes",
     "repository_root",
+    "trusted_root",
 ]

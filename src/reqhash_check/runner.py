@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reqhash_check import lockfile
+from reqhash_check import fs, lockfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
@@ -20,7 +20,6 @@ from reqhash_check.findings import (
     AddHashes,
     Finding,
     IndexUse,
-    Location,
     PinDependency,
     Report,
     SetHashes,
@@ -37,7 +36,6 @@ from reqhash_check.index.urls import (
     redact_url,
     url_host,
 )
-from reqhash_check.paths import is_inside, repository_root
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
     NEWEST,
@@ -303,10 +301,13 @@ class IndexPlan:
     refused: Mapping[str, str] = field(default_factory=dict)
     """URL or location → why it is not contacted."""
     uses: tuple[IndexUse, ...] = ()
+    roots: Mapping[str, fs.Root] = field(default_factory=dict)
+    """Local location → where reading it may lead (see `reqhash_check.fs`)."""
 
     @property
     def key(self) -> tuple[object, ...]:
-        return self.urls, self.find_links, self.no_index, tuple(sorted(self.refused.items()))
+        roots = tuple(sorted((k, r.path, r.allow_outside) for k, r in self.roots.items()))
+        return self.urls, self.find_links, self.no_index, tuple(sorted(self.refused.items())), roots
 
     @property
     def shown(self) -> str:
@@ -322,7 +323,7 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
 
     A location from a file is contacted only if it names its host literally (no ${VAR}),
     is within --allow-index when that is given, and, for a folder or page on this machine,
-    lies inside the repository."""
+    lies inside the repository; what is read there stays inside it too (`roots`)."""
     config = pip_locations(settings.environ, isolated=settings.isolated)
     primary = settings.index_url or config.index_url or DEFAULT_INDEX_URL
     extras = [*config.extra_index_urls, *settings.extra_index_urls]
@@ -333,6 +334,14 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
     labels = {u: redact_url(u) for u in trusted}
     refused: dict[str, str] = {}
     origins: dict[str, IndexUse] = {}
+    repository = fs.Root.at(
+        fs.repository_root(req_set.top_level), allow_outside=settings.allow_outside
+    )
+    roots = {
+        u: fs.trusted_root(path, allow_outside=settings.allow_outside)
+        for u in [primary, *extras, *find_links]
+        if (path := local_path(u)) is not None
+    }
     for option in req_set.options:
         if option.name not in ("index_url", "extra_index_url", "find_links", "no_index"):
             continue
@@ -345,7 +354,9 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         if option.name == "find_links":
             value = _find_links_location(value, option.location.path if option.location else "")
         label = redact_url(written)
-        reason = _refusal(settings, value, written, trusted_hosts, option.location)
+        reason = _refusal(settings, value, written, trusted_hosts, repository)
+        if local_path(value) is not None:
+            roots[value] = repository
         if option.name == "index_url":
             primary = value
         elif option.name == "extra_index_url":
@@ -365,7 +376,7 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         for kind, group in (("index", shown), ("find-links", links))
         for u in group
     )
-    return IndexPlan(urls, links, no_index, labels, refused, uses)
+    return IndexPlan(urls, links, no_index, labels, refused, uses, roots)
 
 
 def _find_links_location(value: str, including: str) -> str:
@@ -381,7 +392,7 @@ def _refusal(
     value: str,
     written: str,
     trusted_hosts: set[str],
-    origin: Location | None,
+    repository: fs.Root,
 ) -> str | None:
     host = url_host(value)
     if written != value and host not in trusted_hosts:
@@ -392,9 +403,8 @@ def _refusal(
     if host and settings.allow_index is not None and host not in settings.allow_index:
         return "is not in --allow-index; it was not contacted"
     path = local_path(value)
-    if path is not None and origin is not None and not settings.allow_outside:
-        root = repository_root(origin.path) if origin.path != "-" else repository_root(".")
-        if not is_inside(path, root):
+    if path is not None and not settings.allow_outside:
+        if fs.kind(repository, path) == "refused":
             return (
                 "is a location outside the repository; it was not read "
                 "(--allow-outside-includes allows it)"
@@ -416,6 +426,7 @@ def _open(settings: Settings, plan: IndexPlan, cache: ReleaseCache | None) -> Mu
         refused=plan.refused,
         find_links=plan.find_links,
         no_index=plan.no_index,
+        roots=plan.roots,
     )
 
 
@@ -616,16 +627,23 @@ def _fix(
     texts: dict[str, str] = {}
     diffs: list[str] = []
     fixed_files = 0
+    # A file is read and written under the root of the file set it is in (an include's own
+    # folder does not widen it).
+    roots = {
+        name: Path(fs.repository_root(item.req_set.top_level))
+        for item in reversed(loaded)
+        for name in item.req_set.files
+    }
     for path, file_edits in sorted(edits.items()):
         if path == "-":
             messages.append("standard input cannot be fixed in place; use --diff")
             continue
         try:
-            plan = fixer.plan_fix(Path(path), file_edits)
+            plan = fixer.plan_fix(Path(path), file_edits, roots.get(path))
             if settings.diff:
                 diffs.append(plan.diff())
             elif plan.changed:
-                fixer.apply_plan(plan, repository_root(path))
+                fixer.apply_plan(plan, roots.get(path))
             texts[path] = plan.new_text
             fixed_files += plan.changed
         except fixer.FixError as exc:

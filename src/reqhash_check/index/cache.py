@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reqhash_check import fs
+
 SCHEMA_VERSION = 2
 _APPLICATION_ID = 0x72686368  # "rhch"
 DEFAULT_FRESHNESS = 600.0
@@ -310,15 +312,6 @@ def _entry(row: tuple[Any, ...]) -> CacheEntry | None:
 
 def _create_private(path: Path) -> None:
     """Create the file readable and writable by its owner only (it may hold private
-    indexes' answers); an existing file of ours is made private too."""
-    try:
-        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
-    except OSError:
-        return  # the connect that follows reports it
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(descriptor, 0o600)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+    indexes' answers); an existing file of ours is made private too. A symlink or anything
+    but a regular file in its place is refused (OSError): the cache is not used."""
+    fs.open_private(path)

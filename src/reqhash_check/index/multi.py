@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
+from reqhash_check import fs
 from reqhash_check.index.base import (
     DistFile,
     Index,
@@ -142,6 +143,7 @@ def open_index(
     cache: ReleaseCache | None = None,
     offline: bool = False,
     label: str | None = None,
+    root: fs.Root | None = None,
 ) -> Index:
     """One index client for a URL: pypi.org's JSON API for pypi.org, else the Simple API.
 
@@ -149,7 +151,7 @@ def open_index(
     and what the cache is keyed by, so an expanded value never reaches either.
     """
     if local_path(index_url) is not None:
-        return LocalSimpleIndex(index_url, http, label=label)
+        return LocalSimpleIndex(index_url, http, label=label, root=root)
     if is_pypi_simple_url(index_url):
         return PyPIJsonIndex(
             pypi_base_url(index_url),
@@ -176,10 +178,13 @@ def open_indexes(
     refused: Mapping[str, str] | None = None,
     find_links: Sequence[str] = (),
     no_index: bool = False,
+    roots: Mapping[str, fs.Root] | None = None,
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool.
 
-    The caller must `await index.aclose()` when done.
+    `roots` says where each local location (a folder, a page, a `file:` index) may be
+    read from (see `reqhash_check.fs`); without one it is confined to the current
+    repository. The caller must `await index.aclose()` when done.
     """
     settings = HttpSettings(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
@@ -190,10 +195,13 @@ def open_indexes(
         urls = []
     labels = labels or {}
     refused = refused or {}
+    roots = roots or {}
     indexes: list[Index] = [
         RefusedIndex(labels.get(url) or redact_url(url), refused[url])
         if url in refused
-        else open_index(url, http, cache=cache, offline=offline, label=labels.get(url))
+        else open_index(
+            url, http, cache=cache, offline=offline, label=labels.get(url), root=roots.get(url)
+        )
         for url in urls
     ]
     for location in dict.fromkeys(find_links):
@@ -201,5 +209,5 @@ def open_indexes(
         if location in refused:
             indexes.append(RefusedIndex(label, refused[location]))
         else:
-            indexes.append(FindLinks(location, http, label=label))
+            indexes.append(FindLinks(location, http, label=label, root=roots.get(location)))
     return MultiIndex(indexes or [NoSource()], http)

@@ -351,10 +351,11 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         value = str(option.value)
         written = str(getattr(option, "written", None) or value)
         where = f"{option.location.path}:{option.location.line}" if option.location else ""
+        expanded = written != value  # before a relative find-links path is made absolute
         if option.name == "find_links":
             value = _find_links_location(value, option.location.path if option.location else "")
         label = redact_url(written)
-        reason = _refusal(settings, value, written, trusted_hosts, repository)
+        reason = _refusal(settings, value, expanded, trusted_hosts, repository)
         if local_path(value) is not None:
             roots[value] = repository
         if option.name == "index_url":
@@ -390,12 +391,12 @@ def _find_links_location(value: str, including: str) -> str:
 def _refusal(
     settings: Settings,
     value: str,
-    written: str,
+    expanded: bool,
     trusted_hosts: set[str],
     repository: fs.Root,
 ) -> str | None:
     host = url_host(value)
-    if written != value and host not in trusted_hosts:
+    if expanded and host not in trusted_hosts:
         return (
             "uses an environment variable and its host is not named on the command line or "
             "in pip's configuration; it was not contacted (allow it with --allow-index HOST)"

@@ -308,3 +308,20 @@ def test_the_layer_follows_symlinks_only_inside_the_root(tmp_path: Path) -> None
     with pytest.raises(fs.Refused, match="outside the repository"):
         fs.replace_bytes(allowed, root / "up", b"new", SECRET.encode())
     assert (tmp_path / "out.txt").read_text() == SECRET
+
+
+def test_the_cache_file_is_never_a_symlink(
+    repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-writes-outside (the cache). A symlink where the cache file goes (a
+    restored CI cache can hold one) is not followed: its target keeps its bytes and mode."""
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"not ours")
+    victim.chmod(0o644)
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "index-cache.sqlite3").symlink_to(victim)
+    (repo / "r.txt").write_text(pinned())
+    result = run(capsys, "--index-url", hostile.simple_url, "r.txt")
+    assert result.code == 0, result.out + result.err
+    assert victim.read_bytes() == b"not ours"
+    assert victim.stat().st_mode & 0o777 == 0o644

@@ -214,6 +214,20 @@ def test_a_find_links_page_in_the_repository_hashes_nothing_outside(
     assert PRIVATE_SHA not in text + (repo / "r.txt").read_text()
 
 
+def test_a_file_index_in_the_repository_hashes_nothing_outside(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-reads-outside (`file://` indexes). A simple index on disk in the
+    repository whose project folder is a symlink out of it: nothing there is read."""
+    private, _ = _outside_wheels(tmp_path)
+    (repo / "simple").mkdir()
+    (repo / "simple" / "demo").symlink_to(private.parent)
+    (repo / "r.txt").write_text(f"--index-url file://{repo / 'simple'}\n" + pinned(digest=STALE))
+    text = _outputs_and_fix(capsys, "r.txt")
+    assert PRIVATE_SHA not in text + (repo / "r.txt").read_text()
+    assert "outside the repository" in text
+
+
 class _Page(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     body = b""

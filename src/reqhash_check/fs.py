@@ -90,16 +90,29 @@ class Root:
 def repository_root(path: str | Path, cwd: str | None = None) -> str:
     """The root of a file named on the command line: the git work tree holding it (the
     nearest folder with a `.git`), else the current folder when the file is in it, else
-    the file's own folder. Found from the path as written: a symlinked folder on the way
-    (`reqs -> /elsewhere`) does not move the root."""
+    the file's own folder.
+
+    A file whose path, as written, lies in the current folder's repository (or the current
+    folder) has that root: a symlinked folder on the way (`reqs -> /elsewhere`, even to
+    another git work tree) does not move it. Only a path named outside it is looked up
+    from the file's own folder."""
     here = os.path.abspath(cwd if cwd is not None else os.getcwd())
     folder = os.path.dirname(os.path.normpath(os.path.join(here, str(path))))
-    for candidate in _lexical_parents(folder):
-        if os.path.lexists(os.path.join(candidate, ".git")):
-            return os.path.realpath(candidate)
-    if folder == here or folder.startswith(here.rstrip(os.sep) + os.sep):
-        return os.path.realpath(here)
-    return os.path.realpath(folder)
+    home = _git_tree(here) or here
+    if folder == home or folder.startswith(home.rstrip(os.sep) + os.sep):
+        return os.path.realpath(home)
+    return os.path.realpath(_git_tree(folder) or folder)
+
+
+def _git_tree(folder: str) -> str | None:
+    """The nearest folder at or above `folder` with a `.git`."""
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 def current_root(*, allow_outside: bool = False) -> Root:
@@ -114,15 +127,6 @@ def trusted_root(path: str | Path, *, allow_outside: bool = False) -> Root:
     here = current_root()
     inside = kind(here, path) != "refused"
     return Root(here.path, allow_outside=allow_outside or not inside)
-
-
-def _lexical_parents(folder: str) -> Iterator[str]:
-    while True:
-        yield folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return
-        folder = parent
 
 
 def is_git_name(name: str) -> bool:

@@ -120,10 +120,11 @@ def test_fix_through_a_folder_symlink_leaving_the_repository_writes_nothing_outs
     project: Published,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """Promise: no-writes-outside. `reqs -> /outside`: neither the requirements file nor
-    the lock file behind it is written (nor read, unless allowed; then still not written)."""
+    """Promise: no-writes-outside. `reqs -> /outside` (another git work tree): neither the
+    requirements file nor the lock file behind it is written (nor read, unless allowed;
+    then still not written)."""
     outside = tmp_path / "outside"
-    outside.mkdir()
+    (outside / ".git").mkdir(parents=True)
     requirements = outside / "requirements.txt"
     requirements.write_text(pinned(digest=STALE))
     lock = outside / "pylock.toml"

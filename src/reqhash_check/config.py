@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from reqhash_check import fs
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,22 +49,33 @@ class FileConfig:
     values: dict[str, Any]
 
 
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+
+
 def find_pyproject(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None
 
 
 def load_config(start: Path) -> FileConfig:
+    """The table of the nearest pyproject.toml, read through the confined file layer under
+    its repository (a symlink out of it, a FIFO or a device is not read)."""
     path = find_pyproject(start.resolve())
     if path is None:
         return FileConfig(None, {})
+    root = fs.Root.at(fs.repository_root(path, str(start)))
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = fs.read_bytes(root, path, MAX_CONFIG_BYTES)
+    except fs.Refused as refused:
+        raise ConfigError(f"{path}: cannot read: {refused.reason}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; not read")
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     table = document.get("tool", {}).get("reqhash-check", {})
     if not isinstance(table, dict):

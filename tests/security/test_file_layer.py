@@ -110,6 +110,21 @@ def test_a_named_file_linked_out_of_the_repository_is_read_only_when_allowed(
     assert result.code == 1 and "invalid-hash" in result.out
 
 
+@pytest.mark.parametrize("target", [".git/config", "/dev/zero", "fifo"])
+def test_a_pyproject_that_is_not_a_regular_file_of_the_repository_is_not_read(
+    repo: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    """Promise: no-reads-outside (configuration). `pyproject.toml` linked into `.git/`, to
+    a device or to a FIFO: refused by name in one line, exit 2, nothing quoted, no hang."""
+    os.mkfifo(repo / "fifo")
+    (repo / "pyproject.toml").symlink_to(target)
+    (repo / "r.txt").write_text(pinned())
+    result = _in_time(capsys, OFFLINE, "r.txt", seconds=10)
+    assert result.code == 2
+    assert "pyproject.toml: cannot read: " in result.err and result.err.count("\n") == 1
+    assert SECRET not in result.out + result.err
+
+
 # --- --fix through a folder symlink --------------------------------------------------------
 
 

@@ -117,7 +117,7 @@ def _git_tree(folder: str) -> str | None:
 
 def current_root(*, allow_outside: bool = False) -> Root:
     """The root of the current folder (its git work tree, else the folder itself)."""
-    return Root.at(repository_root(os.curdir), allow_outside=allow_outside)
+    return Root.at(repository_root("-"), allow_outside=allow_outside)
 
 
 def trusted_root(path: str | Path, *, allow_outside: bool = False) -> Root:

@@ -201,6 +201,11 @@ def test_a_find_links_folder_with_a_symlink_out_hashes_nothing_outside(
     (repo / "r.txt").write_text(f"--find-links {repo / 'wheels'}\n" + pinned(digest=STALE))
     text = _outputs_and_fix(capsys, "--index-url", hostile.simple_url, "r.txt")
     assert PRIVATE_SHA not in text + (repo / "r.txt").read_text()
+    # Named on the command line, the folder is still the repository's: the same holds.
+    (repo / "r.txt").write_text(pinned(digest=STALE))
+    argv = ("--index-url", hostile.simple_url, "--find-links", "wheels", "r.txt")
+    text = _outputs_and_fix(capsys, *argv)
+    assert PRIVATE_SHA not in text + (repo / "r.txt").read_text()
 
 
 def test_a_relative_find_links_folder_inside_the_repository_is_read(

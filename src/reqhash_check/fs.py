@@ -193,7 +193,10 @@ def _resolved(root: Root, path: str | Path, *, cwd: str | None, writing: bool) -
         return
     if any(is_git_name(p) for p in os.path.normpath(os.sep.join(["", *parts])).split(os.sep)):
         raise Refused("under .git/", confinement=True)
-    folders = [os.open(root.path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)]
+    try:
+        folders = [os.open(root.path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)]
+    except OSError as exc:
+        raise Refused(f"cannot be read ({exc.strerror})") from None
     try:
         yield _walk(root, folders, parts, writing=writing)
     finally:
@@ -369,17 +372,17 @@ def list_folder(root: Root, path: str | Path, limit: int, *, cwd: str | None = N
     with _resolved(root, path, cwd=cwd, writing=False) as place:
         if place.status is not None and not stat.S_ISDIR(place.status.st_mode):
             raise Refused("is not a directory")
-        if place.outside is not None:
-            target: int | str = place.outside
-        elif place.folder is None:
-            target = os.open(root.path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
-        else:
-            try:
-                target = os.open(
-                    place.name, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC, dir_fd=place.folder
-                )
-            except OSError as exc:
-                raise Refused(f"cannot be read ({exc.strerror})") from None
+        target: int | str
+        try:
+            if place.outside is not None:
+                target = place.outside
+            elif place.folder is None:
+                target = os.open(root.path, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+            else:
+                flags = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
+                target = os.open(place.name, flags, dir_fd=place.folder)
+        except OSError as exc:
+            raise Refused(f"cannot be read ({exc.strerror})") from None
         names: list[str] = []
         try:
             with os.scandir(target) as entries:

@@ -249,6 +249,19 @@ def test_a_file_index_in_the_repository_hashes_nothing_outside(
     assert "outside the repository" in text
 
 
+def test_a_file_index_named_on_the_command_line_is_read_where_it_is(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The counterpart: the command line is trusted, so a `file://` index it names outside
+    the repository is read (regular files only)."""
+    private, _ = _outside_wheels(tmp_path)
+    (tmp_path / "simple").mkdir()
+    (tmp_path / "simple" / "demo").symlink_to(private.parent)
+    (repo / "r.txt").write_text(pinned(digest=PRIVATE_SHA))
+    result = run(capsys, "--index-url", f"file://{tmp_path / 'simple'}", "r.txt")
+    assert result.code == 0, result.out + result.err
+
+
 class _Page(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     body = b""

@@ -231,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--allow-outside-includes",
         action="store_true",
-        help="let files include (-r/-c), or find links in, places outside the repository",
+        help="let files (named, included with -r/-c, or found by find-links) be read from "
+        "places outside the repository; --fix still writes only inside it",
     )
     index.add_argument(
         "--offline",

@@ -336,7 +336,7 @@ def test_crash_mid_write_leaves_original_and_no_temp_file(
 ) -> None:
     target, plan = _planned(tmp_path)
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, failing, broken)
@@ -351,7 +351,7 @@ def test_interrupt_mid_write_leaves_no_temp_file(
 ) -> None:
     target, plan = _planned(tmp_path)
 
-    def interrupted(*args: object) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", interrupted)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import glob
 import math
 import os
 import sys
@@ -221,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument(
         "--allow-outside-includes",
         action="store_true",
-        help="let files include (-r/-c), or find links in, places outside the repository",
+        help="let files (named, included with -r/-c, or found by find-links) be read from "
+        "places outside the repository; --fix still writes only inside it",
     )
     index.add_argument(
         "--offline",
@@ -479,7 +479,12 @@ def settings_from(
             "--fix confirms every hash it writes with the index, which --offline never asks; "
             "use --diff to see the fixes the cache suggests"
         )
-    files = _expand_folders(tuple(args.files)) if args.files else discover_files(Path.cwd())
+    allow_outside = args.allow_outside_includes
+    files = (
+        _expand_folders(tuple(args.files), allow_outside)
+        if args.files
+        else discover_files(Path.cwd(), allow_outside=allow_outside)
+    )
     if not files:
         raise UsageError(
             "no requirements files given, and none found (requirements*.txt, "
@@ -563,24 +568,44 @@ def _categories(text: str | None) -> tuple[str, ...]:
         raise UsageError(str(exc)) from None
 
 
-def discover_files(folder: Path, shown: str = "") -> tuple[str, ...]:
-    """The requirements and lock files in a folder, as paths relative to the current folder
-    (`shown` is how the folder was named, "" for the current one)."""
-    found = sorted(glob.glob("requirements*.txt", root_dir=folder))
-    found += sorted(
-        os.path.join("requirements", name)
-        for name in glob.glob("*.txt", root_dir=folder / "requirements")
-    )
-    # PEP 751 lock files, which pip 26.1+ reads with -r as well.
+def discover_files(
+    folder: Path, shown: str = "", *, allow_outside: bool = False
+) -> tuple[str, ...]:
+    """The files checked when none is named, listed through the confined file layer: a
+    listed name that leads out of the repository or under `.git/` is still listed, and
+    reading it refuses it by name (exit 2) without reading it; a `requirements/` folder
+    that leads out is refused here. Paths are relative to the current folder (`shown` is
+    how the folder was named, "" for the current one)."""
+    from fnmatch import fnmatchcase
+
+    from reqhash_check import fs
     from reqhash_check.lockfile import is_lock_path
 
-    found += sorted(n for n in glob.glob("pylock*.toml", root_dir=folder) if is_lock_path(n))
+    root = fs.Root.at(fs.repository_root(folder / "-"), allow_outside=allow_outside)
+    limit = 100_000
+    try:
+        names = fs.list_folder(root, folder, limit)
+    except fs.Refused as refused:
+        raise UsageError(f"{folder}: cannot list: {refused.reason}") from None
+    found = [n for n in names if fnmatchcase(n, "requirements*.txt")]
+    if fs.kind(root, folder / "requirements") not in ("missing", "file", "other"):
+        try:
+            inner = fs.list_folder(root, folder / "requirements", limit)
+        except fs.Refused as refused:
+            raise UsageError(f"requirements: resolves {refused.reason}; not read") from None
+        found += [
+            os.path.join("requirements", n)
+            for n in inner
+            if fnmatchcase(n, "*.txt") and not n.startswith(".")
+        ]
+    # PEP 751 lock files, which pip 26.1+ reads with -r as well.
+    found += [n for n in names if fnmatchcase(n, "pylock*.toml") and is_lock_path(n)]
     # pipenv installs Pipfile.lock with pip in hash-checking mode.
-    found += glob.glob("Pipfile.lock", root_dir=folder)
+    found += [n for n in names if n == "Pipfile.lock"]
     return tuple(os.path.join(shown, name) if shown else name for name in found)
 
 
-def _expand_folders(files: tuple[str, ...]) -> tuple[str, ...]:
+def _expand_folders(files: tuple[str, ...], allow_outside: bool) -> tuple[str, ...]:
     """A folder given as a file stands for the files discovery finds in it, as ruff and
     black take a folder; one where none is found is an error."""
     expanded: list[str] = []
@@ -588,7 +613,11 @@ def _expand_folders(files: tuple[str, ...]) -> tuple[str, ...]:
         if name == "-" or not os.path.isdir(name):
             expanded.append(name)
             continue
-        found = discover_files(Path(name), "" if os.path.normpath(name) == "." else name)
+        found = discover_files(
+            Path(name),
+            "" if os.path.normpath(name) == "." else name,
+            allow_outside=allow_outside,
+        )
         if not found:
             raise UsageError(
                 f"{name}: a folder without requirements*.txt, requirements/*.txt, "

@@ -12,15 +12,16 @@ machine may be read. Trust options (`--allow-index`, `--allow-outside-includes`,
 from __future__ import annotations
 
 import enum
+import os
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reqhash_check import fs
 from reqhash_check.findings import Location
 from reqhash_check.index.urls import local_path, redact_url, url_host
-from reqhash_check.paths import is_inside, repository_root
 from reqhash_check.pipconfig import PipLocations
 
 if sys.version_info >= (3, 11):
@@ -196,10 +197,13 @@ def configured_indexes(
     )
 
 
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+
+
 def find_pyproject(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None
 
@@ -227,8 +231,8 @@ def refusal(
     if path is not None and "\x00" in str(path):
         return "names a path holding a NUL character, which no file name can hold; it was not read"
     if path is not None and origin is not None and not allow_outside:
-        root = repository_root(origin.path) if origin.path != "-" else repository_root(".")
-        if not is_inside(path, root):
+        root = fs.Root.at(fs.repository_root(origin.path if origin.path != "-" else "-"))
+        if fs.kind(root, path) == "refused":
             return (
                 "is a location outside the repository; it was not read "
                 "(--allow-outside-includes allows it)"
@@ -263,13 +267,21 @@ def tree_refusals(
 
 
 def load_config(start: Path) -> FileConfig:
+    """The table of the nearest pyproject.toml, read through the confined file layer under
+    its repository (a symlink out of it, a FIFO or a device is not read)."""
     path = find_pyproject(start.resolve())
     if path is None:
         return FileConfig(None, {})
+    root = fs.Root.at(fs.repository_root(path, str(start)))
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        data = fs.read_bytes(root, path, MAX_CONFIG_BYTES)
+    except fs.Refused as refused:
+        raise ConfigError(f"{path}: cannot read: {refused.reason}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; not read")
+    try:
+        document = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: cannot read: {toml_cap_message(None)}") from None

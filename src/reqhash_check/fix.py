@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import os
 import re
-import stat
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -35,10 +32,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from reqhash_check import fs
 from reqhash_check.findings import Location
 from reqhash_check.hashes import is_hex_digest
 from reqhash_check.report.escape import safe, safe_line, starts_a_command
-from reqhash_check.requirements import MAX_LINE_CHARS, decode_requirements
+from reqhash_check.requirements import MAX_FILE_BYTES, MAX_LINE_CHARS, decode_requirements
 from reqhash_check.requirements.lines import logical_lines
 
 __all__ = [
@@ -610,12 +608,20 @@ def _diff_lines(text: str) -> list[str]:
     return result
 
 
-def plan_fix(path: Path, edits: Sequence[HashEdit | InsertEdit]) -> FilePlan:
-    """Read `path`, apply the edits to its text and return the bytes `--fix` would write."""
+def plan_fix(
+    path: Path, edits: Sequence[HashEdit | InsertEdit], root: Path | None = None
+) -> FilePlan:
+    """Read `path` (under `root`, by default its repository), apply the edits to its text
+    and return the bytes `--fix` would write."""
+    folder = root if root is not None else fs.repository_root(path)
     try:
-        old = Path(path).read_bytes()
-    except OSError as error:
-        raise FixError(f"{path}: cannot read: {error.strerror or error}") from None
+        old = fs.read_bytes(fs.Root.at(folder), path, MAX_FILE_BYTES)
+    except fs.Refused as not_read:
+        if not_read.confinement:
+            raise FixError(f"{path}: resolves {not_read.reason} ({folder}); not written") from None
+        raise FixError(f"{path}: cannot read: {not_read.reason}") from None
+    if len(old) > MAX_FILE_BYTES:
+        raise FixError(f"{path}: larger than a requirements file may be; not written")
     try:
         text, encoding, bom = decode_requirements(old)
     except (UnicodeDecodeError, LookupError) as error:
@@ -641,67 +647,30 @@ def plan_fix(path: Path, edits: Sequence[HashEdit | InsertEdit]) -> FilePlan:
 def apply_plan(plan: FilePlan, root: Path | None = None) -> None:
     """Write the plan atomically; refuse if the file no longer holds `plan.old`.
 
-    A symlink is written through (its target is replaced, the link stays) when its target is
-    inside `root` (the repository); a file outside `root`, reached through a symlink or not,
-    and a read-only file are never written. The new file gets the old one's permission bits
+    The write goes through the confined file layer (`reqhash_check.fs`) under `root`, the
+    repository (by default the one of `plan.path`): a symlink is written through (its
+    target is replaced, the link stays) when its target is inside the root; a file outside
+    it, reached through a symlink or a symlinked folder or not, anything under `.git/`, and
+    a read-only file are never written. The new file gets the old one's permission bits
     and, where allowed, its owner and group. On any failure the original is left as it was
     and no temporary file remains.
     """
     if not plan.changed:
         return
-    target = Path(os.path.realpath(plan.path))
-    if root is not None and not target.is_relative_to(os.path.realpath(root)):
-        raise FixError(f"{plan.path}: resolves outside the repository ({root}); not written")
+    folder = root if root is not None else fs.repository_root(plan.path)
     try:
-        current = target.read_bytes()
-        info = target.stat()
+        fs.replace_bytes(fs.Root.at(folder), plan.path, plan.new, plan.old)
+    except fs.Refused as refused:
+        if refused.confinement:
+            raise FixError(
+                f"{plan.path}: resolves {refused.reason} ({folder}); not written"
+            ) from None
+        raise FixError(f"{plan.path}: {refused.reason}; not written") from None
+    except fs.ReadOnly:
+        raise FixError(f"{plan.path}: read-only; not written") from None
+    except fs.Changed:
+        raise FileChangedError(
+            f"{plan.path}: changed on disk since it was read; not written"
+        ) from None
     except OSError as error:
-        raise FixError(f"{plan.path}: cannot read: {error.strerror or error}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise FixError(f"{plan.path}: not a regular file; not written")
-    if not info.st_mode & stat.S_IWUSR or not os.access(target, os.W_OK):
-        raise FixError(f"{plan.path}: read-only; not written")
-    if current != plan.old:
-        raise FileChangedError(f"{plan.path}: changed on disk since it was read; not written")
-
-    descriptor, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(plan.new)
-            handle.flush()
-            if hasattr(os, "fchmod"):
-                os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
-            else:  # Windows before Python 3.13
-                os.chmod(temp_name, stat.S_IMODE(info.st_mode))
-            if hasattr(os, "fchown"):
-                try:
-                    os.fchown(handle.fileno(), info.st_uid, info.st_gid)
-                except OSError:
-                    pass  # not ours to give away; the mode is what matters
-            os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    except BaseException as error:
-        try:
-            os.unlink(temp_name)
-        except OSError:
-            pass
-        if isinstance(error, OSError):
-            raise FixError(f"{plan.path}: cannot write: {error.strerror or error}") from error
-        raise
-    _sync_directory(target.parent)
-
-
-def _sync_directory(folder: Path) -> None:
-    """Make the rename durable where the platform allows opening a directory."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
+        raise FixError(f"{plan.path}: cannot write: {error.strerror or error}") from error

@@ -20,16 +20,16 @@ Differences from a requirements file, each from pipenv's install:
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from reqhash_check import fs
 from reqhash_check.findings import Location
 from reqhash_check.requirements.model import ParseProblem, RequirementSet, RequirementsFileError
 
@@ -40,6 +40,8 @@ _CATEGORY_ALIASES = {"packages": "default", "dev-packages": "develop"}
 """pipenv's `--categories` takes the Pipfile's names as well as the lock's."""
 
 _VCS_KEYS = ("git", "hg", "svn", "bzr")
+MAX_LOCK_BYTES = 10 * 1024 * 1024
+"""As for a requirements file: pipenv's locks of hundreds of packages are well under 1 MiB."""
 
 
 def is_pipfile_lock(path: str) -> bool:
@@ -324,21 +326,19 @@ def rewrite_hashes(
     return pipenv_dumps(data)[:-1] + ending
 
 
-def read_lock_text(path: str, cwd: str | None = None, cap: int = 10 * 1024 * 1024) -> str:
-    """The lock's text, read once, size-capped, UTF-8 as pipenv writes it."""
-    full = os.path.join(cwd or os.getcwd(), path)
+def read_lock_text(path: str, root: str | Path | None = None) -> str:
+    """The lock's text, read once through the confined file layer (under `root`, by default
+    its repository), size-capped, UTF-8 as pipenv writes it."""
+    folder = root if root is not None else fs.repository_root(path)
     try:
-        with open(full, "rb") as handle:
-            data = handle.read(cap + 1)
-    except FileNotFoundError:
-        raise RequirementsFileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise RequirementsFileError(f"{path}: is a directory, not a Pipfile.lock") from None
-    except OSError as exc:
-        raise RequirementsFileError(f"{path}: cannot read: {exc.strerror}") from None
-    if len(data) > cap:
+        data = fs.read_bytes(fs.Root.at(folder), path, MAX_LOCK_BYTES)
+    except fs.Refused as refused:
+        if refused.confinement:
+            raise RequirementsFileError(f"{path}: resolves {refused.reason}; not read") from None
+        raise RequirementsFileError(f"{path}: {refused.reason}") from None
+    if len(data) > MAX_LOCK_BYTES:
         raise RequirementsFileError(
-            f"{path}: larger than {cap // (1024 * 1024)} MiB, the cap on a lock"
+            f"{path}: larger than {MAX_LOCK_BYTES // (1024 * 1024)} MiB, the cap on a lock"
         )
     try:
         return data.decode("utf-8")

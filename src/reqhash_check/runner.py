@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reqhash_check import lockfile, pipfile
+from reqhash_check import fs, lockfile, pipfile
 from reqhash_check.check import CheckOptions, check
 from reqhash_check.check.context import SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
@@ -40,10 +40,10 @@ from reqhash_check.index.stored import cache_only_indexes
 from reqhash_check.index.urls import (
     DEFAULT_INDEX_URL,
     index_urls,
+    local_path,
     redact_url,
     url_host,
 )
-from reqhash_check.paths import repository_root
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
     NEWEST,
@@ -366,8 +366,12 @@ class IndexPlan:
     """URLs and locations only a requirements file names (netrc's credentials are not
     bound to them; see `HttpClient.distrust`)."""
 
+    roots: Mapping[str, fs.Root] = field(default_factory=dict)
+    """Local location → where reading it may lead (see `reqhash_check.fs`)."""
+
     @property
     def key(self) -> tuple[object, ...]:
+        roots = tuple(sorted((k, r.path, r.allow_outside) for k, r in self.roots.items()))
         return (
             self.urls,
             self.find_links,
@@ -375,6 +379,7 @@ class IndexPlan:
             tuple(sorted(self.refused.items())),
             tuple(sorted(self.untrusted)),
             tuple(sorted(self.expanded)),
+            roots,
         )
 
     @property
@@ -391,7 +396,7 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
 
     A location from a file is contacted only if it names its host literally (no ${VAR}),
     is within --allow-index when that is given, and, for a folder or page on this machine,
-    lies inside the repository."""
+    lies inside the repository; what is read there stays inside it too (`roots`)."""
     configured = settings.configured_indexes()
     primary = configured.urls[0].value
     extras = [s.value for s in configured.urls[1:]]
@@ -411,6 +416,19 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         if not s.origin.trusted
     }
     expanded: set[str] = set()
+    repository = fs.Root.at(
+        fs.repository_root(req_set.top_level), allow_outside=settings.allow_outside
+    )
+    # A local location the command line, the environment or pip's configuration names is
+    # read where it is; one the checked tree names stays inside the repository.
+    trusted_locations = set(configured.trusted)
+    roots = {
+        u: fs.trusted_root(path, allow_outside=settings.allow_outside)
+        if u in trusted_locations
+        else repository
+        for u in [primary, *extras, *find_links]
+        if (path := local_path(u)) is not None
+    }
     for option in req_set.options:
         if option.name not in ("index_url", "extra_index_url", "find_links", "no_index"):
             continue
@@ -420,10 +438,15 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         value = str(option.value)
         written = str(getattr(option, "written", None) or value)
         where = f"{option.location.path}:{option.location.line}" if option.location else ""
+        from_variable = written != value  # before a relative find-links path is made absolute
         if option.name == "find_links":
             value = _find_links_location(value, option.location.path if option.location else "")
+        if not from_variable:
+            written = value
         label = redact_url(written)
         reason = _refusal(settings, value, written, trusted_hosts, option.location)
+        if local_path(value) is not None:
+            roots[value] = repository
         if option.name == "index_url":
             primary = value
         elif option.name == "extra_index_url":
@@ -431,7 +454,7 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         else:
             find_links.append(value)
         labels[value] = label
-        if written != value:
+        if from_variable:
             expanded.add(value)
         if reason:
             refused[value] = f"{label} ({where}) {reason}"
@@ -457,6 +480,7 @@ def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
         frozenset(expanded),
         untrusted - trusted,
         frozenset(origins) - trusted,
+        roots,
     )
 
 
@@ -508,6 +532,7 @@ def _open(
         expanded=plan.expanded,
         from_files=plan.from_files,
         dead_hosts=dead_hosts,
+        roots=plan.roots,
     )
 
 
@@ -809,6 +834,13 @@ def _fix(
     from reqhash_check.resolve import lookups_for
 
     messages: list[str] = []
+    # A file is read and written under the root of the file set it is in (an include's own
+    # folder does not widen it).
+    roots = {
+        name: Path(fs.repository_root(item.req_set.top_level))
+        for item in reversed(loaded)
+        for name in item.req_set.files
+    }
     file_plans: dict[str, fixer.FilePlan] = {}
     skipped: set[tuple[str, int | str]] = set()
     fixed: set[tuple[str, str, str, str]] = set()
@@ -840,7 +872,7 @@ def _fix(
                 continue
             previous = file_plans.get(path)
             try:
-                plan = _plan_edits(settings, path, previous, file_edits)
+                plan = _plan_edits(settings, path, previous, file_edits, roots.get(path))
             except fixer.FixError as exc:
                 messages.append(f"not fixed: {exc}")
                 continue
@@ -899,7 +931,7 @@ def _fix(
             written[path] = plan.new_text
             continue
         try:
-            fixer.apply_plan(plan, repository_root(path))
+            fixer.apply_plan(plan, roots.get(path))
         except fixer.FixError as exc:
             messages.append(f"not fixed: {exc}")
             continue
@@ -943,16 +975,17 @@ def _plan_edits(
     path: str,
     previous: fixer.FilePlan | None,
     edits: Sequence[fixer.HashEdit | fixer.InsertEdit],
+    root: Path | None,
 ) -> fixer.FilePlan:
     """The file with the edits applied: a requirements file line by line; a Pipfile.lock
     through pipenv's own layout, its hash lists only."""
     from reqhash_check import fix as fixer
 
     if not pipfile.is_pipfile_lock(path):
-        return fixer.plan_fix(Path(path), edits) if previous is None else previous.then(edits)
+        return fixer.plan_fix(Path(path), edits, root) if previous is None else previous.then(edits)
     if previous is None:
         try:
-            old = pipfile.read_lock_text(path).encode("utf-8")
+            old = pipfile.read_lock_text(path, root).encode("utf-8")
         except RequirementsFileError as exc:
             raise fixer.FixError(str(exc)) from None
         previous = fixer.FilePlan(Path(path), old, old, "utf-8")

@@ -121,11 +121,13 @@ def test_fix_does_not_write_through_a_symlink_leaving_the_repository(
     capsys: pytest.CaptureFixture[str],
     stale_file: str,
 ) -> None:
-    """Promise: no-writes-outside."""
+    """Promise: no-writes-outside. Without --allow-outside-includes the file is not even
+    read (`tests/security/test_file_layer.py`); with it, it is checked, never written."""
     outside = tmp_path / "outside.txt"
     outside.write_text(stale_file)
     (repo / "r.txt").symlink_to(outside)
-    result = run(capsys, "--index-url", hostile.simple_url, "--fix", "r.txt")
+    argv = ("--index-url", hostile.simple_url, "--allow-outside-includes", "--fix", "r.txt")
+    result = run(capsys, *argv)
     assert outside.read_text() == stale_file
     assert "resolves outside the repository" in result.err
     assert result.code == 1

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 from urllib.request import pathname2url
 
+from reqhash_check import fs
 from reqhash_check.index.answers import BadAnswer, normalize_project, same_version
 from reqhash_check.index.base import (
     DistFile,
@@ -37,53 +38,62 @@ def file_url(path: str | Path) -> str:
     return "file:" + pathname2url(os.path.abspath(path))
 
 
-def _sha256_of(path: Path) -> str | None:
+def _sha256_of(root: fs.Root, path: Path) -> str | None:
+    """The sha256 pip would compute of a file on this machine, read through the confined
+    file layer: None when it is not a regular file under the root, or too large."""
     try:
-        if path.stat().st_size > MAX_HASHED_BYTES:
-            return None
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
+        with fs.open_file(root, path) as handle:
+            if os.fstat(handle.fileno()).st_size > MAX_HASHED_BYTES:
+                return None
+            digest = hashlib.sha256()
             for block in iter(lambda: handle.read(1024 * 1024), b""):
                 digest.update(block)
-        return digest.hexdigest()
-    except (OSError, ValueError):  # ValueError: a path holding a NUL character
+            return digest.hexdigest()
+    except (fs.Refused, OSError, ValueError):  # ValueError: a path holding a NUL character
         return None
 
 
-async def _with_disk_hashes(files: list[DistFile]) -> list[DistFile]:
+async def _with_disk_hashes(root: fs.Root, files: list[DistFile]) -> list[DistFile]:
     """Files on this machine without a stated sha256 get the one pip would compute."""
     done = []
     for dist in files:
         path = local_path(dist.url) if dist.url.startswith("file:") else None
         if dist.sha256 is None and path is not None:
-            digest = await asyncio.to_thread(_sha256_of, path)
+            digest = await asyncio.to_thread(_sha256_of, root, path)
             if digest is not None:
                 dist = replace(dist, hashes={**dist.hashes, "sha256": digest})
         done.append(dist)
     return done
 
 
-def _read_page(path: Path) -> bytes:
-    if path.stat().st_size > MAX_ANSWER_BYTES:
+def _read_page(root: fs.Root, path: Path) -> bytes:
+    try:
+        content = fs.read_bytes(root, path, MAX_ANSWER_BYTES)
+    except fs.Refused as refused:
+        raise BadAnswer(refused.reason) from None
+    if len(content) > MAX_ANSWER_BYTES:
         raise BadAnswer(f"a page larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB")
-    return path.read_bytes()
+    return content
 
 
-def _folder_links(folder: Path) -> list[Link]:
-    links = []
-    with os.scandir(folder) as entries:
-        for count, entry in enumerate(entries):
-            if count >= MAX_FOLDER_ENTRIES:
-                break
-            if entry.is_file():
-                links.append(Link(entry.name, file_url(entry.path), {}, None, False, False))
-    return links
+def _folder_links(root: fs.Root, folder: Path) -> list[Link]:
+    """The regular files of a folder under the root (a symlink leading out is not one)."""
+    try:
+        names = fs.list_folder(root, folder, MAX_FOLDER_ENTRIES)
+    except fs.Refused as refused:
+        raise BadAnswer(refused.reason) from None
+    return [
+        Link(name, file_url(folder / name), {}, None, False, False)
+        for name in names
+        if fs.kind(root, folder / name) == "file"
+    ]
 
 
 class _LocalSource:
     """What a find-links location or a file:// index shares: files → releases."""
 
     label: str
+    root: fs.Root
 
     @property
     def display_url(self) -> str:
@@ -111,7 +121,8 @@ class _LocalSource:
         files = await self._files(name)
         if not files:
             raise ProjectNotFound(f"{self.label}: no files of {name}")
-        chosen = await _with_disk_hashes([f for f in files if same_version(f.version, version)])
+        same = [f for f in files if same_version(f.version, version)]
+        chosen = await _with_disk_hashes(self.root, same)
         if not chosen:
             raise VersionNotFound(f"{self.label}: no files of {name} {version}")
         offers = [MetadataOffer(f, False) for f in chosen]
@@ -138,9 +149,17 @@ class _LocalSource:
 class FindLinks(_LocalSource):
     """`--find-links LOCATION`: a folder of archives, or an HTML page of links."""
 
-    def __init__(self, location: str, http: HttpClient, *, label: str | None = None) -> None:
+    def __init__(
+        self,
+        location: str,
+        http: HttpClient,
+        *,
+        label: str | None = None,
+        root: fs.Root | None = None,
+    ) -> None:
         self.location = http.register(location) if "://" in location else location
         self.label = redact_url(label or location)
+        self.root = root or fs.current_root()
         self._client = http
         self._page: list[Link] | None = None
 
@@ -151,10 +170,10 @@ class FindLinks(_LocalSource):
         if self._page is not None:
             return self._page
         path = local_path(self.location)
-        if path is not None and path.is_dir():
-            links = await asyncio.to_thread(_folder_links, path)
+        if path is not None and fs.kind(self.root, path) == "folder":
+            links = await asyncio.to_thread(_folder_links, self.root, path)
         elif path is not None:
-            content = await asyncio.to_thread(_read_page, path)
+            content = await asyncio.to_thread(_read_page, self.root, path)
             links = parse_html_page(content, file_url(path), None, None)
         else:
             answer = await self._client.get(self.location, accept="text/html")
@@ -174,11 +193,19 @@ class LocalSimpleIndex(_LocalSource):
     """A simple index on disk (`--index-url file:///…/simple`): `<root>/<name>/`, its
     `index.html` when there is one, else the folder's files, as pip reads it."""
 
-    def __init__(self, index_url: str, http: HttpClient, *, label: str | None = None) -> None:
-        root = local_path(index_url)
-        if root is None:
+    def __init__(
+        self,
+        index_url: str,
+        http: HttpClient,
+        *,
+        label: str | None = None,
+        root: fs.Root | None = None,
+    ) -> None:
+        folder = local_path(index_url)
+        if folder is None:
             raise ValueError(f"not a local index: {index_url}")
-        self.root = root
+        self.folder = folder
+        self.root = root or fs.current_root()
         self.label = redact_url(label or index_url)
         self._client = http
 
@@ -186,15 +213,18 @@ class LocalSimpleIndex(_LocalSource):
         return self._client
 
     async def _project_links(self, name: str) -> list[Link]:
-        folder = self.root / name
-        if not folder.is_dir():
+        folder = self.folder / name
+        found = fs.kind(self.root, folder)
+        if found == "refused":
+            raise BadAnswer(f"{name}: outside {self.root.name}; not read")
+        if found != "folder":
             return []
         page = folder / "index.html"
-        if page.is_file():
-            content = await asyncio.to_thread(_read_page, page)
+        if fs.kind(self.root, page) != "missing":
+            content = await asyncio.to_thread(_read_page, self.root, page)
             base = file_url(folder) + "/"
             return parse_html_page(content, urljoin(base, "index.html"), None, name)
-        return await asyncio.to_thread(_folder_links, folder)
+        return await asyncio.to_thread(_folder_links, self.root, folder)
 
 
 __all__ = ["SIMPLE_ACCEPT", "FindLinks", "LocalSimpleIndex", "file_url"]

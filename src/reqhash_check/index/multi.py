@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import quote
 
+from reqhash_check import fs
 from reqhash_check.index.base import (
     DistFile,
     Index,
@@ -204,6 +205,7 @@ def open_index(
     cache: ReleaseCache | None = None,
     offline: bool = False,
     label: str | None = None,
+    root: fs.Root | None = None,
 ) -> Index:
     """One index client for a URL: pypi.org's JSON API for pypi.org, else the Simple API.
 
@@ -211,7 +213,7 @@ def open_index(
     and what the cache is keyed by, so an expanded value never reaches either.
     """
     if local_path(index_url) is not None:
-        return LocalSimpleIndex(index_url, http, label=label)
+        return LocalSimpleIndex(index_url, http, label=label, root=root)
     if is_pypi_simple_url(index_url):
         return PyPIJsonIndex(
             pypi_base_url(index_url),
@@ -242,6 +244,7 @@ def open_indexes(
     expanded: Collection[str] = (),
     from_files: Collection[str] = (),
     dead_hosts: dict[str, str] | None = None,
+    roots: Mapping[str, fs.Root] | None = None,
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool (and,
     with `dead_hosts`, the hosts given up on with the run's other indexes).
@@ -251,7 +254,9 @@ def open_indexes(
     (named by a requirements file) get netrc's credentials only as any other URL does (see
     `HttpClient.distrust`). `expanded` ones (built from an environment value) are asked
     without the cache, and quoted by `labels` only (`ExpandedIndex`).
-    The caller must `await index.aclose()` when done.
+    `roots` says where each local location (a folder, a page, a `file:` index) may be
+    read from (see `reqhash_check.fs`); without one it is confined to the current
+    repository. The caller must `await index.aclose()` when done.
     """
     settings = HttpSettings(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
@@ -267,6 +272,7 @@ def open_indexes(
         urls = []
     labels = labels or {}
     refused = refused or {}
+    roots = roots or {}
     indexes: list[Index] = []
     for url in urls:
         label = labels.get(url) or redact_url(url)
@@ -275,18 +281,31 @@ def open_indexes(
             continue
         client = bare if bare is not None and url in untrusted else http
         if url in expanded:
-            inner = open_index(url, client, cache=None, offline=offline, label=label)
+            inner = open_index(
+                url, client, cache=None, offline=offline, label=label, root=roots.get(url)
+            )
             indexes.append(ExpandedIndex(inner, label))
         else:
             indexes.append(
-                open_index(url, client, cache=cache, offline=offline, label=labels.get(url))
+                open_index(
+                    url,
+                    client,
+                    cache=cache,
+                    offline=offline,
+                    label=labels.get(url),
+                    root=roots.get(url),
+                )
             )
     for location in dict.fromkeys(find_links):
         label = labels.get(location) or redact_url(location)
         if location in refused:
             indexes.append(RefusedIndex(label, refused[location]))
         elif location in expanded:
-            indexes.append(ExpandedIndex(FindLinks(location, http, label=label), label))
+            indexes.append(
+                ExpandedIndex(
+                    FindLinks(location, http, label=label, root=roots.get(location)), label
+                )
+            )
         else:
-            indexes.append(FindLinks(location, http, label=label))
+            indexes.append(FindLinks(location, http, label=label, root=roots.get(location)))
     return MultiIndex(indexes or [NoSource()], http, *([bare] if bare is not None else []))

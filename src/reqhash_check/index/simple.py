@@ -258,13 +258,16 @@ def _charset(content_type_header: str) -> str | None:
 
 def links_of(answer: HttpAnswer, project: str | None, version: str | None = None) -> list[Link]:
     """The links of a project page answer (200), whichever form it came in (with `version`,
-    a JSON page's links of other versions may be left out)."""
+    a JSON page's links of other versions may be left out). A page from a server never
+    names a file on this machine: its `file:` links are dropped, never read."""
     if answer.content_type == _JSON_TYPE:
-        return parse_json_page(answer.content, answer.url, project, version)
-    if answer.content_type in _HTML_TYPES or not answer.content_type:
+        links = parse_json_page(answer.content, answer.url, project, version)
+    elif answer.content_type in _HTML_TYPES or not answer.content_type:
         charset = _charset(answer.headers.get("content-type", ""))
-        return parse_html_page(answer.content, answer.url, charset, project)
-    raise BadAnswer(f"a {answer.content_type} document, not a simple index page")
+        links = parse_html_page(answer.content, answer.url, charset, project)
+    else:
+        raise BadAnswer(f"a {answer.content_type} document, not a simple index page")
+    return [link for link in links if not link.url.lower().startswith("file:")]
 
 
 def dist_files(project: str, links: list[Link]) -> list[tuple[DistFile, Link]]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from reqhash_check import fs
 from reqhash_check.check import ReleaseLookup
 from reqhash_check.collect import attach_histories
 from reqhash_check.index.base import (
@@ -32,7 +33,7 @@ from reqhash_check.index.base import (
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.index.http import HttpClient, HttpSettings
 from reqhash_check.index.multi import MultiIndex, open_index, open_indexes
-from reqhash_check.index.urls import split_credentials
+from reqhash_check.index.urls import local_path, split_credentials
 from reqhash_check.lockfile.read import LockedPackage
 
 __all__ = [
@@ -178,6 +179,13 @@ async def lookup_packages(
 
 def _open(choice: IndexChoice, settings: IndexSettings, cache: ReleaseCache | None) -> Index:
     if not choice.from_lock:
+        # Named on the command line or in pip's configuration: a local index is read as
+        # given (see fs.trusted_root); one a lock names stays inside the repository.
+        roots = {
+            url: fs.trusted_root(path)
+            for url in choice.urls
+            if (path := local_path(url)) is not None and url not in settings.untrusted
+        }
         return open_indexes(
             choice.urls[0],
             choice.urls[1:],
@@ -187,6 +195,7 @@ def _open(choice: IndexChoice, settings: IndexSettings, cache: ReleaseCache | No
             offline=settings.offline,
             refused=settings.refused,
             untrusted=settings.untrusted,
+            roots=roots,
         )
     http = HttpClient(
         HttpSettings(timeout=settings.timeout, concurrency=settings.concurrency, use_netrc=False)

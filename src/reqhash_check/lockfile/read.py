@@ -36,6 +36,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidSdistFilename, parse_sdist_filename, parse_wheel_filename
 from tomlkit.exceptions import TOMLKitError
 
+from reqhash_check import fs
 from reqhash_check.config import toml_cap_message
 from reqhash_check.findings import Location
 
@@ -175,26 +176,25 @@ class LockFile:
         return Location(self.path, line, end_line if end_line is not None else line)
 
 
-def read_lock(path: str) -> LockFile:
-    """Read and parse a lock file; raises LockFileError when it cannot be read at all."""
-    file = Path(path)
+def read_lock(path: str, *, allow_outside: bool = False) -> LockFile:
+    """Read and parse a lock file, through the confined file layer under its repository;
+    raises LockFileError when it cannot be read at all."""
+    root = fs.Root.at(fs.repository_root(path), allow_outside=allow_outside)
     try:
-        if not file.is_file():
-            raise LockFileError(
-                f"{path}: not a regular file" if file.exists() else f"{path}: no such file"
-            )
-        size = file.stat().st_size
-        if size > MAX_LOCK_BYTES:
-            raise LockFileError(
-                f"{path}: {size} bytes is more than a lock file can be "
-                f"({MAX_LOCK_BYTES // (1024 * 1024)} MiB); not read"
-            )
-        with file.open("rb") as handle:
-            data = handle.read(MAX_LOCK_BYTES + 1)
-    except OSError as error:
-        raise LockFileError(f"{path}: cannot read: {error.strerror or error}") from None
+        data = fs.read_bytes(root, path, MAX_LOCK_BYTES)
+    except fs.Refused as refused:
+        if refused.reason == "does not exist":
+            raise LockFileError(f"{path}: no such file") from None
+        if refused.reason in ("is a directory", "is not a regular file"):
+            raise LockFileError(f"{path}: not a regular file") from None
+        if refused.confinement:
+            raise LockFileError(f"{path}: resolves {refused.reason}; not read") from None
+        raise LockFileError(f"{path}: {refused.reason}") from None
     if len(data) > MAX_LOCK_BYTES:
-        raise LockFileError(f"{path}: grew past {MAX_LOCK_BYTES} bytes while read; not read")
+        raise LockFileError(
+            f"{path}: more than a lock file can be ({MAX_LOCK_BYTES // (1024 * 1024)} MiB); "
+            "not read"
+        )
     return parse_lock(path, data)
 
 

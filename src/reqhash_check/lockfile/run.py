@@ -25,7 +25,6 @@ from reqhash_check.lockfile.lookup import (
     lookup_packages,
 )
 from reqhash_check.lockfile.read import LockFile, LockFileError, read_lock
-from reqhash_check.paths import repository_root
 from reqhash_check.targets import BinaryPolicy
 
 if TYPE_CHECKING:
@@ -86,7 +85,7 @@ def check_locks(
     run = LockRun()
     for path in paths:
         try:
-            run.locks.append(read_lock(path))
+            run.locks.append(read_lock(path, allow_outside=settings.allow_outside))
         except LockFileError as error:  # noqa: PERF203 - one message per unreadable file
             run.read_errors.append(str(error))
     indexes = index_settings(settings)
@@ -176,7 +175,7 @@ def fix_locks(settings: Settings, run: LockRun) -> tuple[str, list[str]]:
             diffs.append(plan.diff())
             continue
         try:
-            fixer.apply_plan(plan, repository_root(lock.path))
+            fixer.apply_plan(plan)
         except fixer.FixError as error:
             messages.append(f"not fixed: {error}")
             continue

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from packaging.utils import canonicalize_name
 
+from reqhash_check import fs
 from reqhash_check.findings import Location
 from reqhash_check.requirements import construct
 from reqhash_check.requirements.decode import decode_requirements, read_text
@@ -117,18 +117,6 @@ class _FileResult:
     substitutions: dict[str, str] = field(default_factory=dict)
 
 
-def find_root(start: str, cwd: str) -> str:
-    """The git work tree holding `start` (nearest parent with `.git`), else `cwd`."""
-    folder = os.path.realpath(start)
-    while True:
-        if os.path.lexists(os.path.join(folder, ".git")):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return os.path.realpath(cwd)
-        folder = parent
-
-
 class _Loader:
     def __init__(
         self,
@@ -143,7 +131,7 @@ class _Loader:
         self.rules = rules
         self.cwd = cwd
         self.allow_outside = allow_outside_includes
-        self.root = ""
+        self.root = fs.Root(cwd)
         self.seen: set[tuple[str, bool]] = set()
         self.folder_kinds: dict[str, str] = {}
         self.files_read = 0
@@ -154,13 +142,11 @@ class _Loader:
     def load(self, path: str, text: str | None) -> tuple[RequirementSet, list[ParseProblem]]:
         req_set = RequirementSet(top_level=path, pip_version=self.rules.version)
         problems: list[ParseProblem] = []
+        self.root = fs.Root.at(fs.repository_root(path, self.cwd), allow_outside=self.allow_outside)
         if path == "-":
             source = _Source("-", None)
-            self.root = find_root(self.cwd, self.cwd)
         else:
-            real = os.path.realpath(os.path.join(self.cwd, path))
-            source = _Source(path, real)
-            self.root = find_root(os.path.dirname(real), self.cwd)
+            source = _Source(path, os.path.realpath(os.path.join(self.cwd, path)))
         if text is None:
             text = self.overlay.get(path)
         if text is None:
@@ -173,16 +159,10 @@ class _Loader:
         return req_set, [_unquoted(p) if p.location.path != path else p for p in problems]
 
     def _read_top_level(self, path: str) -> str:
-        full = os.path.join(self.cwd, path)
-        if os.path.isdir(full):
-            raise RequirementsFileError(f"{path}: is a directory, not a requirements file")
         try:
-            with open(full, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        except FileNotFoundError:
-            raise RequirementsFileError(f"{path}: no such file") from None
-        except OSError as exc:
-            raise RequirementsFileError(f"{path}: cannot read: {exc.strerror}") from None
+            data = fs.read_bytes(self.root, path, MAX_FILE_BYTES, cwd=self.cwd)
+        except fs.Refused as refused:
+            raise RequirementsFileError(_top_level_refusal(path, refused)) from None
         self._check_size(path, len(data))
         return read_text(data, path, self.rules.version)
 
@@ -500,16 +480,12 @@ class _Loader:
                 f"{parent.display}: includes nested more than {MAX_INCLUDE_DEPTH} deep, the "
                 "cap on include depth"
             )
-        outside = self._outside_root(source.real)
-        if outside:
-            refuse(f"{written}: {outside}; not read")
-            return
         key = (source.real, include.constraint)
         if key in self.seen:
             return
         text: str | None = self.overlay.get(source.display)
         if text is None:
-            data_or_error = self._read_include(source.real)
+            data_or_error = self._read_include(source.display)
             if isinstance(data_or_error, str):
                 refuse(f"{written}: {data_or_error}")
                 return
@@ -559,65 +535,30 @@ class _Loader:
 
     def _folder(self, path: str) -> str:
         try:
-            if self._outside_root(os.path.realpath(path)) is not None:
+            found = fs.kind(self.root, path, cwd=self.cwd)
+            if found == "refused":
                 return "unknown"
-            if not os.path.isdir(path):
+            if found != "folder":
                 return "missing"
             for marker in ("pyproject.toml", "setup.py"):
-                if os.path.isfile(os.path.join(path, marker)):
+                if fs.kind(self.root, os.path.join(path, marker), cwd=self.cwd) == "file":
                     return "project"
         except (OSError, ValueError):
             return "unknown"
         return "folder"
 
-    def _outside_root(self, real: str) -> str | None:
-        inside = real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
-        if inside:
-            relative = os.path.relpath(real, self.root)
-            if ".git" in relative.split(os.sep):
-                return "under .git/"
-            return None
-        if self.allow_outside:
-            return None
-        return f"outside {self.root_name()}"
-
-    def root_name(self) -> str:
-        if os.path.lexists(os.path.join(self.root, ".git")):
-            return "the repository"
-        return "the current folder"
-
-    @staticmethod
-    def _read_include(real: str) -> bytes | str:
+    def _read_include(self, path: str) -> bytes | str:
+        """The bytes of an include, or why it is not read."""
         try:
-            status = os.stat(real)
-        except FileNotFoundError:
-            return "does not exist"
-        except OSError as exc:
-            return f"cannot be read ({exc.strerror})"
-        if not stat.S_ISREG(status.st_mode):
-            return "is not a regular file"
-        if status.st_size > MAX_FILE_BYTES:
-            _Loader._check_size(real, status.st_size)
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-        try:
-            handle = os.open(real, flags)
-        except OSError as exc:
-            return f"cannot be read ({exc.strerror})"
-        try:
-            if not stat.S_ISREG(os.fstat(handle).st_mode):
+            data = fs.read_bytes(self.root, path, MAX_FILE_BYTES, cwd=self.cwd)
+        except fs.Refused as refused:
+            if refused.confinement:
+                return f"{refused.reason}; not read"
+            if refused.reason == "is a directory":
                 return "is not a regular file"
-            chunks = []
-            size = 0
-            while size <= MAX_FILE_BYTES:
-                chunk = os.read(handle, 1024 * 1024)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-        finally:
-            os.close(handle)
-        _Loader._check_size(real, size)
-        return b"".join(chunks)
+            return refused.reason
+        _Loader._check_size(path, len(data))
+        return data
 
     def _decode_include(self, source: _Source, data: bytes) -> str | None:
         try:
@@ -630,6 +571,19 @@ class _Loader:
         if text is None or "\x00" in text:
             return None
         return text
+
+
+def _top_level_refusal(path: str, refused: fs.Refused) -> str:
+    if refused.reason == "does not exist":
+        return f"{path}: no such file"
+    if refused.reason == "is a directory":
+        return f"{path}: is a directory, not a requirements file"
+    if refused.confinement:
+        hint = (
+            " (--allow-outside-includes reads it)" if refused.reason.startswith("outside") else ""
+        )
+        return f"{path}: resolves {refused.reason}; not read{hint}"
+    return f"{path}: {refused.reason}"
 
 
 def _decode_like_a_download(path: str, data: bytes) -> str | None:

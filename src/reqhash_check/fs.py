@@ -182,6 +182,8 @@ def _absolute(path: str | Path, cwd: str | None) -> str:
 def _resolved(root: Root, path: str | Path, *, cwd: str | None, writing: bool) -> Iterator[_Place]:
     """The place `path` leads to under `root`, with its folder held open until the block
     ends. Raises Refused."""
+    if "\x00" in str(path):
+        raise Refused("names a path holding a NUL character, which no file name can hold")
     full = _absolute(path, cwd)
     if not _CONFINED:
         yield _resolved_by_name(root, full, writing=writing)

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePath
@@ -162,8 +165,13 @@ def read_view(path: str, text: str, categories: Sequence[str] = CATEGORIES) -> P
         raise RequirementsFileError(f"{path}: _meta.sources is not a list")
     for number, source in enumerate(sources or []):
         url = source.get("url") if isinstance(source, dict) else None
-        if not isinstance(url, str) or not url or any(c in url for c in "\r\n\x00 "):
+        if not isinstance(url, str) or not url:
             raise RequirementsFileError(f"{path}: _meta.sources has a source without a URL")
+        if not _is_word(url):
+            raise RequirementsFileError(
+                f"{path}: _meta.sources has a URL holding a blank, a control character or a "
+                "leading '-'"
+            )
         lines.append(f"{'--index-url' if number == 0 else '--extra-index-url'} {url}")
         origins.append(at(("_meta", "sources")))
         packages.append(("", ""))
@@ -211,12 +219,14 @@ def _requirement_line(key: str, entry: object, path: str) -> str:
     for vcs in _VCS_KEYS:
         if isinstance(entry.get(vcs), str):
             ref = entry.get("ref")
+            _words(path, name, entry[vcs], ref if isinstance(ref, str) else "")
             url = entry[vcs] + (f"@{ref}" if isinstance(ref, str) and ref else "")
             line = f"{head} @ {vcs}+{url}" if "+" not in entry[vcs].split(":", 1)[0] else url
             return _safe(("-e " if entry.get("editable") else "") + line + tail, path, name)
     for local in ("path", "file"):
         if isinstance(entry.get(local), str):
             target = entry[local]
+            _words(path, name, target)
             prefix = "-e " if entry.get("editable") else ""
             if local == "file" and "://" in target:
                 return _safe(f"{prefix}{head} @ {target}{tail}", path, name)
@@ -238,6 +248,7 @@ def _requirement_line(key: str, entry: object, path: str) -> str:
     hashes = entry.get("hashes") or []
     if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
         raise RequirementsFileError(f"{path}: {name}: hashes is not a list of strings")
+    _words(path, name, *hashes)
     words = "".join(f" --hash={h}" for h in hashes)
     return _safe(f"{head}{version}{words}{tail}", path, name)
 
@@ -254,9 +265,34 @@ def _marker(entry: Mapping[str, Any], path: str, name: str) -> str:
         raise RequirementsFileError(f"{path}: {name}: markers are not valid") from None
 
 
+def _is_word(value: str) -> bool:
+    """One word on a requirements line: no blank (pip splits options at any whitespace), no
+    control or format character, and not an option (`-r`, `--index-url=…`)."""
+    return not value.startswith("-") and not any(
+        c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value
+    )
+
+
+def _words(path: str, name: str, *values: str) -> None:
+    # A path, URL, ref or hash is written as one word: a blank in it would start another
+    # option (`--index-url`, `-r`) or a comment on the line pip reads.
+    if not all(_is_word(v) for v in values):
+        raise RequirementsFileError(
+            f"{path}: {name}: a path, URL, ref or hash holding a blank, a control character "
+            "or a leading '-'"
+        )
+
+
+_COMMENT = re.compile(r"\s#")
+
+
 def _safe(line: str, path: str, name: str) -> str:
-    # One package, one line: nothing from the lock may start another line or a comment.
-    if any(c in line for c in "\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029") or " #" in line:
+    # One package, one line: nothing from the lock may start another line or a comment. The
+    # only blank the line may hold is the space (markers hold spaces; tabs and the other
+    # blanks are no part of what pipenv writes).
+    if any(
+        (c.isspace() and c != " ") or unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in line
+    ) or _COMMENT.search(line):
         raise RequirementsFileError(f"{path}: {name}: a value with a line break or a comment")
     return line
 
@@ -328,7 +364,12 @@ def read_lock_text(path: str, cwd: str | None = None, cap: int = 10 * 1024 * 102
     """The lock's text, read once, size-capped, UTF-8 as pipenv writes it."""
     full = os.path.join(cwd or os.getcwd(), path)
     try:
-        with open(full, "rb") as handle:
+        # Opened without waiting (a FIFO would block the open until a writer comes), and
+        # read only when it is a regular file: a FIFO, a device or a socket is none.
+        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise RequirementsFileError(f"{path}: not a regular file, not read")
             data = handle.read(cap + 1)
     except FileNotFoundError:
         raise RequirementsFileError(f"{path}: no such file") from None

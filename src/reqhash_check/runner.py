@@ -637,7 +637,9 @@ def _verify_downloads(
             wanted,
             timeout=max(settings.timeout, verify.DOWNLOAD_TIMEOUT),
             max_bytes=settings.max_download_bytes,
-            credentials_from=[url for plan in plans for url in plan.urls],
+            # Credentials only from indexes that are asked: a URL a file built from the
+            # environment for a host nobody named is not, and neither are its credentials.
+            credentials_from=[u for plan in plans for u in plan.urls if u not in plan.refused],
         )
     )
     found, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)

@@ -453,14 +453,21 @@ class HttpClient:
         problem = "no answer"
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(max(1, settings.concurrency))
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None  # the whole file, all attempts and redirects, in time
         for attempt in range(attempts):
             try:
                 async with self._semaphore:
+                    if deadline is None:
+                        deadline = loop.time() + settings.timeout
                     current = url
                     for _ in range(_MAX_REDIRECTS + 1):
+                        left = deadline - loop.time()
+                        if left <= 0:
+                            raise asyncio.TimeoutError
                         done = await asyncio.wait_for(
                             self._stream_once(current, algorithms, max_bytes, on_bytes),
-                            timeout=settings.timeout,
+                            timeout=left,
                         )
                         if isinstance(done, Downloaded):
                             return done
@@ -469,15 +476,23 @@ class HttpClient:
                             raise _Fatal("redirected to a URL that is not http(s)")
                     raise _Fatal("too many redirects")
             except asyncio.TimeoutError:
-                problem = f"timed out (the whole file within {settings.timeout:g} s)"
+                # No attempt after the time is up: a body that drips costs the bound once.
+                raise IndexUnavailable(
+                    f"{self.shown(url)}: timed out (the whole file within {settings.timeout:g} s, "
+                    f"{attempt + 1} {'attempt' if attempt == 0 else 'attempts'})"
+                ) from None
             except _Fatal as exc:
                 raise IndexUnavailable(f"{self.shown(url)}: {exc}") from None
             except _Transient as exc:
                 problem = str(exc)
             if attempt + 1 < attempts:
-                await asyncio.sleep(min(settings.backoff * (2**attempt), settings.max_wait))
-        plural = "attempt" if attempts == 1 else "attempts"
-        raise IndexUnavailable(f"{self.shown(url)}: {problem} after {attempts} {plural}")
+                wait = min(settings.backoff * (2**attempt), settings.max_wait)
+                if deadline is not None and loop.time() + wait >= deadline:
+                    break
+                await asyncio.sleep(wait)
+        made = attempt + 1
+        plural = "attempt" if made == 1 else "attempts"
+        raise IndexUnavailable(f"{self.shown(url)}: {problem} after {made} {plural}")
 
     async def _stream_once(
         self,

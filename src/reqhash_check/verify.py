@@ -23,7 +23,7 @@ from reqhash_check.check import ReleaseLookup
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Location, Severity, Unverified
 from reqhash_check.index.base import DistFile, IndexUnavailable
 from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
-from reqhash_check.index.urls import redact_url
+from reqhash_check.index.urls import redact_url, url_host
 from reqhash_check.lockfile.select import Selection
 from reqhash_check.requirements.model import RequirementEntry
 from reqhash_check.targets import BinaryPolicy, Target, pick_file
@@ -129,11 +129,21 @@ async def fetch_all(
     timeout: float,
     max_bytes: int,
     credentials_from: Sequence[str] = (),
+    netrc_only_for: Sequence[str] | None = None,
     on_bytes: Callable[[int, int], None] | None = None,
 ) -> list[Outcome]:
-    """Every planned file, hashed as it streams in; at most DOWNLOADS_AT_ONCE at once."""
+    """Every planned file, hashed as it streams in; at most DOWNLOADS_AT_ONCE at once.
+    `netrc_only_for`: URLs whose hosts alone get netrc credentials (None: any host)."""
+    netrc_hosts = None
+    if netrc_only_for is not None:
+        netrc_hosts = frozenset(h for h in (url_host(u) for u in netrc_only_for) if h)
     http = HttpClient(
-        HttpSettings(timeout=timeout, concurrency=DOWNLOADS_AT_ONCE, max_bytes=max_bytes)
+        HttpSettings(
+            timeout=timeout,
+            concurrency=DOWNLOADS_AT_ONCE,
+            max_bytes=max_bytes,
+            netrc_hosts=netrc_hosts,
+        )
     )
     for url in credentials_from:
         http.register(url)

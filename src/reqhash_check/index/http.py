@@ -68,6 +68,8 @@ class HttpSettings:
     """The largest decoded body accepted; a longer one is an index failure."""
     use_netrc: bool = True
     """False for indexes named by an untrusted file: only credentials in their own URL."""
+    netrc_hosts: frozenset[str] | None = None
+    """With use_netrc, the only hosts (lower-case) netrc credentials go to; None: any."""
 
 
 KEPT_DECODED = 256 * 1024
@@ -201,10 +203,11 @@ class BoundedDecoder:
 class _IndexAuth:
     """Basic auth per host: credentials from index URLs first, then netrc (like pip)."""
 
-    def __init__(self, use_netrc: bool = True) -> None:
+    def __init__(self, use_netrc: bool = True, netrc_hosts: frozenset[str] | None = None) -> None:
         self._by_host: dict[str, tuple[str, str]] = {}
         self._netrc: netrc.netrc | None = None
         self._netrc_loaded = not use_netrc
+        self._netrc_hosts = netrc_hosts
 
     def remember(self, url: str, credentials: tuple[str, str]) -> None:
         self._by_host[_host_key(url)] = credentials
@@ -213,6 +216,8 @@ class _IndexAuth:
         return _host_key(url) in self._by_host
 
     def _from_netrc(self, host: str) -> tuple[str, str] | None:
+        if self._netrc_hosts is not None and host not in self._netrc_hosts:
+            return None
         if not self._netrc_loaded:
             self._netrc_loaded = True
             path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
@@ -269,7 +274,7 @@ class HttpClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
-        self._auth = _IndexAuth(self.settings.use_netrc)
+        self._auth = _IndexAuth(self.settings.use_netrc, self.settings.netrc_hosts)
         self._transport = transport
         self._semaphore: asyncio.Semaphore | None = None
         self._client: httpx.AsyncClient | None = None

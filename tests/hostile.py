@@ -238,6 +238,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(
                 gzip.compress(WHEEL_BYTES), "application/octet-stream", Content_Encoding="gzip"
             )
+        elif way == "redirect-away":  # to `owner.redirect_to`
+            self._send(b"", "text/plain", status="302", Location=self.owner.redirect_to)
         elif way == "redirect-loop":
             self._send(b"", "text/plain", status="302", Location=self.path)
         elif way == "short-length":  # says 4 bytes, sends them all
@@ -279,6 +281,7 @@ class HostileIndex:
         self.file_url: str | None = None
         """The `download` behaviour: the URL its pages list for the wheel."""
         self.download = "good"
+        self.redirect_to = ""
         """The `download` behaviour: how a file under /files/ is served."""
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.stopping = False

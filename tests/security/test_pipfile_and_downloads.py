@@ -304,3 +304,59 @@ def test_bytes_other_than_the_file_are_hashed_as_sent(
     assert finding["rule"] == "unpublished-bytes"
     asked = [h for p, h in hostile.requests if p.startswith("/files/")]
     assert any(h.get("Accept-Encoding") == "identity" for h in asked)
+
+
+def test_a_redirect_to_another_host_carries_no_credentials(
+    hostile: HostileIndex, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with HostileIndex("download") as elsewhere:
+        hostile.behaviour, hostile.download = "download", "redirect-away"
+        hostile.redirect_to = f"{elsewhere.url.replace('127.0.0.1', 'localhost')}/files/{WHEEL}"
+        (repo / "requirements.txt").write_text(f"demo==1.0 --hash=sha256:{WHEEL_SHA}\n")
+        index = hostile.simple_url.replace("http://", f"http://user:{SECRET}@")
+        result = run(
+            capsys, "--isolated", "--target", LINUX, "--index-url", index,
+            "--verify-downloads", "requirements.txt",
+        )  # fmt: skip
+        assert result.code == 0, result
+        assert SECRET not in result.out + result.err
+        assert [p for p, _ in elsewhere.requests] == [f"/files/{WHEEL}"]
+        assert all("Authorization" not in headers for _, headers in elsewhere.requests)
+
+
+def test_a_pylock_url_gets_netrc_credentials_only_on_a_configured_index_s_host(
+    hostile: HostileIndex,
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The archive URLs of a pylock.toml are the lock's: netrc credentials go to them only
+    where they are on a configured index's host, as for an index URL a lock names."""
+    netrc = repo.parent / "netrc"
+    netrc.write_text(
+        f"machine localhost login u password {SECRET}\nmachine 127.0.0.1 login u password ok\n"
+    )
+    monkeypatch.setenv("NETRC", str(netrc))
+    with HostileIndex("download") as elsewhere:
+        hostile.behaviour = "download"
+        for host, got in (
+            (elsewhere.url.replace("127.0.0.1", "localhost"), elsewhere),
+            (hostile.url, hostile),
+        ):
+            (repo / "pylock.toml").write_text(
+                'lock-version = "1.0"\ncreated-by = "hand"\nrequires-python = ">=3.8"\n\n'
+                f'[[packages]]\nname = "demo"\nversion = "1.0"\nindex = "{hostile.simple_url}"\n'
+                f'wheels = [{{ name = "{WHEEL}", url = "{host}/files/{WHEEL}", '
+                f'hashes = {{ sha256 = "{WHEEL_SHA}" }} }}]\n'
+            )
+            result = run(
+                capsys, "--isolated", "--target", LINUX, "--index-url", hostile.simple_url,
+                "--verify-downloads", "pylock.toml",
+            )  # fmt: skip
+            assert result.code == 0, result
+            sent = [h.get("Authorization") for p, h in got.requests if p.startswith("/files/")]
+            assert sent, host
+            if got is elsewhere:
+                assert sent == [None] * len(sent)
+            else:
+                assert all(value is not None for value in sent)

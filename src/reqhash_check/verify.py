@@ -121,6 +121,7 @@ class Outcome:
     digests: Mapping[str, str] = field(default_factory=dict)
     too_large: int | None = None
     error: str | None = None
+    encoding: str = ""
 
 
 async def fetch_all(
@@ -165,7 +166,7 @@ async def fetch_all(
             return Outcome(url, too_large=exc.size)
         except IndexUnavailable as exc:
             return Outcome(url, error=str(exc))
-        return Outcome(url, got.served_from, got.digests)
+        return Outcome(url, got.served_from, got.digests, encoding=got.encoding)
 
     try:
         return list(await asyncio.gather(*(one(u, d) for u, d in plan.items())))
@@ -219,6 +220,14 @@ def judge(
                         f"served from: {redact_url(outcome.served_from)}",
                         f"listed sha256: {listed}",
                         f"served sha256: {computed}",
+                        *(
+                            [
+                                f"served with Content-Encoding {outcome.encoding!r} although "
+                                "none was asked: pip hashes the bytes as sent, so it fails too"
+                            ]
+                            if outcome.encoding
+                            else []
+                        ),
                     ),
                 )
             )

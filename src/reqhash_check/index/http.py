@@ -540,10 +540,12 @@ class HttpClient:
                         hasher.update(chunk)
                     if on_bytes is not None:
                         on_bytes(len(chunk))
+                coding = response.headers.get("content-encoding", "").strip().lower()
                 return Downloaded(
                     str(response.url),
                     {name: hasher.hexdigest() for name, hasher in hashers.items()},
                     size,
+                    "" if coding == "identity" else coding[:40],
                 )
             finally:
                 await response.aclose()
@@ -571,6 +573,9 @@ class Downloaded:
     served_from: str
     digests: Mapping[str, str]
     size: int
+    encoding: str = ""
+    """A Content-Encoding sent although none was asked: the digests are of the bytes as
+    sent (as pip's are), not decoded."""
 
 
 class FileTooLarge(Exception):

@@ -318,6 +318,16 @@ def relocate(
     return req_set, [replace(p, location=moved(p.location)) for p in problems]
 
 
+def relocate_error(view: PipfileView, error: RequirementsFileError) -> RequirementsFileError:
+    """A refusal of the requirements text ("Pipfile.lock:7: a line longer than …"), with the
+    line number of the lock's package rather than of the text."""
+    match = re.match(rf"{re.escape(view.path)}:(\d+):", str(error))
+    if match is None or not 1 <= int(match.group(1)) <= len(view.origins):
+        return error
+    line = view.origins[int(match.group(1)) - 1].line
+    return RequirementsFileError(f"{view.path}:{line}:{str(error)[match.end() :]}")
+
+
 # -- --fix -----------------------------------------------------------------------------------
 
 
@@ -397,5 +407,6 @@ __all__ = [
     "read_lock_text",
     "read_view",
     "relocate",
+    "relocate_error",
     "rewrite_hashes",
 ]

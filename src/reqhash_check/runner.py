@@ -258,7 +258,10 @@ def _read(
 
     def read(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
         if view is not None:
-            return pipfile.relocate(view, *_read_version(version))
+            try:
+                return pipfile.relocate(view, *_read_version(version))
+            except RequirementsFileError as exc:
+                raise pipfile.relocate_error(view, exc) from None
         return _read_version(version)
 
     def _read_version(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:

@@ -361,3 +361,18 @@ def test_a_pylock_url_gets_netrc_credentials_only_on_a_configured_index_s_host(
                 assert sent == [None] * len(sent)
             else:
                 assert all(value is not None for value in sent)
+
+
+def test_a_value_past_the_line_cap_is_one_line_naming_the_lock_s_line(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extras = [f"e{n}" for n in range(30_000)]  # one requirement line past 100 KiB
+    text = lock("https://pypi.org/simple", {"demo": demo(extras=extras)})
+    (repo / "Pipfile.lock").write_text(text)
+    started = time.monotonic()
+    result = run(capsys, "--isolated", "--offline", "Pipfile.lock")
+    assert time.monotonic() - started < 10
+    assert result.code == 2
+    one_line(result.err)
+    line = 1 + text.splitlines().index('        "demo": {')
+    assert f"Pipfile.lock:{line}: a line longer than 100 KiB" in result.err

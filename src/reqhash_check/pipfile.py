@@ -54,6 +54,9 @@ def parse_categories(text: str) -> tuple[str, ...]:
     names = [n for n in text.replace(",", " ").split() if n]
     if not names:
         raise ValueError("--categories: name at least one category (default, develop)")
+    if "_meta" in names:
+        # The lock's own record (sources, the Pipfile's digest): no packages, never fixed.
+        raise ValueError("--categories: _meta is no category of packages")
     return tuple(dict.fromkeys(_CATEGORY_ALIASES.get(n, n) for n in names))
 
 

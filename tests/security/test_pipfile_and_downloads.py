@@ -376,3 +376,18 @@ def test_a_value_past_the_line_cap_is_one_line_naming_the_lock_s_line(
     one_line(result.err)
     line = 1 + text.splitlines().index('        "demo": {')
     assert f"Pipfile.lock:{line}: a line longer than 100 KiB" in result.err
+
+
+def test_meta_is_no_category_so_fix_never_writes_into_it(
+    hostile: HostileIndex, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = pipenv_dumps({"_meta": {"hash": demo(hashes=[STALE])}, "default": {}, "develop": {}})
+    (repo / "Pipfile.lock").write_text(text)
+    result = run(
+        capsys, "--isolated", "--target", LINUX, "--index-url", hostile.simple_url,
+        "--categories", "_meta", "--fix", "Pipfile.lock",
+    )  # fmt: skip
+    assert result.code == 2
+    one_line(result.err)
+    assert "--categories" in result.err
+    assert (repo / "Pipfile.lock").read_text() == text

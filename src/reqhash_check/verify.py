@@ -77,7 +77,9 @@ def plan_downloads(
                 chosen.url,
                 Download(chosen, entry.name, entry.pin, release.index_url or ""),
             )
-            download.algorithms.update(h.algorithm for h in entry.hashes)
+            download.algorithms.update(
+                h.algorithm for h in entry.hashes if h.algorithm in _ALGORITHMS
+            )
             download.where.setdefault(entry.location, set()).add(target.name)
 
 
@@ -111,7 +113,9 @@ def plan_lock_downloads(
             download.where.setdefault(locked.location, set()).add(selection.target.name)
 
 
-_ALGORITHMS = frozenset(hashlib.algorithms_guaranteed)
+_ALGORITHMS = frozenset(hashlib.algorithms_guaranteed - {"shake_128", "shake_256"})
+"""What a digest is computed with besides sha256: a name a file wrote (`--hash=nope:…`, a
+lock's `shake_128`) is hashed with only when hashlib has it with a fixed length."""
 
 
 @dataclass(frozen=True)

@@ -263,9 +263,14 @@ def _marker(entry: Mapping[str, Any], path: str, name: str) -> str:
     if not isinstance(markers, str):
         raise RequirementsFileError(f"{path}: {name}: markers is not a string")
     try:
-        return str(Marker(markers))
+        text = str(Marker(markers))
     except InvalidMarker:
         raise RequirementsFileError(f"{path}: {name}: markers are not valid") from None
+    if any(word.startswith("-") for word in text.split(" ")):
+        # pipenv writes the marker before the hashes, and pip reads the line from its first
+        # word that starts with "-" as options: such a word inside a quoted value would be one.
+        raise RequirementsFileError(f"{path}: {name}: markers holding a word that starts with '-'")
+    return text
 
 
 def _is_word(value: str) -> bool:

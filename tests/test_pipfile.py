@@ -197,3 +197,21 @@ def test_fix_refuses_a_lock_not_in_pipenv_s_layout(
     )
     assert "not in pipenv's layout" in capsys.readouterr().err
     assert path.read_text() == text
+
+
+def test_a_marker_is_honoured_as_pipenv_writes_it_before_the_hashes(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """pipenv writes `name==1.0; marker --hash=…`; pip reads options from the first word
+    that starts with "-", so only that order keeps the marker. A package for Windows only
+    is skipped on Linux, as pipenv's install skips it."""
+    with FakeIndex() as world:
+        wheel = "winonly-1.0-cp312-cp312-win_amd64.whl"
+        world.add("winonly", "1.0", FakeFile(wheel, content=wheel.encode()))
+        only = {"hashes": [f"sha256:{sha(wheel)}"], "version": "==1.0"}
+        for markers, expected in (('sys_platform == "win32"', []), (None, ["no-installable-file"])):
+            (repo / "Pipfile.lock").write_text(
+                lock(world, {"winonly": {**only, **({"markers": markers} if markers else {})}})
+            )
+            code, findings = check(capsys, "--no-cache", "Pipfile.lock")
+            assert ([f["rule"] for f in findings], code) == (expected, 1 if expected else 0)

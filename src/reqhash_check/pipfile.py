@@ -1,7 +1,7 @@
 """`Pipfile.lock`: read as pipenv installs it, and rewritten in pipenv's own layout.
 
 `pipenv install --deploy` and `pipenv sync` turn the lock into a hashed requirements file
-(one `name==version --hash=… ; markers` line per package, the lock's sources as
+(one `name==version; markers --hash=…` line per package, the lock's sources as
 `--index-url`/`--extra-index-url`) and run `pip install --no-deps -r` on it. So the lock
 is read into exactly that requirements text, and the requirements reader and rules judge
 it; every finding is then moved back to the package's lines in `Pipfile.lock`.
@@ -20,6 +20,8 @@ Differences from a requirements file, each from pipenv's install:
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
@@ -53,6 +55,9 @@ def parse_categories(text: str) -> tuple[str, ...]:
     names = [n for n in text.replace(",", " ").split() if n]
     if not names:
         raise ValueError("--categories: name at least one category (default, develop)")
+    if "_meta" in names:
+        # The lock's own record (sources, the Pipfile's digest): no packages, never fixed.
+        raise ValueError("--categories: _meta is no category of packages")
     return tuple(dict.fromkeys(_CATEGORY_ALIASES.get(n, n) for n in names))
 
 
@@ -164,8 +169,13 @@ def read_view(path: str, text: str, categories: Sequence[str] = CATEGORIES) -> P
         raise RequirementsFileError(f"{path}: _meta.sources is not a list")
     for number, source in enumerate(sources or []):
         url = source.get("url") if isinstance(source, dict) else None
-        if not isinstance(url, str) or not url or any(c in url for c in "\r\n\x00 "):
+        if not isinstance(url, str) or not url:
             raise RequirementsFileError(f"{path}: _meta.sources has a source without a URL")
+        if not _is_word(url):
+            raise RequirementsFileError(
+                f"{path}: _meta.sources has a URL holding a blank, a control character or a "
+                "leading '-'"
+            )
         lines.append(f"{'--index-url' if number == 0 else '--extra-index-url'} {url}")
         origins.append(at(("_meta", "sources")))
         packages.append(("", ""))
@@ -213,12 +223,14 @@ def _requirement_line(key: str, entry: object, path: str) -> str:
     for vcs in _VCS_KEYS:
         if isinstance(entry.get(vcs), str):
             ref = entry.get("ref")
+            _words(path, name, entry[vcs], ref if isinstance(ref, str) else "")
             url = entry[vcs] + (f"@{ref}" if isinstance(ref, str) and ref else "")
             line = f"{head} @ {vcs}+{url}" if "+" not in entry[vcs].split(":", 1)[0] else url
             return _safe(("-e " if entry.get("editable") else "") + line + tail, path, name)
     for local in ("path", "file"):
         if isinstance(entry.get(local), str):
             target = entry[local]
+            _words(path, name, target)
             prefix = "-e " if entry.get("editable") else ""
             if local == "file" and "://" in target:
                 return _safe(f"{prefix}{head} @ {target}{tail}", path, name)
@@ -240,8 +252,12 @@ def _requirement_line(key: str, entry: object, path: str) -> str:
     hashes = entry.get("hashes") or []
     if not isinstance(hashes, list) or not all(isinstance(h, str) for h in hashes):
         raise RequirementsFileError(f"{path}: {name}: hashes is not a list of strings")
+    _words(path, name, *hashes)
     words = "".join(f" --hash={h}" for h in hashes)
-    return _safe(f"{head}{version}{words}{tail}", path, name)
+    # pipenv's order: the marker before the hashes. pip reads a line's options from its first
+    # word that starts with "-", so a marker after them would be no marker at all.
+    marked = f"; {marker}" if marker else ""
+    return _safe(f"{head}{version}{marked}{words}", path, name)
 
 
 def _marker(entry: Mapping[str, Any], path: str, name: str) -> str:
@@ -251,14 +267,44 @@ def _marker(entry: Mapping[str, Any], path: str, name: str) -> str:
     if not isinstance(markers, str):
         raise RequirementsFileError(f"{path}: {name}: markers is not a string")
     try:
-        return str(Marker(markers))
+        text = str(Marker(markers))
     except InvalidMarker:
         raise RequirementsFileError(f"{path}: {name}: markers are not valid") from None
+    if any(word.startswith("-") for word in text.split(" ")):
+        # pipenv writes the marker before the hashes, and pip reads the line from its first
+        # word that starts with "-" as options: such a word inside a quoted value would be one.
+        raise RequirementsFileError(f"{path}: {name}: markers holding a word that starts with '-'")
+    return text
+
+
+def _is_word(value: str) -> bool:
+    """One word on a requirements line: no blank (pip splits options at any whitespace), no
+    control or format character, and not an option (`-r`, `--index-url=…`)."""
+    return not value.startswith("-") and not any(
+        c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value
+    )
+
+
+def _words(path: str, name: str, *values: str) -> None:
+    # A path, URL, ref or hash is written as one word: a blank in it would start another
+    # option (`--index-url`, `-r`) or a comment on the line pip reads.
+    if not all(_is_word(v) for v in values):
+        raise RequirementsFileError(
+            f"{path}: {name}: a path, URL, ref or hash holding a blank, a control character "
+            "or a leading '-'"
+        )
+
+
+_COMMENT = re.compile(r"\s#")
 
 
 def _safe(line: str, path: str, name: str) -> str:
-    # One package, one line: nothing from the lock may start another line or a comment.
-    if any(c in line for c in "\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029") or " #" in line:
+    # One package, one line: nothing from the lock may start another line or a comment. The
+    # only blank the line may hold is the space (markers hold spaces; tabs and the other
+    # blanks are no part of what pipenv writes).
+    if any(
+        (c.isspace() and c != " ") or unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in line
+    ) or _COMMENT.search(line):
         raise RequirementsFileError(f"{path}: {name}: a value with a line break or a comment")
     return line
 
@@ -282,6 +328,16 @@ def relocate(
         for o in req_set.options
     ]
     return req_set, [replace(p, location=moved(p.location)) for p in problems]
+
+
+def relocate_error(view: PipfileView, error: RequirementsFileError) -> RequirementsFileError:
+    """A refusal of the requirements text ("Pipfile.lock:7: a line longer than …"), with the
+    line number of the lock's package rather than of the text."""
+    match = re.match(rf"{re.escape(view.path)}:(\d+):", str(error))
+    if match is None or not 1 <= int(match.group(1)) <= len(view.origins):
+        return error
+    line = view.origins[int(match.group(1)) - 1].line
+    return RequirementsFileError(f"{view.path}:{line}:{str(error)[match.end() :]}")
 
 
 # -- --fix -----------------------------------------------------------------------------------
@@ -356,5 +412,6 @@ __all__ = [
     "read_lock_text",
     "read_view",
     "relocate",
+    "relocate_error",
     "rewrite_hashes",
 ]

@@ -293,7 +293,10 @@ def _read(
 
     def read(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
         if view is not None:
-            return pipfile.relocate(view, *_read_version(version))
+            try:
+                return pipfile.relocate(view, *_read_version(version))
+            except RequirementsFileError as exc:
+                raise pipfile.relocate_error(view, exc) from None
         return _read_version(version)
 
     def _read_version(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
@@ -788,7 +791,9 @@ def _verify_downloads(
             wanted,
             timeout=max(settings.timeout, verify.DOWNLOAD_TIMEOUT),
             max_bytes=settings.max_download_bytes,
-            credentials_from=[url for plan in plans for url in plan.urls],
+            # Credentials only from indexes that are asked: a URL a file built from the
+            # environment for a host nobody named is not, and neither are its credentials.
+            credentials_from=[u for plan in plans for u in plan.urls if u not in plan.refused],
         )
     )
     found, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)

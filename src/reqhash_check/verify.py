@@ -23,7 +23,7 @@ from reqhash_check.check import ReleaseLookup
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Location, Severity, Unverified
 from reqhash_check.index.base import DistFile, IndexUnavailable
 from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
-from reqhash_check.index.urls import redact_url
+from reqhash_check.index.urls import redact_url, url_host
 from reqhash_check.lockfile.select import Selection
 from reqhash_check.requirements.model import RequirementEntry
 from reqhash_check.targets import BinaryPolicy, Target, pick_file
@@ -77,7 +77,9 @@ def plan_downloads(
                 chosen.url,
                 Download(chosen, entry.name, entry.pin, release.index_url or ""),
             )
-            download.algorithms.update(h.algorithm for h in entry.hashes)
+            download.algorithms.update(
+                h.algorithm for h in entry.hashes if h.algorithm in _ALGORITHMS
+            )
             download.where.setdefault(entry.location, set()).add(target.name)
 
 
@@ -111,7 +113,9 @@ def plan_lock_downloads(
             download.where.setdefault(locked.location, set()).add(selection.target.name)
 
 
-_ALGORITHMS = frozenset(hashlib.algorithms_guaranteed)
+_ALGORITHMS = frozenset(hashlib.algorithms_guaranteed - {"shake_128", "shake_256"})
+"""What a digest is computed with besides sha256: a name a file wrote (`--hash=nope:…`, a
+lock's `shake_128`) is hashed with only when hashlib has it with a fixed length."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,7 @@ class Outcome:
     digests: Mapping[str, str] = field(default_factory=dict)
     too_large: int | None = None
     error: str | None = None
+    encoding: str = ""
 
 
 async def fetch_all(
@@ -129,11 +134,21 @@ async def fetch_all(
     timeout: float,
     max_bytes: int,
     credentials_from: Sequence[str] = (),
+    netrc_only_for: Sequence[str] | None = None,
     on_bytes: Callable[[int, int], None] | None = None,
 ) -> list[Outcome]:
-    """Every planned file, hashed as it streams in; at most DOWNLOADS_AT_ONCE at once."""
+    """Every planned file, hashed as it streams in; at most DOWNLOADS_AT_ONCE at once.
+    `netrc_only_for`: URLs whose hosts alone get netrc credentials (None: any host)."""
+    netrc_hosts = None
+    if netrc_only_for is not None:
+        netrc_hosts = frozenset(h for h in (url_host(u) for u in netrc_only_for) if h)
     http = HttpClient(
-        HttpSettings(timeout=timeout, concurrency=DOWNLOADS_AT_ONCE, max_bytes=max_bytes)
+        HttpSettings(
+            timeout=timeout,
+            concurrency=DOWNLOADS_AT_ONCE,
+            max_bytes=max_bytes,
+            netrc_hosts=netrc_hosts,
+        )
     )
     for url in credentials_from:
         http.register(url)
@@ -155,7 +170,7 @@ async def fetch_all(
             return Outcome(url, too_large=exc.size)
         except IndexUnavailable as exc:
             return Outcome(url, error=str(exc))
-        return Outcome(url, got.served_from, got.digests)
+        return Outcome(url, got.served_from, got.digests, encoding=got.encoding)
 
     try:
         return list(await asyncio.gather(*(one(u, d) for u, d in plan.items())))
@@ -209,6 +224,14 @@ def judge(
                         f"served from: {redact_url(outcome.served_from)}",
                         f"listed sha256: {listed}",
                         f"served sha256: {computed}",
+                        *(
+                            [
+                                f"served with Content-Encoding {outcome.encoding!r} although "
+                                "none was asked: pip hashes the bytes as sent, so it fails too"
+                            ]
+                            if outcome.encoding
+                            else []
+                        ),
                     ),
                 )
             )

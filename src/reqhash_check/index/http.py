@@ -72,6 +72,8 @@ class HttpSettings:
     """The largest decoded body accepted; a longer one is an index failure."""
     use_netrc: bool = True
     """False for indexes named by an untrusted file: only credentials in their own URL."""
+    netrc_hosts: frozenset[str] | None = None
+    """With use_netrc, the only hosts (lower-case) netrc credentials go to; None: any."""
 
 
 KEPT_DECODED = 256 * 1024
@@ -214,11 +216,12 @@ class _IndexAuth:
     pip keys credentials by host and port, so after an https page sent it to plain http on
     the same host it would send them in clear; this never does."""
 
-    def __init__(self, use_netrc: bool = True) -> None:
+    def __init__(self, use_netrc: bool = True, netrc_hosts: frozenset[str] | None = None) -> None:
         self._given: dict[Origin, tuple[str, str]] = {}
         self._trusted: set[Origin] = set()
         self._netrc: netrc.netrc | None = None
         self._netrc_loaded = not use_netrc
+        self._netrc_hosts = netrc_hosts
 
     def remember(self, origin: Origin, credentials: tuple[str, str], *, trusted: bool) -> None:
         """Credentials from an untrusted file's URL never replace ones given for the origin."""
@@ -249,6 +252,8 @@ class _IndexAuth:
         if given is not None:
             return given
         if origin not in self._trusted and origin.scheme != "https":
+            return None
+        if self._netrc_hosts is not None and origin.host not in self._netrc_hosts:
             return None
         found = self._netrc_file()
         if found is None:
@@ -304,7 +309,7 @@ class HttpClient:
         dead_hosts: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
-        self._auth = _IndexAuth(self.settings.use_netrc)
+        self._auth = _IndexAuth(self.settings.use_netrc, self.settings.netrc_hosts)
         self._untrusted: set[str] = set()
         self._transport = transport
         self._semaphore: asyncio.Semaphore | None = None
@@ -528,14 +533,21 @@ class HttpClient:
         problem = "no answer"
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(max(1, settings.concurrency))
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None  # the whole file, all attempts and redirects, in time
         for attempt in range(attempts):
             try:
                 async with self._semaphore:
+                    if deadline is None:
+                        deadline = loop.time() + settings.timeout
                     current = url
                     for _ in range(_MAX_REDIRECTS + 1):
+                        left = deadline - loop.time()
+                        if left <= 0:
+                            raise asyncio.TimeoutError
                         done = await asyncio.wait_for(
                             self._stream_once(current, algorithms, max_bytes, on_bytes),
-                            timeout=settings.timeout,
+                            timeout=left,
                         )
                         if isinstance(done, Downloaded):
                             return done
@@ -544,15 +556,23 @@ class HttpClient:
                             raise _Fatal("redirected to a URL that is not http(s)")
                     raise _Fatal("too many redirects")
             except asyncio.TimeoutError:
-                problem = f"timed out (the whole file within {settings.timeout:g} s)"
+                # No attempt after the time is up: a body that drips costs the bound once.
+                raise IndexUnavailable(
+                    f"{self.shown(url)}: timed out (the whole file within {settings.timeout:g} s, "
+                    f"{attempt + 1} {'attempt' if attempt == 0 else 'attempts'})"
+                ) from None
             except _Fatal as exc:
                 raise IndexUnavailable(f"{self.shown(url)}: {exc}") from None
             except _Transient as exc:
                 problem = str(exc)
             if attempt + 1 < attempts:
-                await asyncio.sleep(min(settings.backoff * (2**attempt), settings.max_wait))
-        plural = "attempt" if attempts == 1 else "attempts"
-        raise IndexUnavailable(f"{self.shown(url)}: {problem} after {attempts} {plural}")
+                wait = min(settings.backoff * (2**attempt), settings.max_wait)
+                if deadline is not None and loop.time() + wait >= deadline:
+                    break
+                await asyncio.sleep(wait)
+        made = attempt + 1
+        plural = "attempt" if made == 1 else "attempts"
+        raise IndexUnavailable(f"{self.shown(url)}: {problem} after {made} {plural}")
 
     async def _stream_once(
         self,
@@ -592,10 +612,12 @@ class HttpClient:
                         hasher.update(chunk)
                     if on_bytes is not None:
                         on_bytes(len(chunk))
+                coding = response.headers.get("content-encoding", "").strip().lower()
                 return Downloaded(
                     str(response.url),
                     {name: hasher.hexdigest() for name, hasher in hashers.items()},
                     size,
+                    "" if coding == "identity" else coding[:40],
                 )
             finally:
                 await response.aclose()
@@ -623,6 +645,9 @@ class Downloaded:
     served_from: str
     digests: Mapping[str, str]
     size: int
+    encoding: str = ""
+    """A Content-Encoding sent although none was asked: the digests are of the bytes as
+    sent (as pip's are), not decoded."""
 
 
 class FileTooLarge(Exception):

@@ -148,6 +148,9 @@ def _verify_downloads(
             timeout=max(settings.timeout, verify.DOWNLOAD_TIMEOUT),
             max_bytes=settings.max_download_bytes,
             credentials_from=(indexes.primary, *indexes.extras),
+            # The URLs are the lock's: netrc credentials go only to the configured indexes'
+            # hosts, as for an index URL the lock names.
+            netrc_only_for=(indexes.primary, *indexes.extras),
         )
     )
     findings, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)

@@ -272,12 +272,7 @@ def test_the_command_line_agrees_with_pip_on_constraints_and_clashing_pins(
     document = json.loads(capsys.readouterr().out)
     findings = document["findings"]
     errors = [f for f in findings if f["severity"] == "error"]
-    found = tuple(
-        sorted(
-            f"{Path(f['path']).name}:{f['line']} {f['rule']}"
-            for f in findings
-        )
-    )
+    found = tuple(sorted(f"{Path(f['path']).name}:{f['line']} {f['rule']}" for f in findings))
     assert (not errors) == run.ok, (found, run.output)
     assert code == (0 if run.ok else 1), document
     assert found == tuple(sorted(layout.expected[pip_version])), (

@@ -222,14 +222,21 @@ RULES: dict[str, Rule] = {
             "missing-dependency",
             E,
             "Hash-checking mode is on and a dependency of a pinned requirement (its metadata, "
-            "markers evaluated per target, extras honoured) is not pinned in the file set.",
-            "fails with 'Hashes are required in --require-hashes mode, but they are missing "
-            "from some requirements' naming the dependency (pip also needs every dependency "
+            "markers evaluated per target, extras honoured) is not pinned in the file set. "
+            "A hashed pin in a constraints file (-c) counts from pip 26.1 on, which takes the "
+            "dependency's hashes from it; older pips ignore it for this.",
+            "fails with 'In --require-hashes mode, all requirements must have their versions "
+            "pinned with ==. These do not:' naming the dependency, or, when the requirer "
+            "itself pins it with ==, 'Hashes are required in --require-hashes mode, but they "
+            "are missing from some requirements' (pip needs every dependency pinned and "
             "hashed).",
             "The file was edited by hand, a new version of a package gained a dependency, or "
-            "the file was compiled on another platform (a dependency needed only on Windows).",
+            "the file was compiled on another platform (a dependency needed only on Windows). "
+            "With a constraints file: the pin is there, but the pip that installs is older "
+            "than 26.1.",
             "Pin the dependency with its hashes (pip-compile --generate-hashes and uv do this "
-            "for the whole tree).",
+            "for the whole tree), in the requirements file when a pip older than 26.1 "
+            "installs.",
             f"tqdm==4.67.1 \\\n    {_H1}  # needs colorama on Windows",
             needs_index=True,
             fixable="adds the newest non-yanked version that satisfies every specifier on it "
@@ -291,6 +298,24 @@ RULES: dict[str, Rule] = {
             "Two files of a set pin the project, or one was updated and the other was not.",
             "Keep one pin per project across the file set.",
             "-r base.txt  # pins six==1.16.0\nsix==1.15.0",
+        ),
+        Rule(
+            "conflicting-pin",
+            E,
+            "A pinned version (in a requirements or a constraints file) is not accepted by "
+            "something else pip installs on a target: a pinned requirement's dependency "
+            "specifier (its metadata, markers evaluated per target, extras honoured), or a "
+            "constraint on the same project.",
+            "fails before installing anything with 'Cannot install … because these package "
+            "versions have conflicting dependencies', 'The conflict is caused by: … depends "
+            "on …' and 'ResolutionImpossible'.",
+            "One pin was bumped and the other was not, the file was compiled for another "
+            "Python or platform, or a constraints file from another project was reused.",
+            "Pin a version every requirer accepts (the message names each requirer and its "
+            "specifier), or change the requirer's pin; recompile the file set as a whole.",
+            "Faker==2.0.3 \\\n    " + _H1 + "  # requires text-unidecode==1.3\n"
+            "text-unidecode==1.2 \\\n    " + _H2,
+            needs_index=True,
         ),
         Rule(
             "insecure-index",

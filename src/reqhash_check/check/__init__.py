@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # The rule modules register their functions when imported.
-from reqhash_check.check import dependencies, entries, fileset, install, releases  # noqa: F401
+from reqhash_check.check import (  # noqa: F401
+    conflicts,
+    dependencies,
+    entries,
+    fileset,
+    install,
+    releases,
+)
 from reqhash_check.check.context import (
     NEWEST_PIP,
     OLDEST_PIP,

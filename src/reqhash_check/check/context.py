@@ -231,7 +231,7 @@ class SetContext:
         release = lookup.release if lookup is not None else None
         if release is None or release.requires_dist is None or not entry.pin:
             return set()
-        names = set()
+        names: set[str] = set()
         for text in release.requires_dist:
             requirement = parsed_requirement(text)
             if requirement is not None and any(

@@ -222,9 +222,7 @@ RULES: dict[str, Rule] = {
             "missing-dependency",
             E,
             "Hash-checking mode is on and a dependency of a pinned requirement (its metadata, "
-            "markers evaluated per target, extras honoured) is not pinned in the file set. "
-            "A hashed pin in a constraints file (-c) counts from pip 26.1 on, which takes the "
-            "dependency's hashes from it; older pips ignore it for this.",
+            "markers evaluated per target, extras honoured) is not pinned in the file set.",
             "fails with 'In --require-hashes mode, all requirements must have their versions "
             "pinned with ==. These do not:' naming the dependency, or, when the requirer "
             "itself pins it with ==, 'Hashes are required in --require-hashes mode, but they "
@@ -232,8 +230,9 @@ RULES: dict[str, Rule] = {
             "hashed).",
             "The file was edited by hand, a new version of a package gained a dependency, or "
             "the file was compiled on another platform (a dependency needed only on Windows). "
-            "With a constraints file: the pin is there, but the pip that installs is older "
-            "than 26.1.",
+            "With a constraints file (-c): a hashed pin there counts from pip 26.1 on, which "
+            "takes the dependency's hashes from it; older pips only filter files with it and "
+            "still fail.",
             "Pin the dependency with its hashes (pip-compile --generate-hashes and uv do this "
             "for the whole tree), in the requirements file when a pip older than 26.1 "
             "installs.",

@@ -282,3 +282,91 @@ def test_the_command_line_agrees_with_pip_on_constraints_and_clashing_pins(
     phrase = layout.pip_says.get(pip_version)
     if phrase is not None:
         assert phrase in run.output
+
+
+LOCKED_PIP = NEWEST_PIP
+"""pip reads pylock.toml from 26.1 on (and refuses --platform next to it): the newest pip,
+on this interpreter, judges locks."""
+
+
+def lock_text(index: FakeIndex, built: dict[str, BuiltFile], keys: tuple[str, ...]) -> str:
+    parts = ['lock-version = "1.0"', 'created-by = "reqhash-check tests"', ""]
+    for key in keys:
+        made = built[key]
+        project, _, version = key.rpartition("-")
+        parts += [
+            "[[packages]]",
+            f'name = "{project.lower()}"',
+            f'version = "{version}"',
+            f'index = "{index.simple_url}"',
+            f'wheels = [{{ url = "{index.url}/files/{made.filename}", '
+            f'hashes = {{ sha256 = "{made.sha256}" }} }}]',
+            "",
+        ]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("locked", "expected"),
+    [
+        (("Faker-2.0.3", "text-unidecode-1.2"), ("pylock.toml:10 conflicting-pin",)),
+        (("Faker-2.0.3", "text-unidecode-1.3"), ()),
+    ],
+    ids=["conflicting", "agreeing"],
+)
+def test_a_lock_whose_packages_conflict_fails_with_pip_and_the_tool_says_where(
+    locked: tuple[str, ...],
+    expected: tuple[str, ...],
+    index: tuple[FakeIndex, dict[str, BuiltFile]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    served, built = index
+    lock = tmp_path / "pylock.toml"
+    lock.write_text(lock_text(served, built, locked))
+    python = ensure_pip(LOCKED_PIP)
+    with tempfile.TemporaryDirectory(prefix="constraints-dest-") as dest:
+        result = subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "download",
+                "--isolated",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--index-url",
+                served.simple_url,
+                "-d",
+                dest,
+                "-r",
+                str(lock),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=isolated_env(),
+            cwd=tmp_path,
+        )
+    output = result.stdout + result.stderr
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        [
+            "--index-url",
+            served.simple_url,
+            "--pip-version",
+            LOCKED_PIP,
+            "--no-cache",
+            "--format",
+            "json",
+            "pylock.toml",
+        ]
+    )
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    found = tuple(sorted(f"{Path(f['path']).name}:{f['line']} {f['rule']}" for f in findings))
+    assert found == expected, ([f["message"] for f in findings], output)
+    assert code == (0 if result.returncode == 0 else 1), output
+    if expected:
+        assert RESOLUTION_IMPOSSIBLE in output

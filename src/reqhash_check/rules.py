@@ -301,10 +301,10 @@ RULES: dict[str, Rule] = {
         Rule(
             "conflicting-pin",
             E,
-            "A pinned version (in a requirements or a constraints file) is not accepted by "
-            "something else pip installs on a target: a pinned requirement's dependency "
-            "specifier (its metadata, markers evaluated per target, extras honoured), or a "
-            "constraint on the same project.",
+            "A pinned version (in a requirements or a constraints file, or a lock's package) "
+            "is not accepted by something else pip installs on a target: a pinned "
+            "requirement's dependency specifier (its metadata, markers evaluated per target, "
+            "extras honoured), or a constraint on the same project.",
             "fails before installing anything with 'Cannot install … because these package "
             "versions have conflicting dependencies', 'The conflict is caused by: … depends "
             "on …' and 'ResolutionImpossible'.",

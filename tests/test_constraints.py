@@ -38,6 +38,7 @@ def served() -> Iterator[tuple[FakeIndex, dict[str, BuiltFile]]]:
         ("winonly", "1.0", ('helper<2; sys_platform == "win32"',)),
         ("withextra", "1.0", ('helper<2; extra == "fast"',)),
         ("helper", "2.0", ()),
+        ("older-only", "1.0", ("text-unidecode<1.3",)),
     ):
         made = build_wheel(project, version, requires_dist=requires)
         built[f"{project}-{version}"] = made
@@ -237,3 +238,53 @@ def test_a_constraint_that_excludes_a_requirement_s_pin_is_a_conflict(
     )
     assert code == 1 and rules(findings) == ["r.txt:2 conflicting-pin"]
     assert "the constraint at c.txt:1 requires leaf>=1.1" in findings[0]["message"]
+
+
+def test_fix_re_pins_a_conflicting_pin_to_the_version_every_requirer_accepts(
+    capsys: pytest.CaptureFixture[str], served: tuple[FakeIndex, dict[str, BuiltFile]]
+) -> None:
+    index, built = served
+    Path("r.txt").write_text(
+        "# the app\n"
+        + pin(built, "faker", "2.0.3")
+        + "\n"
+        + pin(built, "text-unidecode", "1.2")
+        + "  # via faker\n"
+    )
+    argv = ["--index-url", index.simple_url, "--no-cache", "--target", LINUX]
+    code = main([*argv, "--format", "json", "r.txt"])
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert code == 1 and finding["fix"]["kind"] == "repin"
+    assert finding["fix"]["specifiers"] == ["==1.3"]
+    assert "review" in finding["fix"]["title"]
+    code = main([*argv, "--fix", "r.txt"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert Path("r.txt").read_text() == (
+        "# the app\n"
+        + pin(built, "faker", "2.0.3")
+        + "\n"
+        + "text-unidecode==1.3 \\\n"
+        + f"    --hash=sha256:{built['text-unidecode-1.3'].sha256}  # via faker\n"
+    )
+
+
+def test_fix_leaves_a_conflicting_pin_no_release_can_settle(
+    capsys: pytest.CaptureFixture[str], served: tuple[FakeIndex, dict[str, BuiltFile]]
+) -> None:
+    index, built = served
+    lines = [
+        pin(built, "faker", "2.0.3"),
+        pin(built, "older-only", "1.0"),
+        pin(built, "text-unidecode", "1.2"),
+    ]
+    Path("r.txt").write_text("\n".join(lines) + "\n")
+    before = Path("r.txt").read_text()
+    argv = ["--index-url", index.simple_url, "--no-cache", "--target", LINUX]
+    code = main([*argv, "--fix", "r.txt"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert Path("r.txt").read_text() == before
+    said = captured.out + captured.err
+    assert "cannot re-pin text-unidecode: no release" in said
+    assert "==1.3 (from faker 2.0.3)" in said and "<1.3 (from older-only 1.0)" in said

@@ -315,6 +315,10 @@ RULES: dict[str, Rule] = {
             "Faker==2.0.3 \\\n    " + _H1 + "  # requires text-unidecode==1.3\n"
             "text-unidecode==1.2 \\\n    " + _H2,
             needs_index=True,
+            fixable="changes the pin to the newest non-yanked release that every requirer "
+            "accepts and installs on every target, with its hashes (a new version of a "
+            "dependency: review it); when no release fits, changes nothing and says which "
+            "specifiers clash (pylock.toml: not fixed)",
         ),
         Rule(
             "insecure-index",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqhash_check import lockfile
 from reqhash_check.check import CheckOptions, check
-from reqhash_check.check.context import SetContext
+from reqhash_check.check.context import ReleaseLookup, SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
 from reqhash_check.findings import (
     AddHashes,
@@ -22,6 +22,7 @@ from reqhash_check.findings import (
     IndexUse,
     Location,
     PinDependency,
+    RepinProject,
     Report,
     SetHashes,
     Severity,
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
     from reqhash_check import fix as fixer
     from reqhash_check.index.multi import MultiIndex
     from reqhash_check.lockfile.run import LockRun
-    from reqhash_check.resolve import NewPin
+    from reqhash_check.resolve import NewPin, Repinned
 
 Progress = Callable[[int, int], None]
 _T = TypeVar("_T")
@@ -601,7 +602,12 @@ def _fix(
     if wanted:
         new_pins, conflicts = _ask(_resolve_pins(settings, loaded, plans, wanted))
         messages += [f"not fixed: {c}" for c in conflicts]
-    edits = _edits(fixable, new_pins, loaded)
+    repins: list[Repinned] = []
+    wanted_repins = [f.fix for f in fixable if isinstance(f.fix, RepinProject)]
+    if wanted_repins:
+        repins, refused = _ask(_resolve_repins(settings, loaded, plans, wanted_repins))
+        messages += [f"not fixed: {r}" for r in refused]
+    edits = _edits(fixable, new_pins, loaded, repins)
     if not edits:
         remaining = Counter(f.rule for f in before.report.active)
         left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
@@ -631,6 +637,7 @@ def _fix(
         except fixer.FixError as exc:
             messages.append(f"not fixed: {exc}")
     extra = lookups_for(new_pins)
+    extra.update({(r.fix.project, r.version): ReleaseLookup(release=r.release) for r in repins})
     reloaded, read_errors = _load_all(settings, texts)
     after = _report(
         settings,
@@ -641,11 +648,13 @@ def _fix(
         read_errors,
     )
     pinned = {(p.path, p.project) for p in new_pins}
+    repinned = {r.fix for r in repins}
     count = sum(
         1
         for f in fixable
         if f.location.path in texts
         and (not isinstance(f.fix, PinDependency) or (f.fix.path, f.fix.project) in pinned)
+        and (not isinstance(f.fix, RepinProject) or f.fix in repinned)
     )
     remaining = Counter(f.rule for f in after.active)
     left = ", ".join(f"{rule} {n}" for rule, n in sorted(remaining.items()))
@@ -705,24 +714,79 @@ async def _resolve_pins(
     return pins, conflicts
 
 
+async def _resolve_repins(
+    settings: Settings,
+    loaded: Sequence[_Loaded],
+    plans: Sequence[IndexPlan],
+    wanted: Sequence[RepinProject],
+) -> tuple[list[Repinned], list[str]]:
+    from reqhash_check.resolve import repin
+
+    by_path = {f: n for n, item in enumerate(loaded) for f in item.req_set.files}
+    groups: dict[int, list[RepinProject]] = {}
+    for fix in wanted:
+        groups.setdefault(by_path.get(fix.location.path, 0), []).append(fix)
+    cache = _cache(settings)
+    done: list[Repinned] = []
+    refused: list[str] = []
+    try:
+        for number, group in groups.items():
+            item = loaded[number]
+            index: Index = _open(settings, plans[number], cache)
+            try:
+                policy = SetContext(item.req_set, (), {}, settings.check).policy
+                found, left = await repin(
+                    index,
+                    group,
+                    settings.targets,
+                    policy,
+                    targets_only=settings.check.fix_targets_only,
+                )
+            finally:
+                await index.aclose()
+            done += found
+            refused += left
+    finally:
+        if cache is not None:
+            cache.close()
+    return done, refused
+
+
 def _edits(
-    fixable: Sequence[Finding], new_pins: Sequence[NewPin], loaded: Sequence[_Loaded]
+    fixable: Sequence[Finding],
+    new_pins: Sequence[NewPin],
+    loaded: Sequence[_Loaded],
+    repins: Sequence[Repinned] = (),
 ) -> dict[str, list[fixer.HashEdit | fixer.InsertEdit]]:
     """The fixes as edits of each file: one hash set per requirement (every SetHashes and
-    AddHashes on it merged), and the new pins at their sorted places."""
+    AddHashes on it merged; a new version's hashes replace them), and the new pins at their
+    sorted places."""
     from reqhash_check import fix as fixer
 
+    edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
+    changed: set[tuple[str, int]] = set()
+    for done in repins:
+        where = done.fix.location
+        if (where.path, where.line) in changed:
+            continue
+        changed.add((where.path, where.line))
+        edits.setdefault(where.path, []).append(
+            fixer.HashEdit(
+                where, done.fix.raw, done.hashes, new_pin=(done.fix.version, done.version)
+            )
+        )
     hashes: dict[tuple[str, int], tuple[Finding, set[str]]] = {}
     for finding in fixable:
         fix = finding.fix
         if not isinstance(fix, (SetHashes, AddHashes)):
             continue
+        if (fix.location.path, fix.location.line) in changed:
+            continue  # the entry gets a new version, and that version's hashes
         key = (fix.location.path, fix.location.line)
         _, current = hashes.setdefault(key, (finding, set()))
         if isinstance(fix, AddHashes) and not current:
             current.update(finding.hashes.listed if finding.hashes else ())
         current.update(fix.hashes)
-    edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
     for (path, _line), (finding, new) in hashes.items():
         fix = finding.fix
         assert isinstance(fix, (SetHashes, AddHashes))

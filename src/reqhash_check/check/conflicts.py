@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from reqhash_check.check.context import SetContext, marker_applies, parsed_requirement
-from reqhash_check.findings import Finding, Severity
+from reqhash_check.findings import Finding, RepinProject, Severity
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.rules import implements
 from reqhash_check.targets import Target
@@ -58,13 +58,14 @@ def _wanted_on(text: str, requirer: RequirementEntry, target: Target) -> str | N
     return canonicalize_name(requirement.name)
 
 
-def _clashes_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:
+def _edges_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:
+    """Every specifier something installed on the target puts on a pinned project."""
     pins = ctx.pins_on(target)
     for name, entry in pins.items():
         if entry.is_constraint or not entry.pin:
             continue
         for constraint in ctx.constraints_on(name, target):
-            if not allows(constraint.specifier, entry.pin):
+            if constraint.specifier:
                 where = f"{constraint.location.path}:{constraint.location.line}"
                 yield _Clash(entry, "the constraint", constraint.specifier, where)
     for requirer in dict.fromkeys(pins.values()):
@@ -78,12 +79,11 @@ def _clashes_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:
             requirement = parsed_requirement(text)
             if pinned is None or pinned is requirer or not pinned.pin or requirement is None:
                 continue
-            specifier = str(requirement.specifier)
-            if not allows(specifier, pinned.pin):
+            if requirement.specifier:
                 yield _Clash(
                     pinned,
                     f"{requirer.raw_name} {requirer.pin}",
-                    specifier,
+                    str(requirement.specifier),
                     inexact=not release.requires_dist_exact,
                 )
 
@@ -91,12 +91,20 @@ def _clashes_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:
 @implements("conflicting-pin", "set")
 def conflicting_pin(ctx: SetContext) -> Iterator[Finding]:
     found: dict[tuple[int, str, str], _Clash] = {}
+    asked: dict[int, dict[tuple[str, str], None]] = {}
     for target in ctx.options.targets:
-        for clash in _clashes_on(ctx, target):
-            key = (id(clash.pinned), clash.requirer + (clash.where or ""), clash.specifier)
-            found.setdefault(key, clash).targets.append(target.name)
+        for edge in _edges_on(ctx, target):
+            who = f"{edge.requirer} at {edge.where}" if edge.where else edge.requirer
+            asked.setdefault(id(edge.pinned), {})[(edge.specifier, who)] = None
+            if edge.pinned.pin and not allows(edge.specifier, edge.pinned.pin):
+                key = (id(edge.pinned), who, edge.specifier)
+                found.setdefault(key, edge).targets.append(target.name)
     for clash in found.values():
         entry = clash.pinned
+        assert entry.pin is not None
+        fix = RepinProject(
+            entry.location, entry.raw, entry.name, entry.pin, tuple(asked[id(entry)])
+        )
         who = f"{clash.requirer} at {clash.where}" if clash.where else clash.requirer
         message = (
             f"{entry.raw_name} is pinned to {entry.pin} here, but {who} requires "
@@ -117,4 +125,5 @@ def conflicting_pin(ctx: SetContext) -> Iterator[Finding]:
             suppressed=entry.suppressed,
             target=clash.targets[0] if len(clash.targets) == 1 else None,
             severity=Severity.WARNING if clash.inexact else None,
+            fix=fix,
         )

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
+from reqhash_check.check.conflicts import allows
 from reqhash_check.check.context import (
     PIP_TAKES_CONSTRAINT_HASHES,
     EntryContext,
@@ -140,19 +140,12 @@ def _constraint_answers(
         return False
     if lookup.missing is not None:
         return True
-    if constraint.pin and not _allows(requirement, constraint.pin):
+    if constraint.pin and not allows(str(requirement.specifier), constraint.pin):
         return True
     if lookup.release is None:
         return False
     pick = TargetContext(EntryContext(ctx, constraint), target).pick
     return not pick.candidates
-
-
-def _allows(requirement: Requirement, version: str) -> bool:
-    try:
-        return requirement.specifier.contains(Version(version), prereleases=True)
-    except InvalidVersion:
-        return True
 
 
 @implements("missing-dependency", "set")
@@ -183,14 +176,19 @@ def missing_dependency(ctx: SetContext) -> Iterator[Finding]:
             message = (
                 f"{entry.raw_name} {entry.pin} depends on {dependency}"
                 + (f" ({specifier})" if specifier else "")
-                + f", which no file in this set pins (on {where}); pip fails with "
-                f"{pip_says}. Pin {dependency} with its hashes"
+                + (
+                    ", which only a constraint pins"
+                    if need.constraint is not None
+                    else ", which no file in this set pins"
+                )
+                + f" (on {where}); pip fails with {pip_says}. Pin {dependency} with its hashes"
             )
             if need.constraint is not None:
                 where_pinned = need.constraint.location
                 message += (
-                    f". The constraint at {where_pinned.path}:{where_pinned.line} pins it with "
-                    "hashes, which pip 26.1 and later take for the dependency; older pips do not"
+                    f" in a requirements file: the constraint at {where_pinned.path}:"
+                    f"{where_pinned.line} pins it with hashes, which pip 26.1 and later take "
+                    "for the dependency; older pips do not"
                 )
             if need.patch_dependent:
                 message += (

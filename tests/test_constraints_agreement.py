@@ -282,6 +282,9 @@ def test_the_command_line_agrees_with_pip_on_constraints_and_clashing_pins(
     phrase = layout.pip_says.get(pip_version)
     if phrase is not None:
         assert phrase in run.output
+        # The finding quotes the failure pip shows.
+        shown = "pinned with ==" if phrase == PINNED_WITH_EQ else phrase
+        assert any(shown in f["message"] for f in errors), [f["message"] for f in errors]
 
 
 LOCKED_PIP = NEWEST_PIP

@@ -39,6 +39,8 @@ def served() -> Iterator[tuple[FakeIndex, dict[str, BuiltFile]]]:
         ("withextra", "1.0", ('helper<2; extra == "fast"',)),
         ("helper", "2.0", ()),
         ("older-only", "1.0", ("text-unidecode<1.3",)),
+        ("ping", "1.0", ("pong",)),
+        ("pong", "1.0", ("ping>=2",)),
     ):
         made = build_wheel(project, version, requires_dist=requires)
         built[f"{project}-{version}"] = made
@@ -288,3 +290,22 @@ def test_fix_leaves_a_conflicting_pin_no_release_can_settle(
     said = captured.out + captured.err
     assert "cannot re-pin text-unidecode: no release" in said
     assert "==1.3 (from faker 2.0.3)" in said and "<1.3 (from older-only 1.0)" in said
+
+
+def test_constraints_that_need_each_other_are_followed_once(
+    capsys: pytest.CaptureFixture[str], served: tuple[FakeIndex, dict[str, BuiltFile]]
+) -> None:
+    index, built = served
+    # ping needs pong, pong needs ping>=2: the cycle ends, and the clash is at ping's pin.
+    code, findings = check(
+        capsys,
+        index,
+        [pin(built, "ping", "1.0")],
+        [pin(built, "pong", "1.0")],
+        "--pip-version",
+        "26.3",
+        "--target",
+        LINUX,
+    )
+    assert code == 1 and rules(findings) == ["r.txt:2 conflicting-pin"]
+    assert "pong 1.0 requires ping>=2" in findings[0]["message"]

@@ -309,3 +309,18 @@ def test_constraints_that_need_each_other_are_followed_once(
     )
     assert code == 1 and rules(findings) == ["r.txt:2 conflicting-pin"]
     assert "pong 1.0 requires ping>=2" in findings[0]["message"]
+
+
+def test_fix_of_the_requirements_file_re_pins_the_constraint_at_its_line(
+    capsys: pytest.CaptureFixture[str], served: tuple[FakeIndex, dict[str, BuiltFile]]
+) -> None:
+    index, built = served
+    Path("c.txt").write_text(pin(built, "text-unidecode", "1.2") + "\n")
+    Path("r.txt").write_text("-c c.txt\n" + pin(built, "faker", "2.0.3") + "\n")
+    argv = ["--index-url", index.simple_url, "--no-cache", "--target", LINUX]
+    argv += ["--pip-version", "26.3"]  # which takes the dependency's pin from the constraint
+    code = main([*argv, "--fix", "r.txt"])
+    assert code == 0, capsys.readouterr()
+    assert Path("c.txt").read_text() == (
+        "text-unidecode==1.3 \\\n    --hash=sha256:" + built["text-unidecode-1.3"].sha256 + "\n"
+    )

@@ -33,7 +33,8 @@ PIP_ACCEPTS_UNPINNED_HASHED = (26, 1)
 PIP_TAKES_CONSTRAINT_HASHES = (26, 1)
 """pip 26.1 began to give a dependency the hashes of its constraint: a hashed constraint
 then pins the dependency to the version they match (older pips only filter the files with
-them, and still refuse the unpinned dependency)."""
+them, and still refuse the unpinned dependency). pypa/pip#13887, "Allow unpinned
+requirements to use hashes from constraints", which closed pypa/pip#9243."""
 PIP_REFUSES_INVALID_METADATA = (24, 1)
 """pip 24.1 began to ignore releases whose metadata its packaging cannot parse."""
 ANY_VERSION = "*"

@@ -324,3 +324,22 @@ def test_fix_of_the_requirements_file_re_pins_the_constraint_at_its_line(
     assert Path("c.txt").read_text() == (
         "text-unidecode==1.3 \\\n    --hash=sha256:" + built["text-unidecode-1.3"].sha256 + "\n"
     )
+
+
+def test_two_constraints_that_leave_no_version_are_a_conflict(
+    capsys: pytest.CaptureFixture[str], served: tuple[FakeIndex, dict[str, BuiltFile]]
+) -> None:
+    index, built = served
+    constraints = [pin(built, "lib", "2.1"), "lib<2.1"]
+    code, findings = check(
+        capsys,
+        index,
+        [pin(built, "app", "1.0")],
+        constraints,
+        "--pip-version",
+        "26.3",
+        "--target",
+        LINUX,
+    )
+    assert code == 1 and rules(findings) == ["c.txt:1 conflicting-pin"]
+    assert "the constraint at c.txt:2 requires lib<2.1" in findings[0]["message"]

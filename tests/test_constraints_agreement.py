@@ -119,6 +119,16 @@ LAYOUTS = [
         pip_says={OLDEST_PIP: PINNED_WITH_EQ, NEWEST_PIP: MISMATCH},
     ),
     Layout(
+        "two-constraints-leave-no-version",
+        ("cffi==1.15.1 {cffi-1.15.1}",),
+        ("pycparser==2.21 {pycparser-2.21}", "pycparser<2.21"),
+        expected={
+            OLDEST_PIP: ("c.txt:1 conflicting-pin",),
+            NEWEST_PIP: ("c.txt:1 conflicting-pin",),
+        },
+        pip_says={OLDEST_PIP: RESOLUTION_IMPOSSIBLE, NEWEST_PIP: RESOLUTION_IMPOSSIBLE},
+    ),
+    Layout(
         "unused-constraint-is-not-checked",
         ("text-unidecode==1.3 {text-unidecode-1.3}",),
         ("pycparser==2.19 {pycparser-2.19}",),

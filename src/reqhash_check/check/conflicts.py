@@ -62,10 +62,10 @@ def _edges_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:
     """Every specifier something installed on the target puts on a pinned project."""
     pins = ctx.pins_on(target)
     for name, entry in pins.items():
-        if entry.is_constraint or not entry.pin:
+        if not entry.pin:
             continue
         for constraint in ctx.constraints_on(name, target):
-            if constraint.specifier:
+            if constraint.specifier and constraint is not entry:
                 where = f"{constraint.location.path}:{constraint.location.line}"
                 yield _Clash(entry, "the constraint", constraint.specifier, where)
     for requirer in dict.fromkeys(pins.values()):

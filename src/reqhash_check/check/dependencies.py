@@ -140,8 +140,14 @@ def _constraint_answers(
         return False
     if lookup.missing is not None:
         return True
-    if constraint.pin and not allows(str(requirement.specifier), constraint.pin):
-        return True
+    if constraint.pin and not all(
+        allows(specifier, constraint.pin)
+        for specifier in (
+            str(requirement.specifier),
+            *(c.specifier for c in ctx.constraints_on(constraint.name, target)),
+        )
+    ):
+        return True  # no version is left: conflicting-pin says so at the constraint
     if lookup.release is None:
         return False
     pick = TargetContext(EntryContext(ctx, constraint), target).pick

@@ -41,13 +41,15 @@ def served() -> Iterator[tuple[FakeIndex, dict[str, BuiltFile]]]:
         ("older-only", "1.0", ("text-unidecode<1.3",)),
         ("ping", "1.0", ("pong",)),
         ("pong", "1.0", ("ping>=2",)),
+        ("lib", "1.9", ()),  # yanked
     ):
         made = build_wheel(project, version, requires_dist=requires)
         built[f"{project}-{version}"] = made
+        yanked = "broken build" if (project, version) == ("lib", "1.9") else False
         index.add(
             project,
             version,
-            FakeFile(made.filename, content=made.content, metadata=made.metadata),
+            FakeFile(made.filename, content=made.content, metadata=made.metadata, yanked=yanked),
             requires_dist=list(requires),
         )
     try:
@@ -343,3 +345,21 @@ def test_two_constraints_that_leave_no_version_are_a_conflict(
     )
     assert code == 1 and rules(findings) == ["c.txt:1 conflicting-pin"]
     assert "the constraint at c.txt:2 requires lib<2.1" in findings[0]["message"]
+
+
+def test_a_used_constraint_on_a_yanked_release_is_reported_at_its_line(
+    capsys: pytest.CaptureFixture[str], served: tuple[FakeIndex, dict[str, BuiltFile]]
+) -> None:
+    index, built = served
+    code, findings = check(
+        capsys,
+        index,
+        [pin(built, "app", "1.0")],
+        ["# pins for what the app needs", pin(built, "lib", "1.9")],
+        "--pip-version",
+        "26.3",
+        "--target",
+        LINUX,
+    )
+    assert code == 0 and rules(findings) == ["c.txt:2 yanked"]
+    assert "broken build" in findings[0]["message"]

@@ -1,6 +1,7 @@
 """The result model: findings are frozen data, reporters only project them.
 
-A fixable finding carries its fix as data (`SetHashes`, `AddHashes`, `PinDependency`);
+A fixable finding carries its fix as data (`SetHashes`, `AddHashes`, `PinDependency`,
+`RepinProject`);
 `fix.py` turns fixes into edits of the text, and the runner applies them in one pass.
 """
 
@@ -88,6 +89,28 @@ class PinDependency:
 
 
 @dataclass(frozen=True)
+class RepinProject:
+    """Change the pin at `location` to a version every requirer accepts, with its hashes.
+
+    The version is chosen when the fix is applied (it needs the index): the newest release
+    that is not yanked, satisfies every specifier in `specifiers` and installs on every
+    target. It is a new version of a dependency: review it before installing.
+    """
+
+    location: Location
+    raw: str
+    project: str
+    version: str
+    """The version pinned now."""
+    specifiers: tuple[tuple[str, str], ...]
+    """(specifier, who asks for it) pairs, every requirer's, e.g. ("==1.3", "Faker 2.0.3")."""
+
+    @property
+    def title(self) -> str:
+        return f"re-pin {self.project} to a version every requirer accepts (review it)"
+
+
+@dataclass(frozen=True)
 class RewriteLockEntries:
     """Rewrite a lock file package's file entries (hashes, url, size, upload time) to what
     the index publishes for its version; applied by the lockfile package."""
@@ -100,7 +123,7 @@ class RewriteLockEntries:
         return f"rewrite the file entries of {self.project} {self.version}"
 
 
-Fix = SetHashes | AddHashes | PinDependency | RewriteLockEntries
+Fix = SetHashes | AddHashes | PinDependency | RepinProject | RewriteLockEntries
 
 
 @dataclass(frozen=True)

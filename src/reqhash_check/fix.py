@@ -75,6 +75,8 @@ class HashEdit:
     """The entry's physical lines as they were read (`RequirementEntry.raw`)."""
     new_hashes: tuple[str, ...]
     """`algorithm:hexdigest` strings; written sorted and without duplicates."""
+    new_pin: tuple[str, str] | None = None
+    """(version pinned now, version to pin): the `==` pin on the entry's first line changes."""
 
 
 @dataclass(frozen=True)
@@ -411,6 +413,18 @@ def _rewrite_entry(
     return out
 
 
+def _repin(line: str, old: str, new: str, where: str) -> str:
+    """The line with its one `==old` pin made `==new`."""
+    pattern = re.compile(r"(===?\s*)" + re.escape(old) + r"(?![\w.+!*-])")
+    found = list(pattern.finditer(line))
+    if len(found) != 1 or _COMMENT_RE.search(line[: found[0].start()]):
+        raise FixError(
+            f"{where}: the pin =={old} is not on the entry's first line; edit it by hand"
+        )
+    match = found[0]
+    return line[: match.start()] + match.group(1) + new + line[match.end() :]
+
+
 def _usual_ending(lines: list[str]) -> str:
     counts = Counter(_line_ending(line) for line in lines)
     usual = [ending for ending, _ in counts.most_common() if ending in ("\n", "\r\n", "\r")]
@@ -507,6 +521,8 @@ def rewrite_text(
             if number < location.line:
                 out.append(lines[number - 1])
         entry = lines[location.line - 1 : location.end_line]
+        if edit.new_pin is not None:
+            entry = [_repin(entry[0], *edit.new_pin, where), *entry[1:]]
         rewritten = _rewrite_entry(entry, new_hashes, where, file_ending)
         if _rewrite_entry(rewritten, new_hashes, where, file_ending) is not rewritten:
             raise FixError(f"{where}: the fixed entry would not read back with its new hashes")

@@ -1,4 +1,5 @@
-"""Choosing the version of a missing dependency that `--fix` pins (PinDependency).
+"""Choosing the version of a missing dependency that `--fix` pins (PinDependency), and of a
+conflicting pin that `--fix` changes (RepinProject).
 
 The newest release that is not yanked, satisfies every specifier on the dependency in the
 file set, and has a file pip can install on every target where the dependency is needed;
@@ -19,7 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from reqhash_check.check.context import ReleaseLookup, marker_applies
 from reqhash_check.check.dependencies import combine_markers, without_extras
-from reqhash_check.findings import PinDependency
+from reqhash_check.findings import PinDependency, RepinProject
 from reqhash_check.index.base import DistFile, Index, IndexQueryError, ReleaseFiles
 from reqhash_check.targets import BinaryPolicy, Target, candidates
 
@@ -217,3 +218,44 @@ def _dependencies_of(
 
 def lookups_for(pins: Sequence[NewPin]) -> dict[tuple[str, str], ReleaseLookup]:
     return {(p.project, p.version): ReleaseLookup(release=p.release) for p in pins}
+
+
+@dataclass(frozen=True)
+class Repinned:
+    fix: RepinProject
+    version: str
+    hashes: tuple[str, ...]
+    release: ReleaseFiles
+
+
+async def repin(
+    index: Index,
+    wanted: Iterable[RepinProject],
+    targets: Sequence[Target],
+    policy: BinaryPolicy,
+    *,
+    targets_only: bool = False,
+) -> tuple[list[Repinned], list[str]]:
+    """The new version of each conflicting pin, and the pins left as they are (one line
+    each): the newest release every requirer accepts that installs on every target."""
+    done: list[Repinned] = []
+    refused: list[str] = []
+    for fix in dict.fromkeys(wanted):
+        name = fix.project
+        asked = " and ".join(f"{spec} (from {who})" for spec, who in fix.specifiers)
+        try:
+            files = await index.project_files(name)
+            version = choose_version(files, fix.specifiers, targets, name, policy)
+            if version is None:
+                refused.append(
+                    f"cannot re-pin {name}: no release that is not yanked satisfies {asked} and "
+                    f"installs on {', '.join(t.name for t in targets)}; nothing changed"
+                )
+                continue
+            release = await index.release(name, version)
+        except IndexQueryError as exc:
+            refused.append(f"cannot re-pin {name}: {exc}")
+            continue
+        hashes = _hashes(release, targets, policy, targets_only)
+        done.append(Repinned(fix, release.version, hashes, release))
+    return done, refused

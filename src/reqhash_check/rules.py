@@ -280,13 +280,19 @@ RULES: dict[str, Rule] = {
             E,
             "Hash-checking mode is on and a dependency of a pinned requirement (its metadata, "
             "markers evaluated per target, extras honoured) is not pinned in the file set.",
-            "fails with 'Hashes are required in --require-hashes mode, but they are missing "
-            "from some requirements' naming the dependency (pip also needs every dependency "
+            "fails with 'In --require-hashes mode, all requirements must have their versions "
+            "pinned with ==. These do not:' naming the dependency, or, when the requirer "
+            "itself pins it with ==, 'Hashes are required in --require-hashes mode, but they "
+            "are missing from some requirements' (pip needs every dependency pinned and "
             "hashed).",
             "The file was edited by hand, a new version of a package gained a dependency, or "
-            "the file was compiled on another platform (a dependency needed only on Windows).",
+            "the file was compiled on another platform (a dependency needed only on Windows). "
+            "With a constraints file (-c): a hashed pin there counts from pip 26.1 on, which "
+            "takes the dependency's hashes from it; older pips only filter files with it and "
+            "still fail.",
             "Pin the dependency with its hashes (pip-compile --generate-hashes and uv do this "
-            "for the whole tree).",
+            "for the whole tree), in the requirements file when a pip older than 26.1 "
+            "installs.",
             f"tqdm==4.67.1 \\\n    {_H1}  # needs colorama on Windows",
             needs_index=True,
             fixable="adds the newest non-yanked version that satisfies every specifier on it "
@@ -369,6 +375,28 @@ RULES: dict[str, Rule] = {
                 "Two entries of the same name selected on one target: pip refuses the lock "
                 "('Multiple packages with the name … are selected')."
             ),
+        ),
+        Rule(
+            "conflicting-pin",
+            E,
+            "A pinned version (in a requirements or a constraints file, or a lock's package) "
+            "is not accepted by something else pip installs on a target: a pinned "
+            "requirement's dependency specifier (its metadata, markers evaluated per target, "
+            "extras honoured), or a constraint on the same project.",
+            "fails before installing anything with 'Cannot install … because these package "
+            "versions have conflicting dependencies', 'The conflict is caused by: … depends "
+            "on …' and 'ResolutionImpossible'.",
+            "One pin was bumped and the other was not, the file was compiled for another "
+            "Python or platform, or a constraints file from another project was reused.",
+            "Pin a version every requirer accepts (the message names each requirer and its "
+            "specifier), or change the requirer's pin; recompile the file set as a whole.",
+            "Faker==2.0.3 \\\n    " + _H1 + "  # requires text-unidecode==1.3\n"
+            "text-unidecode==1.2 \\\n    " + _H2,
+            needs_index=True,
+            fixable="changes the pin to the newest non-yanked release that every requirer "
+            "accepts and installs on every target, with its hashes (a new version of a "
+            "dependency: review it); when no release fits, changes nothing and says which "
+            "specifiers clash (pylock.toml: not fixed)",
         ),
         Rule(
             "insecure-index",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqhash_check import fs, lockfile, pipfile
 from reqhash_check.check import CheckOptions, check
-from reqhash_check.check.context import SetContext
+from reqhash_check.check.context import ReleaseLookup, SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
 from reqhash_check.config import (
     ConfiguredIndexes,
@@ -29,6 +29,7 @@ from reqhash_check.findings import (
     IndexUse,
     Location,
     PinDependency,
+    RepinProject,
     Report,
     SetHashes,
     Severity,
@@ -70,7 +71,7 @@ if TYPE_CHECKING:
     from reqhash_check import fix as fixer
     from reqhash_check.index.multi import MultiIndex
     from reqhash_check.lockfile.run import LockRun
-    from reqhash_check.resolve import NewPin
+    from reqhash_check.resolve import NewPin, Repinned
 
 Progress = Callable[[int, int], None]
 _T = TypeVar("_T")
@@ -863,7 +864,17 @@ def _fix(
         if wanted:
             new_pins, conflicts = _ask(_resolve_pins(settings, current_loaded, plans, wanted))
             messages += [f"not fixed: {c}" for c in conflicts if f"not fixed: {c}" not in messages]
-        edits, refused, new_pins = _edits(fixable, new_pins, current_loaded)
+        repins: list[Repinned] = []
+        wanted_repins = [f.fix for f in fixable if isinstance(f.fix, RepinProject)]
+        if wanted_repins:
+            repins, not_repinned = _ask(
+                _resolve_repins(settings, current_loaded, plans, wanted_repins)
+            )
+            messages += [
+                f"not fixed: {r}" for r in not_repinned if f"not fixed: {r}" not in messages
+            ]
+        repinned = {r.fix for r in repins}
+        edits, refused, new_pins = _edits(fixable, new_pins, current_loaded, repins)
         messages += [
             f"not fixed: {p}" for p in refused.values() if f"not fixed: {p}" not in messages
         ]
@@ -896,6 +907,7 @@ def _fix(
                         not isinstance(f.fix, PinDependency)
                         or (f.fix.path, f.fix.project) not in skipped
                     )
+                    and (not isinstance(f.fix, RepinProject) or f.fix in repinned)
                 )
         pinned = {
             (p.path, p.project)
@@ -906,6 +918,7 @@ def _fix(
         if not changed:
             break
         extra.update(lookups_for(new_pins))
+        extra.update({(r.fix.project, r.version): ReleaseLookup(release=r.release) for r in repins})
         current_loaded, read_errors = _load_all(
             settings, {path: plan.new_text for path, plan in file_plans.items()}
         )
@@ -1050,18 +1063,72 @@ async def _resolve_pins(
     return pins, conflicts
 
 
+async def _resolve_repins(
+    settings: Settings,
+    loaded: Sequence[_Loaded],
+    plans: Sequence[IndexPlan],
+    wanted: Sequence[RepinProject],
+) -> tuple[list[Repinned], list[str]]:
+    from reqhash_check.resolve import repin
+
+    by_path = {f: n for n, item in enumerate(loaded) for f in item.req_set.files}
+    groups: dict[int, list[RepinProject]] = {}
+    for fix in wanted:
+        groups.setdefault(by_path.get(fix.location.path, 0), []).append(fix)
+    cache = _cache(settings)
+    done: list[Repinned] = []
+    refused: list[str] = []
+    try:
+        for number, group in groups.items():
+            item = loaded[number]
+            index: Index = _open(settings, plans[number], cache)
+            try:
+                policy = SetContext(item.req_set, (), {}, settings.check).policy
+                found, left = await repin(
+                    index,
+                    group,
+                    settings.targets,
+                    policy,
+                    targets_only=settings.check.fix_targets_only,
+                )
+            finally:
+                await index.aclose()
+            done += found
+            refused += left
+    finally:
+        if cache is not None:
+            cache.close()
+    return done, refused
+
+
 def _edits(
-    fixable: Sequence[Finding], new_pins: Sequence[NewPin], loaded: Sequence[_Loaded]
+    fixable: Sequence[Finding],
+    new_pins: Sequence[NewPin],
+    loaded: Sequence[_Loaded],
+    repins: Sequence[Repinned] = (),
 ) -> tuple[
     dict[str, list[fixer.HashEdit | fixer.InsertEdit]],
     dict[tuple[str, int | str], str],
     list[NewPin],
 ]:
     """The fixes as edits of each file: one hash set per requirement (every SetHashes and
-    AddHashes on it merged), and the new pins at their sorted places; with the fixes that
-    cannot be written (one line each) and the pins that can."""
+    AddHashes on it merged; a new version's hashes replace them), and the new pins at their
+    sorted places; with the fixes that cannot be written (one line each) and the pins that
+    can."""
     from reqhash_check import fix as fixer
 
+    edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
+    changed: set[tuple[str, int]] = set()
+    for done in repins:
+        where = done.fix.location
+        if (where.path, where.line) in changed:
+            continue
+        changed.add((where.path, where.line))
+        edits.setdefault(where.path, []).append(
+            fixer.HashEdit(
+                where, done.fix.raw, done.hashes, new_pin=(done.fix.version, done.version)
+            )
+        )
     # Per requirement: the published set when any finding replaces the hashes, else the
     # listed ones; plus every hash a finding adds. A replaced set never keeps a listed hash
     # that matches nothing published.
@@ -1072,11 +1139,12 @@ def _edits(
         fix = finding.fix
         if not isinstance(fix, (SetHashes, AddHashes)):
             continue
+        if (fix.location.path, fix.location.line) in changed:
+            continue  # the entry gets a new version, and that version's hashes
         key = (fix.location.path, fix.location.line)
         first.setdefault(key, finding)
         target = replaced if isinstance(fix, SetHashes) else added
         target.setdefault(key, set()).update(fix.hashes)
-    edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
     refused: dict[tuple[str, int | str], str] = {}
     for (path, line), finding in first.items():
         fix = finding.fix

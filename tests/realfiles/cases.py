@@ -85,4 +85,8 @@ CASES: tuple[Case, ...] = (
         pips=("23.0", "26.3"),
     ),
     Case("python-storage/.kokoro/requirements.txt", (("3.10", LINUX), ("3.12", MAC_ARM))),
+    # A requirements file whose dependencies are pinned, with hashes, in a -c constraints
+    # file: pip 26.1 and later take those pins, older pips refuse the dependencies.
+    Case("tecken/requirements/default.txt", (("3.7", LINUX),), pips=("23.0", "26.3")),
+    Case("normandy/requirements/default.txt", (("3.7", LINUX),), pips=("23.0", "26.3")),
 )

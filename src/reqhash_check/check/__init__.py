@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 # The rule modules register their functions when imported.
-from reqhash_check.check import dependencies, entries, fileset, install, releases  # noqa: F401
+from reqhash_check.check import (  # noqa: F401
+    conflicts,
+    dependencies,
+    entries,
+    fileset,
+    install,
+    releases,
+)
 from reqhash_check.check.context import (
     NEWEST_PIP,
     OLDEST_PIP,
@@ -23,7 +30,6 @@ from reqhash_check.check.context import (
     SetContext,
     TargetContext,
     entry_hashes,
-    marker_applies,
     published_hashes,
 )
 from reqhash_check.findings import Finding, Unverified
@@ -69,8 +75,8 @@ def check(
         entry_ctx = EntryContext(ctx, entry)
         for _rule, function in checks("entry"):
             findings.extend(function(entry_ctx))
-        if entry.is_constraint or entry_ctx.lookup is None:
-            continue
+        if entry_ctx.lookup is None or (entry.is_constraint and not ctx.used_on(entry)):
+            continue  # a constraint is checked where pip uses it, as a requirement is
         found = _release_findings(entry_ctx)
         lookup = entry_ctx.lookup
         release = lookup.release
@@ -104,9 +110,7 @@ def _release_findings(ctx: EntryContext) -> list[Finding]:
             found.extend(function(ctx))
     if ctx.release is None:
         return found
-    for target in ctx.options.targets:
-        if not marker_applies(ctx.entry.marker, target):
-            continue
+    for target in ctx.set.used_on(ctx.entry):
         target_ctx = TargetContext(ctx, target)
         for _rule, function in checks("target"):
             found.extend(function(target_ctx))

@@ -14,6 +14,7 @@ from functools import cached_property
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 from reqhash_check.findings import Finding, Fix, HashSet, Location, Severity
 from reqhash_check.hashes import STRONG_ALGORITHMS
@@ -29,6 +30,11 @@ from reqhash_check.targets import BinaryPolicy, Pick, Target, pick_file
 
 PIP_ACCEPTS_UNPINNED_HASHED = (26, 1)
 """pip 26.1 began to accept a hashed requirement that is not pinned with ==."""
+PIP_TAKES_CONSTRAINT_HASHES = (26, 1)
+"""pip 26.1 began to give a dependency the hashes of its constraint: a hashed constraint
+then pins the dependency to the version they match (older pips only filter the files with
+them, and still refuse the unpinned dependency). pypa/pip#13887, "Allow unpinned
+requirements to use hashes from constraints", which closed pypa/pip#9243."""
 PIP_REFUSES_INVALID_METADATA = (24, 1)
 """pip 24.1 began to ignore releases whose metadata its packaging cannot parse."""
 ANY_VERSION = "*"
@@ -142,6 +148,7 @@ class SetContext:
         self.problems = problems
         self.lookups = lookups
         self.options = options
+        self._pins_on: dict[str, dict[str, RequirementEntry]] = {}
 
     @cached_property
     def hash_mode(self) -> bool:
@@ -178,6 +185,76 @@ class SetContext:
     @cached_property
     def pinned_names(self) -> frozenset[str]:
         return frozenset(e.name for e in self.req_set.entries if e.name and not e.is_constraint)
+
+    @cached_property
+    def constraints(self) -> tuple[RequirementEntry, ...]:
+        """The named constraints (`-c` files): pip uses one only for a project something
+        needs, and only where its marker applies."""
+        return tuple(
+            e for e in self.req_set.entries if e.is_constraint and e.kind is Kind.NAMED and e.name
+        )
+
+    def constraints_on(self, name: str, target: Target) -> list[RequirementEntry]:
+        return [c for c in self.constraints if c.name == name and marker_applies(c.marker, target)]
+
+    def _requirements_on(self, target: Target) -> dict[str, RequirementEntry]:
+        found: dict[str, RequirementEntry] = {}
+        for entry in self.requirements:
+            if entry.name and marker_applies(entry.marker, target):
+                found.setdefault(entry.name, entry)
+        return found
+
+    def pins_on(self, target: Target) -> dict[str, RequirementEntry]:
+        """Project → the entry that decides its version on this target: the requirement
+        naming it, else the constraint pip applies to it because something installed there
+        needs it (directly or through other pins, markers and extras as pip reads them)."""
+        known = self._pins_on.get(target.name)
+        if known is None:
+            known = self._pins_on[target.name] = self._find_pins(target)
+        return known
+
+    def _find_pins(self, target: Target) -> dict[str, RequirementEntry]:
+        chosen = self._requirements_on(target)
+        queue = list(chosen.values())
+        while queue:
+            entry = queue.pop()
+            for name in self._dependencies_on(entry, target):
+                if name in chosen:
+                    continue
+                used = self.constraints_on(name, target)
+                if used:
+                    chosen[name] = used[0]
+                    queue.append(used[0])
+        return chosen
+
+    def _dependencies_on(self, entry: RequirementEntry, target: Target) -> set[str]:
+        lookup = self.lookup(entry)
+        release = lookup.release if lookup is not None else None
+        if release is None or release.requires_dist is None or not entry.pin:
+            return set()
+        names: set[str] = set()
+        for text in release.requires_dist:
+            requirement = parsed_requirement(text)
+            if requirement is not None and any(
+                marker_applies(str(requirement.marker) if requirement.marker else None, target, e)
+                for e in ("", *entry.extras)
+            ):
+                names.add(canonicalize_name(requirement.name))
+        return names
+
+    def used_on(self, entry: RequirementEntry) -> tuple[Target, ...]:
+        """The targets where pip installs with this entry: a requirement where its marker
+        applies, a constraint where it decides a needed project's version."""
+        if not entry.is_constraint:
+            return tuple(t for t in self.options.targets if marker_applies(entry.marker, t))
+        return tuple(t for t in self.options.targets if self.pins_on(t).get(entry.name) is entry)
+
+    def hashed_constraint(self, name: str, target: Target) -> RequirementEntry | None:
+        """The constraint whose hashes pip 26.1 and later give a dependency on this target."""
+        used = self.pins_on(target).get(name)
+        if used is not None and used.is_constraint and used.hashes:
+            return used
+        return None
 
     def lookup(self, entry: RequirementEntry) -> ReleaseLookup | None:
         if entry.kind is not Kind.NAMED:

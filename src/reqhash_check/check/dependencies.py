@@ -10,7 +10,14 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reqhash_check.check.context import SetContext, marker_applies, parsed_requirement
+from reqhash_check.check.conflicts import allows
+from reqhash_check.check.context import (
+    PIP_TAKES_CONSTRAINT_HASHES,
+    EntryContext,
+    SetContext,
+    TargetContext,
+    parsed_requirement,
+)
 from reqhash_check.check.entries import HASHES_REQUIRED
 from reqhash_check.findings import Finding, PinDependency, Severity
 from reqhash_check.requirements import RequirementEntry
@@ -49,6 +56,8 @@ class _Need:
     patch_dependent: bool = False
     """Needed on some patch releases of the target's Python only (a python_full_version
     marker, and a target that names no patch release)."""
+    constraint: RequirementEntry | None = None
+    """A hashed constraint that pip 26.1 and later would take the dependency's pin from."""
 
 
 _HIGHEST_PATCH = "99"
@@ -99,26 +108,58 @@ def _needs(ctx: SetContext, entry: RequirementEntry, requires: tuple[str, ...]) 
     parsed = [r for r in map(parsed_requirement, requires) if r is not None]
     extras = ("", *entry.extras)
     needs: dict[str, _Need] = {}
-    for target in ctx.options.targets:
-        if not marker_applies(entry.marker, target):
-            continue
+    for target in ctx.used_on(entry):
         for requirement in parsed:
             name = canonicalize_name(requirement.name)
             if name in ctx.pinned_names or name == entry.name:
+                continue
+            constraint = ctx.hashed_constraint(name, target)
+            if constraint is not None and _constraint_answers(ctx, constraint, requirement, target):
                 continue
             early, late = _on_patches(requirement.marker, target, extras)
             if early or late:
                 need = needs.setdefault(name, _Need(requirement))
                 need.targets.append(target.name)
                 need.patch_dependent |= early != late
+                if constraint is not None:
+                    need.constraint = constraint
     return needs
+
+
+def _constraint_answers(
+    ctx: SetContext, constraint: RequirementEntry, requirement: Requirement, target: Target
+) -> bool:
+    """Whether a hashed constraint settles the dependency on this target, so that pip does
+    not fail on it being unpinned: pip 26.1 and later take its hashes and pin the version
+    they match; older pips get no further than the constraint itself when it leaves them no
+    file (no-installable-file, unknown-version or conflicting-pin says so at its line)."""
+    if ctx.pip_fails(PIP_TAKES_CONSTRAINT_HASHES):
+        return True
+    lookup = ctx.lookup(constraint)
+    if lookup is None:
+        return False
+    if lookup.missing is not None:
+        return True
+    if constraint.pin and not all(
+        allows(specifier, constraint.pin)
+        for specifier in (
+            str(requirement.specifier),
+            *(c.specifier for c in ctx.constraints_on(constraint.name, target)),
+        )
+    ):
+        return True  # no version is left: conflicting-pin says so at the constraint
+    if lookup.release is None:
+        return False
+    pick = TargetContext(EntryContext(ctx, constraint), target).pick
+    return not pick.candidates
 
 
 @implements("missing-dependency", "set")
 def missing_dependency(ctx: SetContext) -> Iterator[Finding]:
     if not ctx.hash_mode:
         return
-    for entry in ctx.requirements:
+    used = [c for c in ctx.constraints if ctx.used_on(c)]
+    for entry in (*ctx.requirements, *used):
         lookup = ctx.lookup(entry)
         release = lookup.release if lookup is not None else None
         if release is None or release.requires_dist is None:
@@ -141,9 +182,20 @@ def missing_dependency(ctx: SetContext) -> Iterator[Finding]:
             message = (
                 f"{entry.raw_name} {entry.pin} depends on {dependency}"
                 + (f" ({specifier})" if specifier else "")
-                + f", which no file in this set pins (on {where}); pip fails with "
-                f"{pip_says}. Pin {dependency} with its hashes"
+                + (
+                    ", which only a constraint pins"
+                    if need.constraint is not None
+                    else ", which no file in this set pins"
+                )
+                + f" (on {where}); pip fails with {pip_says}. Pin {dependency} with its hashes"
             )
+            if need.constraint is not None:
+                where_pinned = need.constraint.location
+                message += (
+                    f" in a requirements file: the constraint at {where_pinned.path}:"
+                    f"{where_pinned.line} pins it with hashes, which pip 26.1 and later take "
+                    "for the dependency; older pips do not"
+                )
             if need.patch_dependent:
                 message += (
                     f". Only on some patch releases of that Python ({requirement.marker}): "

@@ -40,11 +40,16 @@ def no_installable_file(ctx: TargetContext) -> Iterator[Finding]:
     entry = ctx.entry
     wanted = f"=={entry.entry.pin}" if entry.entry.pin else entry.entry.specifier
     what = f"{entry.project} {entry.entry.pin}" if entry.entry.pin else f"{entry.project}{wanted}"
+    fails = (
+        f"'Could not find a version that satisfies the requirement {entry.project}{wanted}'"
+        if not entry.entry.is_constraint
+        else "'ResolutionImpossible' (the constraint leaves no distribution of "
+        f"{entry.project} that something installed there needs)"
+    )
     yield ctx.finding(
         "no-installable-file",
         f"{what} publishes no file pip can install on {ctx.target.name} "
-        f"({_why_nothing(ctx)}); pip fails with 'Could not find a version that satisfies the "
-        f"requirement {entry.project}{wanted}'",
+        f"({_why_nothing(ctx)}); pip fails with {fails}",
     )
 
 

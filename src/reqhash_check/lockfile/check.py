@@ -26,6 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from reqhash_check.check import CheckResult, ReleaseLookup
+from reqhash_check.check.conflicts import allows
 from reqhash_check.findings import (
     Finding,
     HashSet,
@@ -548,13 +549,32 @@ class _LockChecker:
 
     def check_dependencies(self) -> None:
         missing: dict[tuple[int, str], list[str]] = defaultdict(list)
+        conflicts: dict[tuple[int, int, str], list[str]] = defaultdict(list)
         inexact: set[int] = set()
         by_position = {p.position: p for p in self.lock.packages}
         for selection in self.selections:
             if selection.lock_refused is not None:
                 continue
-            for position, dependency in self._missing_on(selection, inexact):
+            clashes: set[tuple[int, int, str]] = set()
+            for position, dependency in self._missing_on(selection, inexact, clashes):
                 missing[(position, dependency)].append(selection.target.name)
+            for clash in clashes:
+                conflicts[clash].append(selection.target.name)
+        for (position, requirer, specifier), targets in sorted(conflicts.items()):
+            package, wants = by_position[position], by_position[requirer]
+            names = list(dict.fromkeys(targets))
+            self.emit(
+                "conflicting-pin",
+                package.location,
+                f"{package.name} is locked at {package.version}, but {wants.name} "
+                f"{wants.version} requires {package.name}{specifier} (on {', '.join(names)}); "
+                "pip fails with 'Cannot install … because these package versions have "
+                "conflicting dependencies' and 'ResolutionImpossible'. Lock a version that "
+                f"satisfies {specifier}, or change the version of {wants.name}",
+                package,
+                target=names[0] if len(names) == 1 else None,
+                severity=None if requirer not in inexact else Severity.WARNING,
+            )
         for (position, dependency), targets in sorted(missing.items()):
             package = by_position[position]
             exact = position not in inexact
@@ -596,7 +616,11 @@ class _LockChecker:
                     severity=Severity.WARNING,
                 )
 
-    def _missing_on(self, selection: Selection, inexact: set[int]) -> Iterable[tuple[int, str]]:
+    def _missing_on(
+        self, selection: Selection, inexact: set[int], clashes: set[tuple[int, int, str]]
+    ) -> Iterable[tuple[int, str]]:
+        """The (requirer, dependency) pairs the selection leaves out; `clashes` gains each
+        (locked package, requirer, specifier) where the locked version is not accepted."""
         environment = dict(selection.target.marker_environment)
         chosen = {c.package.name: c.package for c in selection.chosen}
         refused = {
@@ -622,6 +646,13 @@ class _LockChecker:
                         continue
                     dependency = canonicalize_name(requirement.name)
                     if dependency in chosen:
+                        locked = chosen[dependency]
+                        if locked.version is not None and not allows(
+                            str(requirement.specifier), locked.version
+                        ):
+                            clashes.add(
+                                (locked.position, package.position, str(requirement.specifier))
+                            )
                         new = {canonicalize_name(e) for e in requirement.extras} - extras[
                             dependency
                         ]

@@ -11,6 +11,7 @@ from reqhash_check.findings import (
     Fix,
     IndexUse,
     PinDependency,
+    RepinProject,
     Report,
     RewriteLockEntries,
     SetHashes,
@@ -79,6 +80,13 @@ def fix_dict(fix: Fix | None) -> dict[str, Any] | None:
             "specifiers": [spec for spec, _ in fix.specifiers],
             "marker": fix.marker,
             "path": fix.path,
+        }
+    if isinstance(fix, RepinProject):
+        return {
+            "kind": "repin",
+            "title": fix.title,
+            "project": fix.project,
+            "specifiers": [spec for spec, _ in fix.specifiers],
         }
     if isinstance(fix, RewriteLockEntries):
         return {"kind": "rewrite-lock-entries", "title": fix.title, "project": fix.project}

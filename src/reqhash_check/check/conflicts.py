@@ -1,0 +1,129 @@
+"""conflicting-pin: a pinned version that something else pip installs does not accept.
+
+pip's resolver takes every pin as given; when a pinned project's metadata requires another
+pinned project at a version its pin excludes (or a constraint excludes a requirement's pin),
+no version can satisfy both and pip fails with ResolutionImpossible before it downloads
+anything more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from reqhash_check.check.context import SetContext, marker_applies, parsed_requirement
+from reqhash_check.findings import Finding, RepinProject, Severity
+from reqhash_check.requirements import RequirementEntry
+from reqhash_check.rules import implements
+from reqhash_check.targets import Target
+
+RESOLUTION_IMPOSSIBLE = (
+    "'Cannot install … because these package versions have conflicting dependencies' and "
+    "'ResolutionImpossible'"
+)
+
+
+def allows(specifier: str, version: str) -> bool:
+    """Whether pip's resolver takes `version` for `specifier` (a pin counts even when it is
+    a pre-release); True when either cannot be read (other rules say so)."""
+    try:
+        return SpecifierSet(specifier).contains(Version(version), prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return True
+
+
+@dataclass
+class _Clash:
+    pinned: RequirementEntry
+    requirer: str
+    specifier: str
+    where: str | None = None
+    """The requirer's line when it is a line of the file set (a constraint)."""
+    inexact: bool = False
+    targets: list[str] = field(default_factory=list)
+
+
+def _wanted_on(text: str, requirer: RequirementEntry, target: Target) -> str | None:
+    """The dependency's name when `requirer` needs it on `target`, else None."""
+    requirement = parsed_requirement(text)
+    if requirement is None:
+        return None
+    marker = str(requirement.marker) if requirement.marker else None
+    if not any(marker_applies(marker, target, e) for e in ("", *requirer.extras)):
+        return None
+    return canonicalize_name(requirement.name)
+
+
+def _edges_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:
+    """Every specifier something installed on the target puts on a pinned project."""
+    pins = ctx.pins_on(target)
+    for name, entry in pins.items():
+        if not entry.pin:
+            continue
+        for constraint in ctx.constraints_on(name, target):
+            if constraint.specifier and constraint is not entry:
+                where = f"{constraint.location.path}:{constraint.location.line}"
+                yield _Clash(entry, "the constraint", constraint.specifier, where)
+    for requirer in dict.fromkeys(pins.values()):
+        lookup = ctx.lookup(requirer)
+        release = lookup.release if lookup is not None else None
+        if not requirer.pin or release is None or release.requires_dist is None:
+            continue
+        for text in release.requires_dist:
+            wanted = _wanted_on(text, requirer, target)
+            pinned = pins.get(wanted) if wanted else None
+            requirement = parsed_requirement(text)
+            if pinned is None or pinned is requirer or not pinned.pin or requirement is None:
+                continue
+            if requirement.specifier:
+                yield _Clash(
+                    pinned,
+                    f"{requirer.raw_name} {requirer.pin}",
+                    str(requirement.specifier),
+                    inexact=not release.requires_dist_exact,
+                )
+
+
+@implements("conflicting-pin", "set")
+def conflicting_pin(ctx: SetContext) -> Iterator[Finding]:
+    found: dict[tuple[int, str, str], _Clash] = {}
+    asked: dict[int, dict[tuple[str, str], None]] = {}
+    for target in ctx.options.targets:
+        for edge in _edges_on(ctx, target):
+            who = f"{edge.requirer} at {edge.where}" if edge.where else edge.requirer
+            asked.setdefault(id(edge.pinned), {})[(edge.specifier, who)] = None
+            if edge.pinned.pin and not allows(edge.specifier, edge.pinned.pin):
+                key = (id(edge.pinned), who, edge.specifier)
+                found.setdefault(key, edge).targets.append(target.name)
+    for clash in found.values():
+        entry = clash.pinned
+        assert entry.pin is not None
+        fix = RepinProject(
+            entry.location, entry.raw, entry.name, entry.pin, tuple(asked[id(entry)])
+        )
+        who = f"{clash.requirer} at {clash.where}" if clash.where else clash.requirer
+        message = (
+            f"{entry.raw_name} is pinned to {entry.pin} here, but {who} requires "
+            f"{entry.raw_name}{clash.specifier} (on {', '.join(clash.targets)}); pip fails "
+            f"with {RESOLUTION_IMPOSSIBLE}. Pin a version that satisfies {clash.specifier}, "
+            f"or change the pin of {clash.requirer if not clash.where else 'the constraint'}"
+        )
+        if clash.inexact:
+            message += (
+                ". The index publishes no metadata file for the requirer's release, so this "
+                "comes from its JSON summary, which the wheel pip installs may contradict"
+            )
+        yield ctx.finding(
+            "conflicting-pin",
+            entry.location,
+            message,
+            entry=entry,
+            suppressed=entry.suppressed,
+            target=clash.targets[0] if len(clash.targets) == 1 else None,
+            severity=Severity.WARNING if clash.inexact else None,
+            fix=fix,
+        )

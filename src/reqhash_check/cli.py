@@ -453,7 +453,7 @@ def settings_from(
     from reqhash_check.check import CheckOptions
     from reqhash_check.config import load_config
     from reqhash_check.rules import parse_rule_list, suggest
-    from reqhash_check.runner import Settings
+    from reqhash_check.settings import Settings
 
     config = load_config(Path.cwd())
 

@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqhash_check import fs, lockfile, pipfile
-from reqhash_check.check import CheckOptions, check
+from reqhash_check.check import check
 from reqhash_check.check.context import ReleaseLookup, SetContext
 from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
 from reqhash_check.config import (
-    ConfiguredIndexes,
-    FileConfig,
-    configured_indexes,
     refusal,
     tree_refusals,
 )
@@ -35,17 +32,15 @@ from reqhash_check.findings import (
     Severity,
     Unverified,
 )
-from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, Index, OfflineMiss
+from reqhash_check.index.base import Index, OfflineMiss
 from reqhash_check.index.cache import CACHE_FILENAME, ReleaseCache, default_cache_dir
 from reqhash_check.index.stored import cache_only_indexes
 from reqhash_check.index.urls import (
-    DEFAULT_INDEX_URL,
     index_urls,
     local_path,
     redact_url,
     url_host,
 )
-from reqhash_check.pipconfig import pip_locations
 from reqhash_check.requirements import (
     NEWEST,
     OLDEST,
@@ -64,8 +59,8 @@ from reqhash_check.scrub import (
     scrub,
     scrub_text,
 )
+from reqhash_check.settings import Settings
 from reqhash_check.taint import TaintedLines, tainted_lines, withheld
-from reqhash_check.targets import Target
 
 if TYPE_CHECKING:
     from reqhash_check import fix as fixer
@@ -75,56 +70,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int], None]
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Settings:
-    files: tuple[str, ...]
-    targets: tuple[Target, ...]
-    stdin_text: str | None = None
-    check: CheckOptions = field(default_factory=CheckOptions)
-    index_url: str | None = None
-    """--index-url from the command line."""
-    extra_index_urls: tuple[str, ...] = ()
-    """--extra-index-url from the command line."""
-    tree_config: FileConfig = field(default_factory=lambda: FileConfig(None, {}))
-    """`[tool.reqhash-check]` of the checked tree: its indexes are used, trusted for nothing."""
-    select: frozenset[str] = frozenset()
-    ignore: frozenset[str] = frozenset()
-    offline: bool = False
-    use_cache: bool = True
-    cache_dir: Path | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    concurrency: int = DEFAULT_CONCURRENCY
-    fix: bool = False
-    diff: bool = False
-    allow_index: frozenset[str] | None = None
-    """--allow-index: the hosts a file may send pip to; None when not given."""
-    allow_outside: bool = False
-    """--allow-outside-includes: files may include, or find links in, places outside the
-    repository."""
-    find_links: tuple[str, ...] = ()
-    no_index: bool = False
-    isolated: bool = False
-    """Ignore pip's configuration files and PIP_* variables, as pip --isolated does."""
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    pipfile_categories: tuple[str, ...] = pipfile.CATEGORIES
-    """The Pipfile.lock package groups pipenv installs (`--categories`)."""
-    verify_downloads: bool = False
-    """Fetch the file each target would download and compare its bytes with the listing."""
-    max_download_bytes: int = 512 * 1024 * 1024
-
-    def configured_indexes(self) -> ConfiguredIndexes:
-        """Where pip looks before any file's options, each location with its origin."""
-        return configured_indexes(
-            command_line_index=self.index_url,
-            command_line_extras=self.extra_index_urls,
-            command_line_find_links=self.find_links,
-            command_line_no_index=self.no_index,
-            tree=self.tree_config,
-            pip=pip_locations(self.environ, isolated=self.isolated),
-            default_index=DEFAULT_INDEX_URL,
-        )
 
 
 @dataclass(frozen=True)

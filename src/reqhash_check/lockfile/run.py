@@ -28,7 +28,7 @@ from reqhash_check.lockfile.read import LockFile, LockFileError, read_lock
 from reqhash_check.targets import BinaryPolicy
 
 if TYPE_CHECKING:
-    from reqhash_check.runner import Settings
+    from reqhash_check.settings import Settings
 
 __all__ = ["LockRun", "check_locks", "fix_locks"]
 

@@ -174,3 +174,35 @@ def test_a_pylock_archive_served_altered_is_caught_at_its_entry(
     assert [(f["rule"], f["project"]) for f in findings] == [("unpublished-bytes", "gamma")]
     line = findings[0]["line"]
     assert gamma.filename in text.splitlines()[line - 1] or gamma.filename in findings[0]["message"]
+
+
+def test_a_terminal_sees_the_bytes_received(index: FakeIndex, repo: Path) -> None:
+    """On a terminal's stderr, --verify-downloads shows its progress in bytes."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    (repo / "requirements.txt").write_text(f"demo==1.0 --hash=sha256:{TRUE_SHA}\n")
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "reqhash_check", "--isolated", "--target", LINUX,
+             "--index-url", index.simple_url, "--verify-downloads", "requirements.txt"],
+            stdout=subprocess.PIPE, stderr=follower, timeout=120, check=False,
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")},
+        )  # fmt: skip
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0, shown
+    assert b"verifying downloads" in shown and b"MiB" in shown

@@ -409,7 +409,11 @@ def _check_command(argv: list[str]) -> int:
 
     progress = None if args.quiet or args.no_progress else _progress_printer()
     try:
-        result = run(settings, progress=progress)
+        result = run(
+            settings,
+            progress=progress,
+            download_progress=progress.downloaded if progress is not None else None,
+        )
     finally:
         if progress is not None:
             progress.clear()
@@ -823,6 +827,13 @@ class _Progress:
 
     def __call__(self, done: int, total: int) -> None:
         sys.stderr.write(f"\rchecking {done}/{total} releases…\033[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def downloaded(self, done: int, total: int) -> None:
+        """`verifying downloads 12.3/45.6 MiB…` (--verify-downloads)."""
+        mib = 1024 * 1024
+        sys.stderr.write(f"\rverifying downloads {done / mib:.1f}/{total / mib:.1f} MiB…\033[K")
         sys.stderr.flush()
         self.shown = True
 

@@ -117,17 +117,25 @@ def _ask(coroutine: Coroutine[Any, Any, _T]) -> _T:
         return asyncio.run(coroutine)
 
 
-def run(settings: Settings, progress: Progress | None = None) -> RunResult:
+def run(
+    settings: Settings,
+    progress: Progress | None = None,
+    download_progress: Progress | None = None,
+) -> RunResult:
+    """One run. `progress` hears (releases asked, of how many); `download_progress`, with
+    --verify-downloads, (bytes received, of about how many)."""
     with _cycle_collection(False):
-        return _run(settings, progress)
+        return _run(settings, progress, download_progress)
 
 
-def _run(settings: Settings, progress: Progress | None) -> RunResult:
+def _run(
+    settings: Settings, progress: Progress | None, download_progress: Progress | None
+) -> RunResult:
     lock_paths = tuple(f for f in settings.files if lockfile.is_lock_path(f))
     locks = None
     if lock_paths:
         with _cycle_collection(True):
-            locks = _check_locks(settings, lock_paths, progress)
+            locks = _check_locks(settings, lock_paths, progress, download_progress)
     settings = replace(settings, files=tuple(f for f in settings.files if f not in lock_paths))
     loaded, read_errors = _load_all(settings, {})
     plans = [plan_indexes(settings, item.req_set) for item in loaded]
@@ -137,7 +145,7 @@ def _run(settings: Settings, progress: Progress | None) -> RunResult:
         lookups, index_errors = _look_up(settings, loaded, plans, progress)
     report = _report(settings, loaded, plans, lookups, index_errors, read_errors)
     if settings.verify_downloads and lookups and not settings.offline:
-        report = _verify_downloads(settings, loaded, plans, lookups, report)
+        report = _verify_downloads(settings, loaded, plans, lookups, report, download_progress)
     result = RunResult(report, tuple(read_errors), offline=settings.offline)
     if settings.fix or settings.diff:
         result = _fix(settings, loaded, plans, lookups, result)
@@ -147,7 +155,12 @@ def _run(settings: Settings, progress: Progress | None) -> RunResult:
 
 
 def _check_locks(
-    settings: Settings, paths: Sequence[str], progress: Progress | None, *, again: bool = False
+    settings: Settings,
+    paths: Sequence[str],
+    progress: Progress | None,
+    download_progress: Progress | None = None,
+    *,
+    again: bool = False,
 ) -> LockRun:
     """PEP 751 lock files go to the lockfile package, under pip's lock rules. Before --fix
     no cached row is believed; checking the fixed locks `again` reads the rows just written."""
@@ -164,6 +177,7 @@ def _check_locks(
         cache_file=cache_file,
         refresh=_confirming(settings) and not again,
         progress=progress,
+        download_progress=download_progress,
     )
 
 
@@ -720,6 +734,7 @@ def _verify_downloads(
     plans: Sequence[IndexPlan],
     lookups: Mapping[int, Lookups],
     report: Report,
+    download_progress: Progress | None,
 ) -> Report:
     """The bytes each target would download, against what the index lists for them."""
     from reqhash_check import verify
@@ -740,6 +755,7 @@ def _verify_downloads(
             # Credentials only from indexes that are asked: a URL a file built from the
             # environment for a host nobody named is not, and neither are its credentials.
             credentials_from=[u for plan in plans for u in plan.urls if u not in plan.refused],
+            on_bytes=download_progress,
         )
     )
     found, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)

@@ -79,6 +79,7 @@ def check_locks(
     needs_index: bool,
     cache_file: Path | None,
     progress: Callable[[int, int], None] | None = None,
+    download_progress: Callable[[int, int], None] | None = None,
     refresh: bool = False,
 ) -> LockRun:
     """The lock files' findings; with `refresh` (--fix) no cached answer is believed."""
@@ -126,12 +127,16 @@ def check_locks(
         run.findings.extend(f for f in result.result.findings if f.rule in active_rules)
         run.unverified.extend(result.result.unverified)
     if settings.verify_downloads and found and not settings.offline:
-        _verify_downloads(settings, run, indexes, active_rules)
+        _verify_downloads(settings, run, indexes, active_rules, download_progress)
     return run
 
 
 def _verify_downloads(
-    settings: Settings, run: LockRun, indexes: IndexSettings, active_rules: frozenset[str]
+    settings: Settings,
+    run: LockRun,
+    indexes: IndexSettings,
+    active_rules: frozenset[str],
+    download_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """The archive each target downloads from each lock, against the index's listing."""
     from reqhash_check import verify
@@ -151,6 +156,7 @@ def _verify_downloads(
             # The URLs are the lock's: netrc credentials go only to the configured indexes'
             # hosts, as for an index URL the lock names.
             netrc_only_for=(indexes.primary, *indexes.extras),
+            on_bytes=download_progress,
         )
     )
     findings, unverified = verify.judge(wanted, outcomes, settings.max_download_bytes)

@@ -103,3 +103,18 @@ def test_every_test_docs_security_md_names_exists() -> None:
             assert re.search(rf"^def {test}\(", source, re.M), f"{current.name}::{test}"
             named += 1
     assert named >= 30
+
+
+def test_every_rule_the_lock_checker_can_emit_says_what_it_means_for_lock_files() -> None:
+    """Each rule ID the lock-file checker names has its lock-file text in the registry, so
+    `rules RULE` and docs/rules.md say what it means for a `pylock.toml`."""
+    import ast
+
+    source = (ROOT / "src" / "reqhash_check" / "lockfile" / "check.py").read_text()
+    named = {
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in RULES
+    }
+    assert {"stale-hash", "missing-hash", "conflicting-pin"} <= named
+    assert sorted(r for r in named if RULES[r].in_lock_files is None) == []

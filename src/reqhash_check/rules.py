@@ -397,6 +397,12 @@ RULES: dict[str, Rule] = {
             "accepts and installs on every target, with its hashes (a new version of a "
             "dependency: review it); when no release fits, changes nothing and says which "
             "specifiers clash (pylock.toml: not fixed)",
+            in_lock_files=(
+                "A locked package's version that another package the lock installs on a "
+                "target does not accept (its dependencies, markers applied): pip 26.3 "
+                "refuses the lock with ResolutionImpossible. Not fixed automatically: lock "
+                "again."
+            ),
         ),
         Rule(
             "insecure-index",

@@ -110,11 +110,11 @@ def test_every_rule_the_lock_checker_can_emit_says_what_it_means_for_lock_files(
     `rules RULE` and docs/rules.md say what it means for a `pylock.toml`."""
     import ast
 
-    source = (ROOT / "src" / "reqhash_check" / "lockfile" / "check.py").read_text()
     named = {
         node.value
-        for node in ast.walk(ast.parse(source))
+        for path in (ROOT / "src" / "reqhash_check" / "lockfile").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in RULES
     }
-    assert {"stale-hash", "missing-hash", "conflicting-pin"} <= named
+    assert {"stale-hash", "missing-hash", "uncovered-target", "conflicting-pin"} <= named
     assert sorted(r for r in named if RULES[r].in_lock_files is None) == []

@@ -258,6 +258,10 @@ RULES: dict[str, Rule] = {
             "Build a wheel and pin it with its hash, or install it in a separate step "
             "without --require-hashes.",
             f"-e ./mypackage\nrequests==2.32.3 \\\n    {_H1}",
+            in_lock_files=(
+                "A package locked as a VCS checkout or a directory while the lock's other "
+                "archives carry hashes: pip has no file to hash there and refuses it."
+            ),
         ),
         Rule(
             "invalid-hash",

@@ -12,10 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from reqhash_check.check.context import SetContext, marker_applies, parsed_requirement
+from reqhash_check.check.context import (
+    SetContext,
+    dependency_name_and_marker,
+    marker_applies,
+    parsed_requirement,
+)
 from reqhash_check.findings import Finding, RepinProject, Severity
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.rules import implements
@@ -49,13 +53,12 @@ class _Clash:
 
 def _wanted_on(text: str, requirer: RequirementEntry, target: Target) -> str | None:
     """The dependency's name when `requirer` needs it on `target`, else None."""
-    requirement = parsed_requirement(text)
-    if requirement is None:
+    parts = dependency_name_and_marker(text)
+    if parts is None or not any(
+        marker_applies(parts[1], target, e) for e in ("", *requirer.extras)
+    ):
         return None
-    marker = str(requirement.marker) if requirement.marker else None
-    if not any(marker_applies(marker, target, e) for e in ("", *requirer.extras)):
-        return None
-    return canonicalize_name(requirement.name)
+    return parts[0]
 
 
 def _edges_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:

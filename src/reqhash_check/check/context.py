@@ -99,6 +99,18 @@ def parsed_requirement(text: str) -> Requirement | None:
         return None
 
 
+@functools.lru_cache(maxsize=16384)
+def dependency_name_and_marker(text: str) -> tuple[str, str | None] | None:
+    """A Requires-Dist entry's normalised name and marker text, worked out once per run
+    (rendering a marker and normalising a name, per entry and target, were most of a warm
+    run's checking time on a 184-pin file)."""
+    requirement = parsed_requirement(text)
+    if requirement is None:
+        return None
+    marker = str(requirement.marker) if requirement.marker else None
+    return canonicalize_name(requirement.name), marker
+
+
 def published_hashes(files: Iterable[DistFile]) -> set[str]:
     return {f"{algo}:{digest.lower()}" for f in files for algo, digest in f.hashes.items()}
 
@@ -234,12 +246,11 @@ class SetContext:
             return set()
         names: set[str] = set()
         for text in release.requires_dist:
-            requirement = parsed_requirement(text)
-            if requirement is not None and any(
-                marker_applies(str(requirement.marker) if requirement.marker else None, target, e)
-                for e in ("", *entry.extras)
+            parts = dependency_name_and_marker(text)
+            if parts is not None and any(
+                marker_applies(parts[1], target, e) for e in ("", *entry.extras)
             ):
-                names.add(canonicalize_name(requirement.name))
+                names.add(parts[0])
         return names
 
     def used_on(self, entry: RequirementEntry) -> tuple[Target, ...]:

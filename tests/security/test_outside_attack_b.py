@@ -1,0 +1,496 @@
+"""An outside attacker's cases against the trust boundary, through the real command line:
+the cache believed, `--fix` writing what it cannot stand behind, credentials travelling,
+archives that lie, and logs made to hurt `explain`.
+
+Each test names the promise of docs/security.md it holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reqhash_check.index.cache import ReleaseCache
+from tests.hostile import WHEEL, WHEEL_SHA, HostileIndex, _Handler, good_file, page
+from tests.security.conftest import FORMATS, SECRET, Run, pinned, run
+
+STALE = "ef" * 32
+FORGED = "ab" * 32
+CACHE = "index-cache.sqlite3"
+
+
+def check(capsys: pytest.CaptureFixture[str], index: HostileIndex, *extra: str) -> Run:
+    return run(capsys, "--index-url", index.simple_url, "--timeout", "5", *extra, "r.txt")
+
+
+def _no_traceback(result: Run) -> None:
+    assert "Traceback" not in result.out + result.err
+    assert "internal error" not in result.out + result.err
+
+
+# --- 4. the cache is believed ---------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX FIFOs and symlinks")
+@pytest.mark.parametrize("kind", ["fifo", "symlink-to-attacker-key", "dangling-symlink"])
+def test_a_key_file_that_is_a_fifo_or_symlink_is_not_used(
+    kind: str,
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Promise: cache-checked. A key file swapped for a FIFO (no hang) or a symlink (to a
+    private file holding the attacker's key) is not used; rows signed with that key are
+    misses, and the run says so once."""
+    key_file = Path(os.environ["REQHASH_CHECK_CACHE_KEY_FILE"])
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    attacker = tmp_path / "attacker.key"
+    attacker.write_text("22" * 32 + "\n")
+    attacker.chmod(0o600)
+    if kind == "fifo":
+        os.mkfifo(key_file, 0o600)
+    elif kind == "symlink-to-attacker-key":
+        key_file.symlink_to(attacker)
+    else:
+        key_file.symlink_to(tmp_path / "nowhere" / "cache.key")
+    (repo / "r.txt").write_text(pinned(digest=STALE))
+    started = time.monotonic()
+    first = check(capsys, hostile)
+    assert time.monotonic() - started < 30
+    _no_traceback(first)
+    assert first.code == 1 and "stale-hash" in first.out
+    assert first.err.count("warning") == 1 and "cache key" in first.err
+    _forge(tmp_path, STALE, key=b"\x22" * 32)
+    again = check(capsys, hostile)
+    assert again.code == 1 and "stale-hash" in again.out, again.out + again.err
+    assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
+def test_a_key_file_in_a_world_writable_folder_with_group_bits_is_not_used(
+    repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: cache-checked. A key file others can only read (0640) is refused as well:
+    whoever reads it can sign rows."""
+    key_file = Path(os.environ["REQHASH_CHECK_CACHE_KEY_FILE"])
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text("33" * 32 + "\n")
+    key_file.chmod(0o640)
+    (repo / "r.txt").write_text(pinned(digest=STALE))
+    assert check(capsys, hostile).code == 1
+    _forge(tmp_path, STALE, key=b"\x33" * 32)
+    result = check(capsys, hostile)
+    assert result.code == 1 and "stale-hash" in result.out
+
+
+def _forge(tmp_path: Path, digest: str, *, key: bytes, **changes: str) -> int:
+    """Every row rewritten, well formed and signed with `key`, claiming `digest`; `changes`
+    replace key columns (index_url, project)."""
+    path = tmp_path / "cache" / CACHE
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT index_url, kind, project, version, payload, document FROM answers"
+        ).fetchall()
+    conn.close()
+    forger = ReleaseCache(path, key=key)
+    for index_url, kind, project, version, payload, document in rows:
+        text = payload.replace(WHEEL_SHA, digest)
+        forger.put(
+            changes.get("index_url", index_url),
+            kind,
+            changes.get("project", project),
+            version,
+            json.loads(text),
+            document=document,
+        )
+    forger.close()
+    return len(rows)
+
+
+def test_a_row_replayed_under_another_index_url_is_a_miss(
+    repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: cache-checked. A row the user's own run wrote for another index (which does
+    publish the hash), copied under this index's key columns with its MAC, is a miss: the
+    MAC covers the key columns."""
+    other_bytes = b"another build"
+    other_sha = hashlib.sha256(other_bytes).hexdigest()
+    (repo / "r.txt").write_text(pinned(digest=other_sha))
+    with HostileIndex() as other:
+        other.behaviour = "files"
+        other.files = {WHEEL: other_bytes}
+        assert check(capsys, other).code == 0
+        other_url = other.simple_url
+    path = tmp_path / "cache" / CACHE
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE answers SET index_url = replace(index_url, ?, ?)",
+                     (other_url.rstrip("/"), hostile.simple_url.rstrip("/")))  # fmt: skip
+    conn.close()
+    for fmt in FORMATS:
+        result = check(capsys, hostile, "--format", fmt)
+        assert result.code == 1, (fmt, result.out + result.err)
+    fixed = check(capsys, hostile, "--fix")
+    _no_traceback(fixed)
+    text = (repo / "r.txt").read_text()
+    assert WHEEL_SHA in text and other_sha not in text
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX FIFOs and symlinks")
+@pytest.mark.parametrize("kind", ["fifo", "directory", "garbage", "huge-sparse", "shm-symlink"])
+def test_a_cache_file_that_is_not_a_database_of_ours_is_never_believed(
+    kind: str,
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Promise: cache-checked. Whatever stands where the cache file should be (a FIFO, a
+    folder, garbage, a huge sparse file, a -shm symlink), the run does not hang, does not
+    crash, does not follow it, and still says stale-hash."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    path = folder / CACHE
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    if kind == "fifo":
+        os.mkfifo(path, 0o600)
+    elif kind == "directory":
+        path.mkdir()
+        (path / "x").write_text("x")
+    elif kind == "garbage":
+        path.write_bytes(b"SQLite format 3\x00" + os.urandom(8192))
+    elif kind == "huge-sparse":
+        with path.open("wb") as handle:
+            handle.truncate(8 << 30)
+    else:
+        (folder / f"{CACHE}-shm").symlink_to(outside / "planted")
+    (repo / "r.txt").write_text(pinned(digest=STALE))
+    started = time.monotonic()
+    for fmt in ("text", "json"):
+        result = check(capsys, hostile, "--format", fmt)
+        _no_traceback(result)
+        assert result.code == 1, (fmt, result.out + result.err)
+        assert "stale-hash" in result.out
+    assert time.monotonic() - started < 60
+    assert list(outside.iterdir()) == []
+
+
+# --- 5. --fix writes what it cannot stand behind -------------------------------------------
+
+
+def _serve(name: str, handler: Callable[[_Handler], None], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(_Handler, f"_{name}", handler, raising=False)
+    return name
+
+
+def _sha512_only(self: _Handler) -> None:
+    if self.path.startswith("/files/"):
+        self._send(b"", "application/octet-stream", status="404")
+        return
+    digest = hashlib.sha512(b"demo wheel").hexdigest()
+    self._send(page(self._project(), [good_file(hashes={"sha512": digest})]))
+
+
+def _odd_hashes(self: _Handler) -> None:
+    """A sha256 that is not 64 hex digits next to an honest sha512."""
+    if self.path.startswith("/files/"):
+        self._send(b"", "application/octet-stream", status="404")
+        return
+    hashes = {"sha256": "AB" * 32 + "\u2028", "sha512": hashlib.sha512(b"x").hexdigest()}
+    self._send(page(self._project(), [good_file(hashes=hashes)]))
+
+
+@pytest.mark.parametrize("behaviour", ["md5-only", "sha512-only", "odd-hashes"])
+def test_fix_writes_nothing_from_an_index_without_a_valid_sha256(
+    behaviour: str,
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: fix-writes. An index that lists md5 only, sha512 only, or a sha256 that is
+    not a hex digest: the run never passes the pin quietly (it fails, or warns
+    `unverifiable`), `--fix` keeps the pinned hash (never the last one removed), writes no
+    other algorithm's value, and the file reads back the same."""
+    _serve("sha512_only", _sha512_only, monkeypatch)
+    _serve("odd_hashes", _odd_hashes, monkeypatch)
+    hostile.behaviour = behaviour
+    text = pinned(digest=STALE)
+    (repo / "r.txt").write_text(text)
+    for fmt in FORMATS:
+        result = check(capsys, hostile, "--format", fmt)
+        _no_traceback(result)
+        assert result.code != 0 or "unverifiable" in result.out, (fmt, result.out)
+    fixed = check(capsys, hostile, "--fix")
+    _no_traceback(fixed)
+    assert (repo / "r.txt").read_text() == text
+    assert "sha512" not in text and "md5" not in text
+
+
+@pytest.mark.parametrize(
+    "requires",
+    [
+        'dep ; os_name != "x\u2028y"',
+        'dep ; os_name != "x\u0085y"',
+        'dep ; os_name != "x\\\\"',
+        'dep ; os_name != "x\\"',
+        'dep ; os_name != "x\ty #z"',
+        'dep ; os_name != "x\u2029 #y"',
+    ],
+    ids=["line-separator", "nel", "double-backslash", "trailing-backslash", "tab-hash", "ps-hash"],
+)
+def test_a_hostile_marker_is_written_only_if_it_reads_back(
+    requires: str, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: fix-writes. Whatever `--fix` writes from a dependency's marker reads back:
+    the next run finds no parse error and the same requirement."""
+    hostile.behaviour = "dependencies"
+    hostile.requires_dist = [requires]
+    from tests.hostile import sha
+
+    (repo / "r.txt").write_text(f"demo==1.0 --hash=sha256:{sha('demo')}\n")
+    result = check(capsys, hostile, "--fix")
+    _no_traceback(result)
+    again = check(capsys, hostile)
+    _no_traceback(again)
+    assert "parse-error" not in again.out, (repo / "r.txt").read_text()
+    assert again.code in (0, 1)
+
+
+@pytest.mark.parametrize("name", ["Dep.Name_X", "dep--name", "DEP_name..x"])
+def test_a_dependency_name_that_normalises_oddly_is_written_as_it_reads_back(
+    name: str, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: fix-writes. A dependency named oddly by the index: what `--fix` writes parses
+    back clean and the next run passes or names what is left, never a parse error."""
+    hostile.behaviour = "dependencies"
+    hostile.requires_dist = [name]
+    from tests.hostile import sha
+
+    (repo / "r.txt").write_text(f"demo==1.0 --hash=sha256:{sha('demo')}\n")
+    result = check(capsys, hostile, "--fix")
+    _no_traceback(result)
+    again = check(capsys, hostile)
+    _no_traceback(again)
+    assert "parse-error" not in again.out
+
+
+def test_fix_of_a_pipfile_lock_from_an_md5_only_index_keeps_its_hashes(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: fix-writes. A Pipfile.lock fixed against an index with md5 only keeps its
+    hash and gains nothing it cannot stand behind."""
+    hostile.behaviour = "md5-only"
+    lock = repo / "Pipfile.lock"
+    data = {
+        "_meta": {"hash": {"sha256": "00" * 32}, "pipfile-spec": 6, "requires": {},
+                  "sources": [{"name": "pypi", "url": hostile.simple_url, "verify_ssl": True}]},
+        "default": {"demo": {"hashes": [f"sha256:{STALE}"], "version": "==1.0"}},
+        "develop": {},
+    }  # fmt: skip
+    lock.write_text(json.dumps(data, indent=4) + "\n")
+    before = lock.read_text()
+    result = run(capsys, "--index-url", hostile.simple_url, "--fix", "Pipfile.lock")
+    _no_traceback(result)
+    text = lock.read_text()
+    assert STALE in text or text == before
+    assert "md5" not in text
+
+
+# --- 6. transport ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "password",
+    [f"pa#ss{SECRET}", f"p\u00e4ss\u2028{SECRET}", f"p/ss?{SECRET}", f"p%40ss%23{SECRET}"],
+    ids=["hash", "unicode", "slash-question", "percent-encoded"],
+)
+def test_a_password_with_hash_slash_or_unicode_is_never_printed(
+    password: str, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-leak (credentials). However odd the password, no format prints it, not
+    even in the error line of a URL that does not parse."""
+    hostile.behaviour = "error_page"
+    (repo / "r.txt").write_text(pinned())
+    scheme, _, rest = hostile.simple_url.partition("://")
+    url = f"{scheme}://user:{password}@{rest}"
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", url, "--format", fmt, "--timeout", "5", "r.txt")
+        _no_traceback(result)
+        text = result.out + result.err
+        assert SECRET not in text, (fmt, text)
+        assert result.code in (2, 3), fmt
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host_name(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: transport. Given for 127.0.0.1:P, they are not sent to localhost:P."""
+    hostile.behaviour = "redirect"
+    hostile.redirect_to = hostile.url.replace("127.0.0.1", "localhost")
+    (repo / "r.txt").write_text(pinned())
+    scheme, _, rest = hostile.simple_url.partition("://")
+    result = run(capsys, "--index-url", f"{scheme}://alice:{SECRET}@{rest}", "--timeout", "5",
+                 "r.txt")  # fmt: skip
+    _no_traceback(result)
+    assert SECRET not in result.out + result.err
+    hosts = {(h.get("Host", ""), h.get("Authorization")) for _, h in hostile.requests}
+    assert not any(host.startswith("localhost") and auth for host, auth in hosts), hosts
+
+
+def test_a_download_on_another_host_gets_no_credentials(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: transport. `--verify-downloads` fetches a file the index lists on another
+    port without the index's credentials."""
+    with HostileIndex() as elsewhere:
+        elsewhere.behaviour = "download"
+        hostile.behaviour = "download"
+        hostile.file_url = f"{elsewhere.url}/files/{WHEEL}"
+        (repo / "r.txt").write_text(pinned())
+        scheme, _, rest = hostile.simple_url.partition("://")
+        url = f"{scheme}://alice:{SECRET}@{rest}"
+        result = run(capsys, "--index-url", url, "--verify-downloads", "--timeout", "5", "r.txt")
+        _no_traceback(result)
+        assert SECRET not in result.out + result.err
+        assert elsewhere.requests
+        assert all("Authorization" not in h for _, h in elsewhere.requests)
+
+
+# --- 7. archives and range answers that lie ---------------------------------------------------
+
+
+def _lying_ranges(self: _Handler) -> None:
+    """Range requests get a 206 whose Content-Range names other bytes, then an endless
+    body; plain requests an endless 200."""
+    if not self.path.startswith("/files/"):
+        self._send(page(self._project(), [good_file()]))
+        return
+    self.send_response(206 if "Range" in self.headers else 200)
+    self.send_header("Content-Type", "application/octet-stream")
+    self.send_header("Content-Range", "bytes 0-1/99999999999999")
+    self.end_headers()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not self.owner.stopping:
+        try:
+            self.wfile.write(b"PK\x05\x06" * 16384)
+        except OSError:
+            return
+
+
+def test_range_answers_that_lie_and_never_end_are_bounded(
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: bounded. A wheel whose range answers lie about their range and never end:
+    the run reads a bounded amount, ends in bounded time, and says the dependencies are
+    unknown rather than crashing."""
+    _serve("lying_ranges", _lying_ranges, monkeypatch)
+    hostile.behaviour = "lying-ranges"
+    (repo / "r.txt").write_text(pinned())
+    started = time.monotonic()
+    result = check(capsys, hostile, "--format", "json")
+    _no_traceback(result)
+    assert time.monotonic() - started < 25
+    assert result.code in (0, 1, 3)
+
+
+# --- 8. explain on pathological logs -----------------------------------------------------------
+
+
+MIB = 1024 * 1024
+
+
+def _fill(unit: str, size: int) -> str:
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+LOGS: dict[str, Callable[[int], str]] = {
+    "uv-computed-without-end": lambda size: (
+        "  Caused by: Hash mismatch for `demo==1.0`\n\nExpected:\n  sha256:"
+        + "ab" * 32
+        + "\n\nComputed:\n"
+        + _fill("  sha256:" + "cd" * 32 + "\n", size)
+    ),
+    "pipenv-nested-errors": lambda size: _fill(
+        "[pipenv.exceptions.InstallError]: ERROR: THESE PACKAGES DO NOT MATCH THE HASHES "
+        "FROM THE REQUIREMENTS FILE. " * 50 + "\n",
+        size,
+    ),
+    "hostile-hash-names": lambda size: (
+        "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.\n"
+        + _fill(
+            "    \u202edemo\x1b[31m==1.0 from https://u:"
+            + SECRET
+            + "@h/x.whl:\n        Expected sha256 "
+            + "z" * 5000
+            + "\n             Got        "
+            + "ab" * 32
+            + "\u2028\n",
+            size,
+        )
+    ),  # fmt: skip
+}
+
+
+@pytest.mark.parametrize("shape", list(LOGS))
+def test_explain_on_a_pathological_log_is_linear_and_bounded(
+    shape: str, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: bounded, no-leak. uv and pipenv shapes at 1 MiB and 4 MiB: linear time,
+    bounded output, no traceback, and no secret or control character printed."""
+    small, large = repo / "small.log", repo / "large.log"
+    small.write_text(LOGS[shape](MIB), encoding="utf-8")
+    large.write_text(LOGS[shape](4 * MIB), encoding="utf-8")
+    times = []
+    for path in (small, large):
+        wall = time.process_time()
+        result = run(capsys, "explain", "--offline", str(path))
+        times.append(time.process_time() - wall)
+        _no_traceback(result)
+        assert result.code in (0, 1, 2, 3)
+        assert len(result.out) + len(result.err) < 200_000
+        text = result.out + result.err
+        assert SECRET not in text
+        assert "\x1b" not in text and "\u202e" not in text and "\u2028" not in text
+    assert times[1] < 8 * times[0] + 1.0, times
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    demo==1.0 from https://u:{secret}@h/x.whl:",
+        "    demo @ https://u:pa ss@{secret}@h/demo-1.0.tar.gz from https://t:{secret}@h/y:",
+        "    demo==1.0 from https://{secret}@h:",
+    ],
+    ids=["unread-line", "requirement-with-space-and-at", "token-without-path"],
+)
+def test_explain_never_prints_a_password_a_log_quotes(
+    line: str, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-leak (credentials). A log (uv's, pipenv's, a proxy's) may quote a URL with
+    its password in clear: `explain` shows the lines it cannot read, and the requirements it
+    names, with every URL's userinfo as `****@`, in every format."""
+    log = repo / "pip.log"
+    log.write_text(
+        "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.\n"
+        + line.format(secret=SECRET)
+        + f"\n        Expected sha256 {'ab' * 32}\n             Got        {'cd' * 32}\n"
+    )
+    for fmt in ("text", "json", "markdown", "github"):
+        result = run(capsys, "explain", "--offline", "--format", fmt, str(log))
+        _no_traceback(result)
+        text = result.out + result.err
+        assert SECRET not in text and "pa ss" not in text, (fmt, text)
+        if fmt != "github":  # which quotes no line, only counts them
+            assert "****@" in text.replace("\\*", "*"), (fmt, text)

@@ -7,10 +7,13 @@ Each test names the promise of docs/security.md it holds.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import os
 import sqlite3
+import tarfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +23,8 @@ import pytest
 from reqhash_check.index.cache import ReleaseCache
 from tests.hostile import WHEEL, WHEEL_SHA, HostileIndex, _Handler, good_file, page
 from tests.security.conftest import FORMATS, SECRET, Run, pinned, run
+from tests.security.test_archive_bombs import MAX_GROWTH_MB, _run_child, _unknown
+from tests.wheelfactory import BuiltFile
 
 STALE = "ef" * 32
 FORGED = "ab" * 32
@@ -494,3 +499,127 @@ def test_explain_never_prints_a_password_a_log_quotes(
         assert SECRET not in text and "pa ss" not in text, (fmt, text)
         if fmt != "github":  # which quotes no line, only counts them
             assert "****@" in text.replace("\\*", "*"), (fmt, text)
+
+
+# --- tar sdists whose header extensions pile up -------------------------------------------------
+
+
+def _tar_header(path: str, size: int, kind: bytes) -> bytes:
+    info = tarfile.TarInfo(path)
+    info.size, info.type, info.mode, info.mtime = size, kind, 0o644, 0
+    return info.tobuf(tarfile.USTAR_FORMAT)
+
+
+def _pax_record(key: str) -> bytes:
+    body = f" {key}=\n"
+    length = len(body) + 1
+    while len(str(length)) + len(body) != length:
+        length += 1
+    return f"{length}{body}".encode()
+
+
+def _sdist_after(extensions: bytes) -> BuiltFile:
+    pkg_info = b"Metadata-Version: 2.2\nName: demo\nVersion: 1.0\n\n"
+    tail = _tar_header("demo-1.0/PKG-INFO", len(pkg_info), tarfile.REGTYPE) + pkg_info
+    tail += bytes(-len(tail) % 512) + bytes(1024)
+    content = gzip.compress(extensions + tail, 9)
+    return BuiltFile("demo-1.0.tar.gz", content, hashlib.sha256(content).hexdigest(), b"")
+
+
+def _global_pax_headers(total: int) -> bytes:
+    """Global pax headers just under the 1 MiB a header may hold, of tiny distinct keys:
+    tarfile keeps every key of every global header for the rest of the archive."""
+    out = io.BytesIO()
+    key = 0
+    while out.tell() < total:
+        records = bytearray()
+        while len(records) < 1_000_000:
+            records += _pax_record(format(key, "x"))
+            key += 1
+        out.write(_tar_header("pax_global_header", len(records), tarfile.XGLTYPE))
+        out.write(records + bytes(-len(records) % 512))
+    return out.getvalue()
+
+
+def test_a_tar_gz_sdist_of_global_pax_headers_stays_small(
+    repo: Path, hostile: HostileIndex
+) -> None:
+    """Promise: bounded-memory (archives). 8 MiB of gzip holding 40 MiB of global pax
+    headers (four million tiny keys, each kept by tarfile for the whole archive) once grew a
+    run by 485 MB and took 18 s: the global headers an sdist may carry are capped, as are
+    the header extensions of the whole archive."""
+    sdist = _sdist_after(_global_pax_headers(40 << 20))
+    started = time.monotonic()
+    code, report, growth = _run_child(hostile, sdist)
+    assert growth < MAX_GROWTH_MB, growth
+    assert time.monotonic() - started < 15
+    assert code == 0
+    assert _unknown(report) == ["1 requirement: the sdist has no readable PKG-INFO"]
+
+
+def test_a_tar_gz_sdist_whose_members_carry_big_pax_headers_stays_small(
+    repo: Path, hostile: HostileIndex
+) -> None:
+    """Promise: bounded-memory (archives). Members each behind a pax header of 1 MiB of tiny
+    keys: tarfile keeps every member it reads with its pax keys, which once grew a run by
+    over 100 MB; they are dropped as the members go by, and PKG-INFO after them is still read."""
+    out = io.BytesIO()
+    key = 0
+    for n in range(12):
+        records = bytearray()
+        while len(records) < 1_000_000:
+            records += _pax_record(format(key, "x"))
+            key += 1
+        out.write(_tar_header("pax", len(records), tarfile.XHDTYPE))
+        out.write(records + bytes(-len(records) % 512))
+        out.write(_tar_header(f"demo-1.0/f{n}", 0, tarfile.REGTYPE))
+    code, report, growth = _run_child(hostile, _sdist_after(out.getvalue()))
+    assert growth < MAX_GROWTH_MB, growth
+    assert code == 0
+    assert _unknown(report) == []
+
+
+@pytest.mark.parametrize("kind", [tarfile.XHDTYPE, tarfile.GNUTYPE_LONGNAME])
+def test_a_tar_gz_sdist_of_chained_header_extensions_does_not_crash(
+    kind: bytes, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-tracebacks. Thousands of pax headers (or GNU long names) in a row before
+    one member: tarfile reads each by calling itself again, and once ended the run with a
+    RecursionError; a member may carry only a few."""
+    record = b"12 comment=\n" if kind == tarfile.XHDTYPE else b"demo-1.0/x\x00"
+    block = _tar_header("ext", len(record), kind) + record + bytes(-len(record) % 512)
+    sdist = _sdist_after(block * 5000)
+    hostile.behaviour = "files"
+    hostile.files = {sdist.filename: sdist.content}
+    (repo / "r.txt").write_text(pinned(digest=sdist.sha256))
+    for fmt in ("text", "json"):
+        result = check(capsys, hostile, "--format", fmt)
+        _no_traceback(result)
+        assert result.code == 0, (fmt, result.out + result.err)
+    assert "no readable PKG-INFO" in result.out
+
+
+def test_an_honest_tar_gz_sdist_with_pax_and_long_names_is_still_read(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: bounded-memory (archives). The caps leave real sdists alone: a global pax
+    header (as `git archive` writes), then members with pax headers and GNU long names."""
+    comment = _pax_record("comment=" + "c" * 40)
+    extensions = _tar_header("pax_global_header", len(comment), tarfile.XGLTYPE)
+    extensions += comment + bytes(-len(comment) % 512)
+    for n in range(200):
+        name = f"demo-1.0/{'d' * 120}/{n}.py".encode() + b"\x00"
+        extensions += _tar_header("././@LongLink", len(name), tarfile.GNUTYPE_LONGNAME)
+        extensions += name + bytes(-len(name) % 512)
+        path = _pax_record(f"path=demo-1.0/{'p' * 150}/{n}.py")
+        extensions += _tar_header("pax", len(path), tarfile.XHDTYPE) + path
+        extensions += bytes(-len(path) % 512)
+        extensions += _tar_header(f"demo-1.0/{n}.py", 0, tarfile.REGTYPE)
+    sdist = _sdist_after(extensions)
+    hostile.behaviour = "files"
+    hostile.files = {sdist.filename: sdist.content}
+    (repo / "r.txt").write_text(pinned(digest=sdist.sha256))
+    result = check(capsys, hostile, "--format", "json")
+    _no_traceback(result)
+    assert result.code == 0, result.out + result.err
+    assert json.loads(result.out)["summary"]["dependencies_unknown"] == []

@@ -12,9 +12,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import sqlite3
+import struct
 import tarfile
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,7 +28,7 @@ from reqhash_check.index.cache import ReleaseCache
 from tests.hostile import WHEEL, WHEEL_SHA, HostileIndex, _Handler, good_file, page
 from tests.security.conftest import FORMATS, SECRET, Run, pinned, run
 from tests.security.test_archive_bombs import MAX_GROWTH_MB, _run_child, _unknown
-from tests.wheelfactory import BuiltFile
+from tests.wheelfactory import BuiltFile, RawMember, raw_member, zip_archive
 
 STALE = "ef" * 32
 FORGED = "ab" * 32
@@ -623,3 +627,230 @@ def test_an_honest_tar_gz_sdist_with_pax_and_long_names_is_still_read(
     _no_traceback(result)
     assert result.code == 0, result.out + result.err
     assert json.loads(result.out)["summary"]["dependencies_unknown"] == []
+
+
+# --- more transport ------------------------------------------------------------------------------
+
+
+def _netrc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text(text)
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+
+
+def test_netrc_default_and_host_entries_do_not_reach_a_plain_http_file_host(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: transport (netrc). The index lists its files on `localhost` over plain http;
+    netrc has an entry for that host and a default entry: `--verify-downloads` sends
+    neither (a file host gets its own entry over https only, never the default)."""
+    _netrc(
+        tmp_path,
+        monkeypatch,
+        f"machine localhost login bob password host-{SECRET}\n"
+        f"default login eve password default-{SECRET}\n",
+    )
+    with HostileIndex() as elsewhere:
+        elsewhere.behaviour = "download"
+        hostile.behaviour = "download"
+        hostile.file_url = f"{elsewhere.url.replace('127.0.0.1', 'localhost')}/files/{WHEEL}"
+        (repo / "r.txt").write_text(pinned())
+        result = run(capsys, "--index-url", hostile.simple_url, "--verify-downloads",
+                     "--timeout", "5", "r.txt")  # fmt: skip
+        _no_traceback(result)
+        assert SECRET not in result.out + result.err
+        assert elsewhere.requests
+        assert all("Authorization" not in h for _, h in elsewhere.requests)
+
+
+@pytest.mark.parametrize(
+    "file_url",
+    ["file:///etc/passwd", "file://elsewhere.invalid/share/demo-1.0-py3-none-any.whl"],
+    ids=["local", "other-host"],
+)
+def test_a_file_url_in_an_index_answer_is_not_read(
+    file_url: str, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: transport. An http index that lists its file at a `file:` URL (on this
+    machine or another host) cannot make `--verify-downloads` read a local file: no content
+    of it is shown, no traceback, and the download is not counted verified."""
+    hostile.behaviour = "download"
+    hostile.file_url = file_url
+    (repo / "r.txt").write_text(pinned())
+    for fmt in FORMATS:
+        result = check(capsys, hostile, "--verify-downloads", "--format", fmt)
+        _no_traceback(result)
+        assert "root:" not in result.out + result.err, fmt
+
+
+def test_a_redirect_to_a_file_url_is_not_followed(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: transport. An index page that redirects to `file:///etc` is an index failure
+    (exit 3, one clear line), not a read of the local file system."""
+    hostile.behaviour = "redirect"
+    hostile.redirect_to = "file:///etc"
+    (repo / "r.txt").write_text(pinned())
+    for fmt in FORMATS:
+        result = check(capsys, hostile, "--format", fmt)
+        _no_traceback(result)
+        assert result.code == 3, (fmt, result.out + result.err)
+        assert "root:" not in result.out + result.err
+
+
+@pytest.mark.parametrize(
+    "password", [f"pa ss@{SECRET}", f"p#{SECRET}", f"\u00fc\u2028{SECRET}"], ids=str
+)
+def test_a_find_links_password_is_never_printed_nor_sent_elsewhere(
+    password: str, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-leak (credentials), transport. A find-links page given with a password
+    that fails: no format prints the password, and no other host is sent it."""
+    hostile.behaviour = "error_page"
+    (repo / "r.txt").write_text(pinned())
+    scheme, _, rest = hostile.url.partition("://")
+    links = f"{scheme}://user:{password}@{rest}/links/"
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", hostile.simple_url, "--find-links", links,
+                     "--format", fmt, "--timeout", "5", "r.txt")  # fmt: skip
+        _no_traceback(result)
+        assert SECRET not in result.out + result.err, fmt
+
+
+# --- wheels whose zip structures lie ------------------------------------------------------
+
+
+def _lying_wheel(kind: str) -> BuiltFile:
+    metadata = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+    name = "demo-1.0.dist-info/METADATA"
+    if kind == "stored-says-small":  # stored, says 48 bytes, holds 8 MiB
+        member = RawMember(name, b"A" * (8 << 20), zipfile.ZIP_STORED, zlib.crc32(metadata), 48)
+    elif kind == "stored-says-huge":  # says 4 GiB - 1 of data it does not hold
+        member = RawMember(name, metadata, zipfile.ZIP_STORED, zlib.crc32(metadata), 0xFFFFFFFF)
+    elif kind == "zip64-marker":  # sizes say "see the zip64 extra", which is missing
+        member = RawMember(name, metadata, zipfile.ZIP_STORED, zlib.crc32(metadata), 0xFFFFFFFF)
+    else:  # METADATA is itself a zip bomb: a nested archive, not text
+        inner = zip_archive([raw_member("x", bytes(1 << 20))])
+        member = raw_member(name, inner)
+    members = [raw_member("demo/__init__.py", b""), member,
+               raw_member("demo-1.0.dist-info/WHEEL", b"Wheel-Version: 1.0\n")]  # fmt: skip
+    content = zip_archive(members)
+    if kind == "zip64-marker":
+        content = content.replace(
+            struct.pack("<L", len(metadata)) + struct.pack("<L", 0xFFFFFFFF),
+            struct.pack("<L", 0xFFFFFFFF) * 2,
+        )
+    return BuiltFile(WHEEL, content, hashlib.sha256(content).hexdigest(), metadata)
+
+
+@pytest.mark.parametrize(
+    "kind", ["stored-says-small", "stored-says-huge", "zip64-marker", "nested-zip"]
+)
+def test_a_wheel_whose_sizes_lie_is_bounded(kind: str, repo: Path, hostile: HostileIndex) -> None:
+    """Promise: bounded-memory (archives). Stored members whose sizes lie either way, a
+    zip64 marker without its record, METADATA that is a zip itself: a child run stays
+    small, ends, and leaves the dependencies unknown or read, never a crash."""
+    code, report, growth = _run_child(hostile, _lying_wheel(kind))
+    assert growth < MAX_GROWTH_MB, growth
+    assert code == 0, report
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs chown")
+def test_a_key_file_of_another_user_is_not_used(
+    repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: cache-checked. A private key file that belongs to another user (who wrote
+    its key, and can sign rows with it) is not used; rows signed with it are misses."""
+    key_file = Path(os.environ["REQHASH_CHECK_CACHE_KEY_FILE"])
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text("44" * 32 + "\n")
+    key_file.chmod(0o600)
+    os.chown(key_file, 65534, 65534)
+    (repo / "r.txt").write_text(pinned(digest=STALE))
+    first = check(capsys, hostile)
+    assert first.code == 1 and "another user" in first.err
+    _forge(tmp_path, STALE, key=b"\x44" * 32)
+    result = check(capsys, hostile)
+    assert result.code == 1 and "stale-hash" in result.out
+
+
+def _lock(url: str, digest: str) -> str:
+    return (
+        'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "demo"\n'
+        f'version = "1.0"\nwheels = [{{ url = "{url}/files/{WHEEL}", '
+        f'hashes = {{ sha256 = "{digest}" }} }}]\n'
+    )
+
+
+@pytest.mark.parametrize("behaviour", ["md5-only", "sha512-only", "odd-hashes", "error-page"])
+def test_fix_of_a_pylock_from_a_hostile_index_writes_nothing_it_cannot_stand_behind(
+    behaviour: str,
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: fix-writes. A pylock.toml fixed against an index without a valid sha256 (or
+    failing): the lock keeps its hash, gains no other algorithm's value and reads back."""
+    _serve("sha512_only", _sha512_only, monkeypatch)
+    _serve("odd_hashes", _odd_hashes, monkeypatch)
+    hostile.behaviour = behaviour
+    lock = repo / "pylock.toml"
+    text = _lock(hostile.url, STALE)
+    lock.write_text(text)
+    result = run(capsys, "--index-url", hostile.simple_url, "--timeout", "5", "--fix",
+                 "pylock.toml")  # fmt: skip
+    _no_traceback(result)
+    after = lock.read_text()
+    assert STALE in after and "md5" not in after and "sha512" not in after, after
+    assert "\u2028" not in after
+    again = run(capsys, "--index-url", hostile.simple_url, "--timeout", "5", "pylock.toml")
+    _no_traceback(again)
+    assert "parse-error" not in again.out
+
+
+@pytest.mark.parametrize("pin", ["Demo==1.0.0", "DEMO==v1.0", "demo===1.0", "demo==1.0+local"])
+def test_fix_of_a_pin_whose_name_or_version_normalises_oddly_reads_back(
+    pin: str, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: fix-writes. A pin spelled otherwise than the index spells it: what `--fix`
+    writes reads back as the same requirement, with a hash the index publishes, and the
+    last hash is never removed."""
+    text = f"{pin} --hash=sha256:{STALE}\n"
+    (repo / "r.txt").write_text(text)
+    result = check(capsys, hostile, "--fix")
+    _no_traceback(result)
+    after = (repo / "r.txt").read_text()
+    assert "--hash=sha256:" in after
+    assert after.split(" ", 1)[0].split("\\")[0].strip() == pin, after
+    assert STALE in after or WHEEL_SHA in after
+    again = check(capsys, hostile)
+    _no_traceback(again)
+    assert "parse-error" not in again.out
+
+
+def test_a_fix_that_needs_several_rounds_ends_and_reads_back(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: fix-writes. A dependency whose own dependencies need pins too (a chain and a
+    cycle): one `--fix` ends, writes only validated hashes, and the file reads back."""
+    hostile.behaviour = "dependencies"
+    hostile.requires_dist = ["a", "b ; python_version >= '3'", "demo"]
+    from tests.hostile import sha
+
+    (repo / "r.txt").write_text(f"demo==1.0 --hash=sha256:{sha('demo')}\n")
+    started = time.monotonic()
+    result = check(capsys, hostile, "--fix")
+    assert time.monotonic() - started < 30
+    _no_traceback(result)
+    after = (repo / "r.txt").read_text()
+    for digest in re.findall(r"--hash=sha256:(\S+)", after):
+        assert digest in {sha(n) for n in ("demo", "a", "b")}, after
+    again = check(capsys, hostile)
+    _no_traceback(again)
+    assert "parse-error" not in again.out

@@ -854,3 +854,20 @@ def test_a_fix_that_needs_several_rounds_ends_and_reads_back(
     again = check(capsys, hostile)
     _no_traceback(again)
     assert "parse-error" not in again.out
+
+
+@pytest.mark.parametrize("password", [f"pa, ss@{SECRET}", f"p ss{SECRET}", f"#{SECRET}"])
+def test_explain_never_prints_a_password_in_a_pip_log_s_urls(
+    password: str, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-leak (credentials). pip's own mismatch log, with a password in clear in
+    every URL (its command line, `Looking in indexes`, the download, the failing
+    requirement) that holds `, `, `@`, a space or `#`: no format prints any of it."""
+    source = Path(__file__).parents[1] / "data" / "piplogs" / "pip-25.0.1" / "mismatch.log"
+    text = source.read_text().replace("http://127.0.0.1:8000", f"http://u:{password}@h:8000")
+    (repo / "pip.log").write_text(text)
+    for fmt in ("text", "json", "markdown", "github"):
+        result = run(capsys, "explain", "--offline", "--format", fmt, "pip.log")
+        _no_traceback(result)
+        shown = result.out + result.err
+        assert SECRET not in shown and "ss@" not in shown and "p ss" not in shown, (fmt, shown)

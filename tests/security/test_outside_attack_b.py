@@ -292,12 +292,20 @@ def test_a_dependency_name_that_normalises_oddly_is_written_as_it_reads_back(
     assert "parse-error" not in again.out
 
 
-def test_fix_of_a_pipfile_lock_from_an_md5_only_index_keeps_its_hashes(
-    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("behaviour", ["md5-only", "sha512-only", "odd-hashes", "controls"])
+def test_fix_of_a_pipfile_lock_from_a_hostile_index_keeps_its_hashes(
+    behaviour: str,
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Promise: fix-writes. A Pipfile.lock fixed against an index with md5 only keeps its
-    hash and gains nothing it cannot stand behind."""
-    hostile.behaviour = "md5-only"
+    """Promise: fix-writes. A Pipfile.lock fixed against an index with md5 only, sha512
+    only, a sha256 that is not hex, or control characters everywhere keeps its hash and
+    gains nothing it cannot stand behind."""
+    _serve("sha512_only", _sha512_only, monkeypatch)
+    _serve("odd_hashes", _odd_hashes, monkeypatch)
+    hostile.behaviour = behaviour
     lock = repo / "Pipfile.lock"
     data = {
         "_meta": {"hash": {"sha256": "00" * 32}, "pipfile-spec": 6, "requires": {},
@@ -310,8 +318,11 @@ def test_fix_of_a_pipfile_lock_from_an_md5_only_index_keeps_its_hashes(
     result = run(capsys, "--index-url", hostile.simple_url, "--fix", "Pipfile.lock")
     _no_traceback(result)
     text = lock.read_text()
-    assert STALE in text or text == before
-    assert "md5" not in text
+    assert STALE in text or (behaviour == "controls" and WHEEL_SHA in text), text
+    assert text == before or behaviour == "controls"
+    assert "md5" not in text and "sha512" not in text and "\u2028" not in text
+    for digest in re.findall(r"sha256:([^\"]*)", text):
+        assert re.fullmatch("[0-9a-f]{64}", digest), digest
 
 
 # --- 6. transport ----------------------------------------------------------------------------
@@ -871,3 +882,46 @@ def test_explain_never_prints_a_password_in_a_pip_log_s_urls(
         _no_traceback(result)
         shown = result.out + result.err
         assert SECRET not in shown and "ss@" not in shown and "p ss" not in shown, (fmt, shown)
+
+
+def _pip_log(repo: Path) -> Path:
+    source = Path(__file__).parents[1] / "data" / "piplogs" / "pip-25.0.1" / "mismatch.log"
+    (repo / "pip.log").write_text(source.read_text())
+    return repo / "pip.log"
+
+
+def test_explain_s_look_ups_send_credentials_to_their_origin_only(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: transport. `explain --index-url` with a password asks the index; a redirect
+    to another port carries no credentials, and no format prints the password."""
+    log = _pip_log(repo)
+    with HostileIndex() as elsewhere:
+        hostile.behaviour = "redirect"
+        hostile.redirect_to = elsewhere.url
+        scheme, _, rest = hostile.simple_url.partition("://")
+        url = f"{scheme}://alice:pa ss@{SECRET}@{rest}"
+        for fmt in ("text", "json", "markdown", "github"):
+            result = run(capsys, "explain", "--index-url", url, "--format", fmt, str(log))
+            _no_traceback(result)
+            assert SECRET not in result.out + result.err, fmt
+            assert "pa ss" not in result.out + result.err, fmt
+        assert hostile.requests and elsewhere.requests
+        assert all("Authorization" not in h for _, h in elsewhere.requests)
+        assert all(h.get("Authorization") for _, h in hostile.requests)
+
+
+def test_explain_s_failing_look_ups_never_print_the_password(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-leak (credentials). The index fails (an error page, then one quoting the
+    credentials back): `explain` names it with `****@` in every format."""
+    log = _pip_log(repo)
+    scheme, _, rest = hostile.simple_url.partition("://")
+    url = f"{scheme}://alice:p%40ss#{SECRET}@{rest}"
+    for behaviour in ("error_page", "echo_auth"):
+        hostile.behaviour = behaviour
+        for fmt in ("text", "json", "markdown", "github"):
+            result = run(capsys, "explain", "--index-url", url, "--format", fmt, str(log))
+            _no_traceback(result)
+            assert SECRET not in result.out + result.err, (behaviour, fmt)

@@ -925,3 +925,34 @@ def test_explain_s_failing_look_ups_never_print_the_password(
             result = run(capsys, "explain", "--index-url", url, "--format", fmt, str(log))
             _no_traceback(result)
             assert SECRET not in result.out + result.err, (behaviour, fmt)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX hard links and modes")
+@pytest.mark.parametrize("side", ["", "-wal", "-journal"])
+@pytest.mark.parametrize("content", [b"precious", b""], ids=["text", "empty"])
+def test_a_hard_linked_cache_file_is_not_written_through(
+    side: str,
+    content: bytes,
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Promise: cache-checked. A hard link planted where the cache file (or a side file)
+    should be, to a file of the user's outside the cache folder: the run neither changes
+    that file's mode nor writes a database into it; a cache file of its own is made."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim"
+    victim.write_bytes(content)
+    victim.chmod(0o644)
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    os.link(victim, folder / f"{CACHE}{side}")
+    (repo / "r.txt").write_text(pinned())
+    for _ in range(2):
+        result = check(capsys, hostile)
+        _no_traceback(result)
+        assert result.code == 0, result.out + result.err
+    assert victim.read_bytes() == content
+    assert victim.stat().st_mode & 0o777 == 0o644

@@ -84,7 +84,7 @@ def test_a_key_file_that_is_a_fifo_or_symlink_is_not_used(
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX modes")
-def test_a_key_file_in_a_world_writable_folder_with_group_bits_is_not_used(
+def test_a_key_file_its_group_can_read_is_not_used(
     repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Promise: cache-checked. A key file others can only read (0640) is refused as well:
@@ -956,3 +956,66 @@ def test_a_hard_linked_cache_file_is_not_written_through(
         assert result.code == 0, result.out + result.err
     assert victim.read_bytes() == content
     assert victim.stat().st_mode & 0o777 == 0o644
+
+
+def _hashes_from_owner(self: _Handler) -> None:
+    """The good page, with the file's `hashes` taken from `owner.payload` (JSON)."""
+    if self.path.startswith("/files/"):
+        self._send(b"", "application/octet-stream", status="404")
+        return
+    self._send(page(self._project(), [good_file(hashes=json.loads(self.owner.payload))]))
+
+
+@pytest.mark.parametrize(
+    "hashes",
+    [
+        {"sha256": WHEEL_SHA.upper()},
+        {"sha256": f" {WHEEL_SHA}\n"},
+        {"SHA256": WHEEL_SHA},
+        {"sha256": WHEEL_SHA + "00"},
+        {"sha256": WHEEL_SHA[:-1] + "\u0660"},
+        {"sha256": f"{WHEEL_SHA} --hash=sha256:{FORGED}"},
+    ],
+    ids=["upper", "spaces", "upper-key", "too-long", "arabic-digit", "injected-option"],
+)
+def test_fix_writes_only_a_lower_case_hex_sha256(
+    hashes: dict[str, str],
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: fix-writes. Whatever the index spells as the file's sha256, `--fix` writes
+    only 64 lower-case hex digits (or nothing), never an option smuggled into the value,
+    and the file reads back with one requirement."""
+    _serve("hashes_from_owner", _hashes_from_owner, monkeypatch)
+    hostile.behaviour = "hashes-from-owner"
+    hostile.payload = json.dumps(hashes)
+    (repo / "r.txt").write_text(pinned(digest=STALE))
+    result = check(capsys, hostile, "--fix")
+    _no_traceback(result)
+    text = (repo / "r.txt").read_text()
+    digests = re.findall(r"--hash=(\S+)", text)
+    assert digests, text
+    for digest in digests:
+        assert re.fullmatch("sha256:[0-9a-f]{64}", digest), text
+    assert FORGED not in text
+    again = check(capsys, hostile, "--format", "json")
+    _no_traceback(again)
+    assert "parse-error" not in again.out
+
+
+def test_a_download_redirected_to_a_file_url_is_not_read(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: transport. `--verify-downloads` is redirected to `file:///etc/passwd`: not
+    followed, nothing of the file shown, and the download not counted verified."""
+    hostile.behaviour = "download"
+    hostile.download = "redirect-away"
+    hostile.redirect_to = "file:///etc/passwd"
+    (repo / "r.txt").write_text(pinned())
+    for fmt in FORMATS:
+        result = check(capsys, hostile, "--verify-downloads", "--format", fmt)
+        _no_traceback(result)
+        assert result.code != 0, (fmt, result.out + result.err)
+        assert "root:" not in result.out + result.err

@@ -377,6 +377,31 @@ def version_of_file(filename: str) -> tuple[str, str] | None:
     return None
 
 
+def hide_userinfo(text: str) -> str:
+    """The text with the userinfo of every URL in it (`scheme://…@`) replaced by `****@`:
+    an unread line or a requirement is shown as logged, and tools other than pip log
+    passwords in clear. The authority runs to the next `/` (a password may hold spaces or
+    `@`), and its last `@` ends the userinfo. Linear: each `://` holds a `/`, so no search
+    runs past the next one."""
+    if "://" not in text:
+        return text
+    parts: list[str] = []
+    pos = 0
+    while (at := text.find("://", pos)) != -1:
+        start = at + 3
+        end = text.find("/", start)
+        end = len(text) if end == -1 else end
+        userinfo = text.rfind("@", start, end)
+        parts.append(text[pos:start])
+        if userinfo != -1:
+            parts.append("****")
+            start = userinfo
+        parts.append(text[start:end])
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def _strip_url_credentials(url: str) -> str:
     """pip prints `user:****@`; drop the userinfo whatever it holds, from the URL that starts
     at the scheme before `://` (a requirement reads `name @ URL`)."""
@@ -396,8 +421,8 @@ class _Requirement:
 
 def _read_requirement(text: str) -> _Requirement:
     if len(text) > MAX_REQUIREMENT_CHARS:  # not a requirement pip printed: kept cut short
-        return _Requirement(clean(text[:MAX_REQUIREMENT_CHARS]) + "…")
-    result = _Requirement(clean(text))
+        return _Requirement(clean(hide_userinfo(text)[:MAX_REQUIREMENT_CHARS]) + "…")
+    result = _Requirement(clean(hide_userinfo(text)))
     try:
         req = Requirement(text)
     except InvalidRequirement:
@@ -485,7 +510,7 @@ class _Parser:
 
     def _unparsed(self, line_no: int, text: str) -> None:
         if len(self.unparsed) < MAX_UNPARSED:
-            text = text.strip()
+            text = hide_userinfo(text.strip())
             if len(text) > MAX_SHOWN_CHARS:
                 text = text[:MAX_SHOWN_CHARS] + "…"
             self.unparsed.append(UnparsedLine(self.name, line_no, clean(text)))

@@ -385,24 +385,33 @@ def _create_private(path: Path) -> None:
 
     A restored cache may hold a symlink where the file (or SQLite's side files) should be:
     it is never followed (that would change the mode of, or write a database to, the place
-    it points at) but removed, and a new file made in the folder. Anything else that is not
-    a regular file of this user makes the cache unusable (OSError)."""
+    it points at) but removed, and a new file made in the folder. So is a hard link (a
+    regular file with another name elsewhere, whose mode and bytes are not ours to change).
+    Anything else that is not a regular file of this user makes the cache unusable
+    (OSError)."""
     for suffix in _SIDE_FILES:
         side = Path(f"{path}{suffix}")
         try:
             info = side.lstat()
         except FileNotFoundError:
             continue
-        if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
             side.unlink()  # SQLite would follow it; a folder here raises and disables
     flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    if path.is_symlink():
-        path.unlink()
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        pass
+    else:
+        if stat.S_ISLNK(info.st_mode) or (stat.S_ISREG(info.st_mode) and info.st_nlink > 1):
+            path.unlink()
     descriptor = os.open(path, flags, 0o600)
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(f"{path} is not a regular file")
+        if info.st_nlink > 1:
+            raise OSError(f"{path} has another name")
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
             raise OSError(f"{path} belongs to another user")
         if hasattr(os, "fchmod"):

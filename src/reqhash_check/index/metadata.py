@@ -236,6 +236,14 @@ MAX_SDIST_MEMBERS = 50_000
 """Members of a tar sdist looked through for PKG-INFO (tarfile keeps a record of each)."""
 MAX_TAR_HEADER_EXTENSION = 1024 * 1024
 """The largest long name or pax header read; real ones are a few hundred bytes."""
+MAX_TAR_EXTENSIONS_TOTAL = 16 * 1024 * 1024
+"""All the long names and pax headers of one archive: parsing them costs time."""
+MAX_TAR_GLOBAL_HEADERS = 64 * 1024
+"""All the global pax headers of one archive: tarfile keeps every key they set until the
+archive ends (`git archive` writes one, of a few dozen bytes)."""
+MAX_TAR_EXTENSIONS_IN_A_ROW = 8
+"""Header extensions before one member: tarfile reads each by calling itself again, so a
+long run of them ends in a RecursionError (a member has a pax header and two long names)."""
 _HEADER_EXTENSIONS = {
     tarfile.GNUTYPE_LONGNAME,
     tarfile.GNUTYPE_LONGLINK,
@@ -248,7 +256,13 @@ _HEADER_EXTENSIONS = {
 class _BoundedTarInfo(tarfile.TarInfo):
     """A header whose extension (read into memory whole by tarfile) is small, and that is
     not a GNU sparse file (whose map tarfile reads block after block); an sdist has
-    neither."""
+    neither. The extensions of the whole archive are counted on a subclass made for it
+    (`_tar_pkg_info`): their total size, that of the global pax headers, and how many come
+    in a row."""
+
+    extension_bytes = 0
+    global_bytes = 0
+    in_a_row = 0
 
     @classmethod
     def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> Self:
@@ -257,14 +271,31 @@ class _BoundedTarInfo(tarfile.TarInfo):
             info.type in _HEADER_EXTENSIONS and info.size > MAX_TAR_HEADER_EXTENSION
         ):
             raise tarfile.HeaderError("a header this reader does not follow")
+        if info.type not in _HEADER_EXTENSIONS:
+            cls.in_a_row = 0
+            return info
+        cls.in_a_row += 1
+        cls.extension_bytes += info.size
+        if info.type == tarfile.XGLTYPE:
+            cls.global_bytes += info.size
+        if (
+            cls.in_a_row > MAX_TAR_EXTENSIONS_IN_A_ROW
+            or cls.extension_bytes > MAX_TAR_EXTENSIONS_TOTAL
+            or cls.global_bytes > MAX_TAR_GLOBAL_HEADERS
+        ):
+            raise tarfile.HeaderError("more header extensions than an sdist holds")
         return info
 
 
 def _tar_pkg_info(stream: IO[bytes]) -> bytes | None:
-    with tarfile.open(fileobj=stream, mode="r|", tarinfo=_BoundedTarInfo) as archive:
+    class _ThisArchive(_BoundedTarInfo):
+        """Counts this archive's header extensions, apart from any other's."""
+
+    with tarfile.open(fileobj=stream, mode="r|", tarinfo=_ThisArchive) as archive:
         for count, member in enumerate(archive):
             if count >= MAX_SDIST_MEMBERS:
                 return None
+            member.pax_headers = {}  # kept with the member by tarfile, and never read here
             if _top_level_pkg_info(member.name):
                 if not member.isfile() or member.size > MAX_METADATA_BYTES:
                     return None

@@ -176,3 +176,36 @@ def test_an_index_crowding_the_listed_hash_is_not_looked_through(
         index.close()
     assert result.code == 0, result.out[-2000:]
     assert "foreign-hashes crowd 1.0" in result.out and "mistyped" not in result.out
+
+
+def test_a_log_of_many_failures_against_a_dripping_index_ends_in_bounded_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Promise: bounded-time. A hostile log may name a thousand failures, each a few index
+    questions; against an index that drips its answers the look-ups still end within the
+    explanation's budget, and what was not answered is an index failure (exit 3)."""
+    from reqhash_check.cli import main
+    from reqhash_check.explain import run as explain_run
+    from tests.hostile import HostileIndex
+
+    monkeypatch.setattr(explain_run, "LOOKUP_BUDGET", 3.0)
+    monkeypatch.setenv("REQHASH_CHECK_CACHE_DIR", str(tmp_path / "cache"))
+    lines = ["ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE."]
+    for n in range(40):
+        lines += [
+            f"    p{n}==1.0 from http://h/files/p{n}-1.0-py3-none-any.whl#sha256={'cd' * 32} "
+            f"(from -r requirements.txt (line {n + 1})):",
+            "        Expected sha256 " + "ab" * 32,
+            "             Got        " + "cd" * 32,
+        ]
+    log = tmp_path / "pip.log"
+    log.write_text("\n".join(lines) + "\n")
+    with HostileIndex() as index:
+        index.behaviour = "drip"
+        started = time.monotonic()
+        code = main(["explain", "--index-url", index.simple_url, "--timeout", "0.5", str(log)])
+        took = time.monotonic() - started
+    out, err = capsys.readouterr()
+    assert took < 15, took
+    assert code == 3, out + err
+    assert "Traceback" not in err and "internal error" not in err

@@ -80,9 +80,15 @@ def _problem(error: IndexQueryError) -> Problem:
 class Lookup:
     """Index answers shared by every failure of a run; `fallback` is a cache-only index."""
 
-    def __init__(self, index: Index, fallback: Index | None = None) -> None:
+    def __init__(
+        self, index: Index, fallback: Index | None = None, budget: float | None = None
+    ) -> None:
         self._index = index
         self._fallback = fallback
+        self._budget = budget
+        self._deadline = None if budget is None else asyncio.get_running_loop().time() + budget
+        """A hostile log can name a thousand failures and a slow index drip each answer:
+        past this, in all, the index is taken as down (the cache may still answer)."""
         self._tasks: dict[tuple[str, ...], asyncio.Task[tuple[object, bool]]] = {}
         self._down: IndexUnavailable | None = None
         """Set once the index could not be reached: later questions do not wait for it again."""
@@ -101,7 +107,18 @@ class Lookup:
         try:
             if self._down is not None:
                 raise self._down
-            return await call(self._index), False
+            if self._deadline is None:
+                return await call(self._index), False
+            left = self._deadline - asyncio.get_running_loop().time()
+            try:
+                if left <= 0:
+                    raise asyncio.TimeoutError
+                return await asyncio.wait_for(call(self._index), left), False
+            except asyncio.TimeoutError:
+                raise IndexUnavailable(
+                    f"the index did not answer the questions of this log within "
+                    f"{self._budget:g} s in all"
+                ) from None
         except OfflineMiss as error:
             return _problem(error), False
         except IndexUnavailable as error:

@@ -133,6 +133,10 @@ def _needs_index(failures: Sequence[Failure]) -> bool:
     return any(f.project is not None for f in failures)
 
 
+LOOKUP_BUDGET = 60.0
+"""The least time the index is given, in all, for the questions of one explanation."""
+
+
 async def _ask_index(settings: ExplainSettings, failures: Sequence[Failure]) -> list[Facts]:
     if not _needs_index(failures):
         return [Facts() for _ in failures]
@@ -156,7 +160,9 @@ async def _ask_index(settings: ExplainSettings, failures: Sequence[Failure]) -> 
     try:
         index = opened(settings.offline)
         fallback = opened(True) if cache is not None and not settings.offline else None
-        return await gather_facts(Lookup(index, fallback), failures)
+        # However many failures a log names, the look-ups end within a few request times.
+        budget = max(LOOKUP_BUDGET, 4 * settings.timeout)
+        return await gather_facts(Lookup(index, fallback, budget), failures)
     finally:
         for index in indexes:
             await index.aclose()

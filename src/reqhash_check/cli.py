@@ -456,6 +456,8 @@ def settings_from(
 ) -> tuple[Any, bool]:
     from reqhash_check.check import CheckOptions
     from reqhash_check.config import load_config
+    from reqhash_check.index.multi import url_parses
+    from reqhash_check.index.urls import redact_url
     from reqhash_check.rules import parse_rule_list, suggest
     from reqhash_check.settings import Settings
 
@@ -483,6 +485,14 @@ def settings_from(
             "--fix confirms every hash it writes with the index, which --offline never asks; "
             "use --diff to see the fixes the cache suggests"
         )
+    for flag, urls in (
+        ("--index-url", [args.index_url] if args.index_url else []),
+        ("--extra-index-url", args.extra_index_url),
+        ("--find-links", args.find_links),
+    ):
+        for url in urls:
+            if not url_parses(url):
+                raise UsageError(f"{flag} {redact_url(url)}: its host or port does not parse")
     allow_outside = args.allow_outside_includes
     files = (
         _expand_folders(tuple(args.files), allow_outside)

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from reqhash_check import fs
 from reqhash_check.index.base import (
@@ -198,6 +198,21 @@ class NoSource:
         return None
 
 
+UNPARSED = "not a URL that can be read (its host or port does not parse)"
+
+
+def url_parses(url: str) -> bool:
+    """True when `urllib.parse` reads the URL and its port: a location that does not (an
+    unclosed `[`, a port past 65535) is refused as an index failure, never an internal
+    error."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it raises for a port that does not parse)
+    except ValueError:
+        return False
+    return True
+
+
 def open_index(
     index_url: str,
     http: HttpClient,
@@ -266,7 +281,8 @@ def open_indexes(
         HttpClient(replace(settings, use_netrc=False), dead_hosts=dead_hosts) if untrusted else None
     )
     for url in from_files:
-        http.distrust(url)
+        if url_parses(url):
+            http.distrust(url)
     urls = index_urls(index_url, extra_index_urls)
     if no_index:
         urls = []
@@ -278,6 +294,9 @@ def open_indexes(
         label = labels.get(url) or redact_url(url)
         if url in refused:
             indexes.append(RefusedIndex(label, refused[url]))
+            continue
+        if not url_parses(url):
+            indexes.append(RefusedIndex(label, UNPARSED))
             continue
         client = bare if bare is not None and url in untrusted else http
         if url in expanded:
@@ -300,6 +319,8 @@ def open_indexes(
         label = labels.get(location) or redact_url(location)
         if location in refused:
             indexes.append(RefusedIndex(label, refused[location]))
+        elif not url_parses(location):
+            indexes.append(RefusedIndex(label, UNPARSED))
         elif location in expanded:
             indexes.append(
                 ExpandedIndex(

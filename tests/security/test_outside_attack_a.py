@@ -1,0 +1,187 @@
+"""An outside team's hostile suite, rerun through the real command line only.
+
+Each test is an attack on one promise of docs/security.md: the checked tree configuring its
+own trust, paths escaping the repository, secrets leaving in a transformed form, and bad
+input of every kind. A test that passes is a regression test for the promise it names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.hostile import HostileIndex
+from tests.security.conftest import FORMATS, SECRET, Run, pinned, run
+
+OUTSIDE = "outside-content-7d1e"
+
+
+@pytest.fixture(autouse=True)
+def _no_pip_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_NO_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
+def _clean(result: Run, code: int | None = None) -> None:
+    """No traceback, no internal error, no workflow command, no raw control character."""
+    both = result.out + result.err
+    assert "Traceback" not in both and "internal error" not in both, both
+    for line in re.split(r"\r|\n", both):
+        stripped = line.lstrip()
+        assert not stripped.startswith("##["), line
+    for line in re.split(r"\r|\n", result.err):
+        assert not line.lstrip().startswith("::"), line
+    assert not re.search(
+        "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x85\u2028\u2029\u202a-\u202e\u2066-\u2069]", both
+    ), both
+    if code is not None:
+        assert result.code == code, (result.code, both)
+
+
+def _one_line_error(result: Run, code: int = 2) -> None:
+    _clean(result, code)
+    assert len(result.err.strip().splitlines()) == 1, result.err
+
+
+def _outside(tmp_path: Path) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir(exist_ok=True)
+    (folder / "secret.txt").write_text(f"{OUTSIDE}==1.0\n")
+    return folder
+
+
+# --- 9. bad input: every option value -------------------------------------------------
+
+
+BAD_OPTIONS = [
+    ["--target", "no-such-target"],
+    ["--target", ""],
+    ["--platform", ""],
+    ["--platform", "a\nb"],
+    ["--python-version", "abc"],
+    ["--python-version", "3"],
+    ["--python-version", "99999999999999999999999.1"],
+    ["--python-version", ""],
+    ["--pip-version", "x.y"],
+    ["--pip-version", ""],
+    ["--pip-version", "999999999999999999999999"],
+    ["--timeout", "-1"],
+    ["--timeout", "0"],
+    ["--timeout", "nan"],
+    ["--timeout", "inf"],
+    ["--timeout", "1e400"],
+    ["--timeout", "abc"],
+    ["--concurrency", "0"],
+    ["--concurrency", "-3"],
+    ["--concurrency", "10000000000"],
+    ["--concurrency", "x"],
+    ["--categories", ""],
+    ["--categories", "_meta"],
+    ["--categories", "a\nb"],
+    ["--max-download-size", "-1"],
+    ["--max-download-size", "0"],
+    ["--max-download-size", "99999999999999999999999999"],
+    ["--max-download-size", "x"],
+    ["--select", "NOPE"],
+    ["--select", ""],
+    ["--select", "\u202e::error::x"],
+    ["--ignore", "NOPE"],
+    ["--format", "nope"],
+    ["--format", ""],
+    ["--implementation", "zz"],
+    ["--abi", ""],
+    ["--only-binary", "a\nb"],
+    ["--allow-index", ""],
+    ["--allow-index", "::error::x"],
+    ["--index-url", "::error::x"],
+    ["--index-url", "ftp://x/"],
+    ["--index-url", "http://[::1"],
+    ["--index-url", "http://h:99999/"],
+    ["--find-links", "http://[bad"],
+    ["--explain", "nope\n::error::x"],
+]
+
+
+@pytest.mark.parametrize("option", BAD_OPTIONS, ids=lambda o: repr(o))
+def test_a_bad_option_value_is_one_line_and_exit_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], option: list[str]
+) -> None:
+    """Promise: no-tracebacks. Each bad value is one line on stderr and exit 2."""
+    (repo / "r.txt").write_text(pinned())
+    result = run(capsys, "--offline", *option, "r.txt")
+    if result.code in (0, 1, 3):
+        _clean(result)  # an accepted value: at least no traceback and no command
+        return
+    _one_line_error(result)
+
+
+def test_output_to_a_folder_or_an_unwritable_path_is_one_line(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-tracebacks."""
+    (repo / "r.txt").write_text(pinned())
+    (repo / "folder").mkdir()
+    for target in ("folder", "no/such/dir/x.txt", "", "/dev/full", "/proc/self/environ"):
+        for flag in ("--output", "--sarif-output"):
+            result = run(capsys, "--offline", flag, target, "r.txt")
+            _one_line_error(result)
+
+
+def test_a_cache_dir_that_is_a_file_or_unusable_is_one_line_or_no_cache(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], hostile: HostileIndex
+) -> None:
+    """Promise: no-tracebacks."""
+    (repo / "r.txt").write_text(pinned())
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for target in (str(afile), str(afile / "sub"), "/dev/null", "/proc/self"):
+        result = run(capsys, "--index-url", hostile.simple_url, "--cache-dir", target, "r.txt")
+        if result.code == 2:
+            _one_line_error(result)
+        else:
+            _clean(result, 0)
+    assert afile.read_text() == "x"
+
+
+def test_a_location_whose_host_does_not_parse_is_no_internal_error(
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: no-tracebacks. `http://[::1` (an unclosed bracket) or a port past 65535,
+    from any origin: a file's option or the tree's configuration is an index failure, the
+    environment's too, the command line's a usage error; never an internal error, and a
+    password in it is never shown."""
+    password = "pw-" + SECRET
+    for bad in ("http://[::1/simple", f"https://u:{password}@[::1/simple", "http://h:99999/"):
+        (repo / "r.txt").write_text(f"--extra-index-url {bad}\n" + pinned())
+        good = ["--index-url", hostile.simple_url]
+        for args in (
+            [*good, "r.txt"],
+            [*good, "--find-links", bad, "r.txt"],
+            ["--index-url", bad, "r.txt"],
+        ):
+            for fmt in FORMATS:
+                result = run(capsys, "--no-cache", "--format", fmt, *args)
+                _clean(result)
+                assert result.code in (2, 3), result
+                assert password not in result.out + result.err
+        (repo / "r.txt").write_text(pinned())
+        (repo / "pyproject.toml").write_text(f'[tool.reqhash-check]\nindex-url = "{bad}"\n')
+        result = run(capsys, "--no-cache", "r.txt")
+        _clean(result, 3)
+        assert password not in result.out + result.err
+        (repo / "pyproject.toml").unlink()
+        monkeypatch.setenv("PIP_INDEX_URL", bad)
+        result = run(capsys, "--no-cache", "r.txt")
+        _clean(result, 3)
+        assert password not in result.out + result.err
+        monkeypatch.delenv("PIP_INDEX_URL")

@@ -185,3 +185,184 @@ def test_a_location_whose_host_does_not_parse_is_no_internal_error(
         _clean(result, 3)
         assert password not in result.out + result.err
         monkeypatch.delenv("PIP_INDEX_URL")
+
+
+# --- 2. paths escaping --------------------------------------------------------------------
+
+
+def _no_outside(result: Run) -> None:
+    both = result.out + result.err
+    assert OUTSIDE not in both and SECRET not in both, both
+
+
+INCLUDES = [
+    "-r ../outside/secret.txt",
+    "-c ../outside/secret.txt",
+    "-r file://{outside}/secret.txt",
+    "-r file://localhost{outside}/secret.txt",
+    "-r {outside}/secret.txt",
+    "-r sub/../../outside/secret.txt",
+    "-r .git/config",
+    "-r ./.git/config",
+    "-r sub/../.git/config",
+    "-r .git//config",
+    "-r %2Egit/config",
+    "-r file:.git/config",
+    "-r .GIT/config",
+    "-r .Git/config",
+    "-r /proc/self/environ",
+    "-r /dev/zero",
+    "-r /dev/stdin",
+    "-r /proc/self/fd/0",
+    "-r fifo",
+    "-r link-out",
+    "-r chain-a",
+    "-r dir-out/secret.txt",
+    "-r rel-dir-out/secret.txt",
+    "-r gitlink/config",
+    "-r git-file-link",
+    "-c git-file-link",
+]
+
+
+@pytest.mark.parametrize("include", INCLUDES)
+def test_an_include_escaping_the_repository_reads_nothing(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    include: str,
+) -> None:
+    """Promise: no-reads-outside and no-leak (other files). Every way out (relative,
+    absolute, `file://`, `..` through a folder, `.git/` in any spelling, a FIFO, a device,
+    `/proc`, a symlink to a file or a folder, absolute or relative, a chain) reads nothing:
+    no name of the outside file, no secret of `.git/config`, in any format, and no hang."""
+    outside = _outside(tmp_path)
+    (repo / "sub").mkdir()
+    os.mkfifo(repo / "fifo")
+    (repo / "link-out").symlink_to(outside / "secret.txt")
+    (repo / "chain-a").symlink_to("chain-b")
+    (repo / "chain-b").symlink_to("sub/chain-c")
+    (repo / "sub" / "chain-c").symlink_to("../../outside/secret.txt")
+    (repo / "dir-out").symlink_to(outside)
+    (repo / "rel-dir-out").symlink_to("../outside")
+    (repo / "gitlink").symlink_to(".git")
+    (repo / "git-file-link").symlink_to(repo / ".git" / "config")
+    (repo / ".git" / "config").write_text(
+        (repo / ".git" / "config").read_text() + f"{SECRET}==1.0\n"
+    )
+    (repo / "r.txt").write_text(include.format(outside=outside) + "\n" + pinned())
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", hostile.simple_url, "--format", fmt, "r.txt")
+        _clean(result)
+        _no_outside(result)
+        assert result.code in (1, 2), (include, result)
+    assert not any(OUTSIDE in path or SECRET in path for path, _ in hostile.requests)
+
+
+@pytest.mark.parametrize("argument", [".", "sub", "sub/", "./sub/../sub"])
+def test_discovery_under_a_folder_argument_reads_nothing_outside(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    argument: str,
+) -> None:
+    """Promise: no-reads-outside. A folder named on the command line is searched as
+    discovery is: a requirements file linked out, into `.git/`, a FIFO and a folder linked
+    out are refused, never read, never hang."""
+    outside = _outside(tmp_path)
+    sub = repo / "sub"
+    (sub / "requirements").mkdir(parents=True)
+    (sub / "requirements.txt").write_text(pinned())
+    (sub / "requirements-out.txt").symlink_to(outside / "secret.txt")
+    (sub / "requirements-git.txt").symlink_to("../.git/config")
+    os.mkfifo(sub / "requirements-fifo.txt")
+    (sub / "requirements" / "dev.txt").symlink_to(outside / "secret.txt")
+    (sub / "pylock.toml").symlink_to(outside / "secret.txt")
+    (sub / "Pipfile.lock").symlink_to("/dev/zero")
+    (repo / "requirements.txt").write_text(pinned())
+    (repo / "requirements-dir").symlink_to(outside)
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", hostile.simple_url, "--format", fmt, argument)
+        _clean(result)
+        _no_outside(result)
+        # "." finds only its own requirements.txt (discovery does not walk into sub/)
+        assert result.code == (0 if argument == "." else 2), result
+
+
+@pytest.mark.parametrize(
+    "name", ["requirements.txt", "pylock.toml", "Pipfile.lock", "requirements/base.txt"]
+)
+def test_discovery_with_no_file_refuses_what_leads_out(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    """Promise: no-reads-outside. Discovery (no FILE) of each kind of file as a symlink out
+    of the repository, into `.git/`, as a FIFO and as a device reads nothing."""
+    outside = _outside(tmp_path)
+    (repo / "requirements").mkdir()
+    for target in (outside / "secret.txt", repo / ".git" / "config", Path("/dev/zero")):
+        (repo / name).unlink(missing_ok=True)
+        (repo / name).symlink_to(target)
+        result = run(capsys, "--index-url", hostile.simple_url, "--format", "json")
+        _clean(result)
+        _no_outside(result)
+        assert result.code == 2, result
+    (repo / name).unlink()
+    os.mkfifo(repo / name)
+    result = run(capsys, "--index-url", hostile.simple_url)
+    _clean(result, 2)
+
+
+def test_a_find_links_or_file_index_leading_out_reads_nothing(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Promise: no-reads-outside. Find-links folders and pages, and `file://` indexes a file
+    names: outside, through a symlinked folder, `..`, and a local page whose links name a
+    file outside. None is read (the outside wheel's bytes would make its hash match)."""
+    outside = _outside(tmp_path)
+    wheel = outside / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"outside wheel bytes")
+    import hashlib
+
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (outside / "simple" / "demo").mkdir(parents=True)
+    (outside / "simple" / "demo" / "index.html").write_text(
+        f'<a href="file://{wheel}">demo-1.0-py3-none-any.whl</a>'
+    )
+    (repo / "out").symlink_to(outside)
+    (repo / "page.html").write_text(
+        f'<a href="file://{wheel}">demo-1.0-py3-none-any.whl</a>\n'
+        f'<a href="out/demo-1.0-py3-none-any.whl">demo-1.0-py3-none-any.whl</a>\n'
+        f'<a href="../outside/demo-1.0-py3-none-any.whl">demo-1.0-py3-none-any.whl</a>\n'
+    )
+    for option in (
+        f"--find-links {outside}",
+        f"--find-links file://{outside}",
+        "--find-links ../outside",
+        "--find-links out",
+        "--find-links ./out/",
+        "--find-links page.html",
+        "--find-links file:page.html",
+        f"--index-url file://{outside}/simple",
+        "--index-url out/simple",
+        "--extra-index-url file:out/simple",
+        "-f out",
+        "--find-links=out",
+    ):
+        (repo / "r.txt").write_text(f"{option}\n" + pinned(digest=digest))
+        result = run(
+            capsys, "--no-cache", "--index-url", hostile.simple_url, "--format", "json", "r.txt"
+        )
+        _clean(result)
+        json.loads(result.out)
+        # no link states a hash: only reading the outside wheel could confirm the pin
+        assert result.code == 3 or "unverifiable" in result.out, (option, result)
+        _no_outside(result)

@@ -366,3 +366,149 @@ def test_a_find_links_or_file_index_leading_out_reads_nothing(
         # no link states a hash: only reading the outside wheel could confirm the pin
         assert result.code == 3 or "unverifiable" in result.out, (option, result)
         _no_outside(result)
+
+
+STALE = "cd" * 32
+
+
+@pytest.mark.parametrize("how", ["include-symlink", "include-path", "hard-link", "named-link"])
+def test_fix_and_diff_write_nothing_outside_whatever_is_allowed(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
+) -> None:
+    """Promise: no-writes-outside. An included file that lies outside (through a symlink or
+    a `..` path, read because `--allow-outside-includes` says so), a hard link to a file
+    outside, and a named file linked out: `--fix` and `--diff` leave the outside file as it
+    was, and `--diff` writes nothing at all."""
+    outside = _outside(tmp_path)
+    target = outside / "pins.txt"
+    target.write_text(pinned(digest=STALE))
+    if how == "include-symlink":
+        (repo / "inc.txt").symlink_to(target)
+        (repo / "r.txt").write_text("-r inc.txt\n")
+        name = "r.txt"
+    elif how == "include-path":
+        (repo / "r.txt").write_text("-r ../outside/pins.txt\n")
+        name = "r.txt"
+    elif how == "hard-link":
+        os.link(target, repo / "r.txt")
+        name = "r.txt"
+    else:
+        (repo / "r.txt").symlink_to(target)
+        name = "r.txt"
+    for args in (["--diff"], ["--fix", "--diff"], ["--fix"]):
+        listing = sorted(p.name for p in outside.iterdir())
+        result = run(
+            capsys, "--index-url", hostile.simple_url, "--allow-outside-includes", *args, name
+        )
+        _clean(result)
+        assert target.read_text() == pinned(digest=STALE), (how, args)
+        assert sorted(p.name for p in outside.iterdir()) == listing
+
+
+# --- 3. secrets leaving transformed -------------------------------------------------------
+
+VALUE = "Sec_Ret.Val-" + "K8m2Pq7Zr4" * 3
+"""Mixed case, separators a project name normalises, longer than a message cuts."""
+HEXVALUE = "ABCDEF0123456789" * 4
+
+
+def _forms(value: str) -> dict[str, str]:
+    from urllib.parse import quote
+
+    lower = value.lower()
+    normal = re.sub(r"[-_.]+", "-", lower)
+    return {
+        "as is": value,
+        "lower": lower,
+        "upper": value.upper(),
+        "normalised": normal,
+        "underscored": normal.replace("-", "_"),
+        "prefix": value[:14],
+        "lower prefix": lower[:14],
+        "normalised prefix": normal[:14],
+        "quoted": quote(value, safe=""),
+        "markdown escaped": value.replace("_", "\\_").replace(".", "\\."),
+        "tail": value[-14:],
+        "lower tail": lower[-14:],
+    }
+
+
+def _leaks(text: str, value: str) -> list[str]:
+    return [form for form, shown in _forms(value).items() if shown in text]
+
+
+TAINTED_LINES = [
+    "${V}==1.0 --hash=sha256:{sha}",
+    "demo==1.0 --hash=sha256:${H}",
+    "demo==1.0 --hash=${H}",
+    "demo==1.0 --hash=sha256:{sha} --hash=sha256:${H}",
+    "demo[${V}]==1.0 --hash=sha256:{sha}",
+    "demo==${V} --hash=sha256:{sha}",
+    "demo==1.0.${V} --hash=sha256:{sha}",
+    'demo==1.0 ; python_version >= "${V}" --hash=sha256:{sha}',
+    "demo==1.0 ; ${V} --hash=sha256:{sha}",
+    "demo @ http://127.0.0.1:1/${V}/demo-1.0-py3-none-any.whl --hash=sha256:{sha}",
+    "demo @ https://${V}.invalid/demo-1.0-py3-none-any.whl --hash=sha256:{sha}",
+    "-r ${V}.txt",
+    "-c ${V}/c.txt",
+    "-e ${V}",
+    "--find-links ${V}",
+    "--find-links ./${V}/x",
+    "--index-url http://${V}.invalid/simple",
+    "--extra-index-url https://u:${V}@example.invalid/simple",
+    "--trusted-host ${V}",
+    "--only-binary ${V}",
+    "--no-binary=${V}",
+    "--${V}",
+    "--use-feature ${V}",
+    "--global-option ${V}",
+    "--config-settings ${V}",
+    "${V}",
+    "./${V}.whl",
+    "git+https://example.invalid/${V}.git#egg=demo",
+]
+
+
+@pytest.mark.parametrize("line", TAINTED_LINES)
+def test_an_expanded_value_in_any_part_of_a_line_leaves_in_no_form(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    line: str,
+) -> None:
+    """Promise: no-leak (derived values). `${V}` in a name, extra, version, marker, hash,
+    URL, host, include path, find-links path, option value or unknown option: no form of
+    the value (cut short, case-folded, normalised, percent-encoded, Markdown-escaped)
+    reaches any format, `-v`, `--diff`, `--output`, `$GITHUB_STEP_SUMMARY` or the cache."""
+    from tests.hostile import WHEEL_SHA
+
+    monkeypatch.setenv("V", VALUE)
+    monkeypatch.setenv("H", HEXVALUE)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    text = line.replace("{sha}", WHEEL_SHA) + "\n" + pinned("other")
+    (repo / "r.txt").write_text(text)
+    outfile = tmp_path / "report.out"
+    for fmt in FORMATS:
+        for extra in ([], ["-v"], ["--diff"], ["--output", str(outfile)]):
+            result = run(
+                capsys, "--index-url", hostile.simple_url, "--format", fmt, *extra, "r.txt"
+            )
+            _clean(result)
+            shown = result.out + result.err
+            shown += outfile.read_text() if outfile.exists() else ""
+            shown += summary.read_text() if summary.exists() else ""
+            for value in (VALUE, HEXVALUE):
+                assert not _leaks(shown, value), (fmt, extra, _leaks(shown, value), shown)
+    assert (repo / "r.txt").read_text() == text
+    cache = "".join(
+        p.read_bytes().decode("latin-1") for p in (tmp_path / "cache").rglob("*") if p.is_file()
+    )
+    for value in (VALUE, HEXVALUE):
+        assert not _leaks(cache, value), _leaks(cache, value)

@@ -19,6 +19,9 @@ EXIT_INTERRUPTED, EXIT_READER_GONE = 130, 141
 """128 + the signal's number, as a shell reports a command SIGINT or SIGPIPE stopped."""
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 MAX_CONCURRENCY = 64
+MAX_TARGETS = 64
+"""Each target is a full pass over every requirement: a `target` list of thousands (the
+checked tree's pyproject.toml can hold one) would keep a run going for many minutes."""
 
 TARGET_HELP = """\
 targets (--target NAME describes a real host with its full tag list):
@@ -456,8 +459,7 @@ def settings_from(
 ) -> tuple[Any, bool]:
     from reqhash_check.check import CheckOptions
     from reqhash_check.config import load_config
-    from reqhash_check.index.multi import url_parses
-    from reqhash_check.index.urls import redact_url
+    from reqhash_check.index.urls import redact_url, url_parses
     from reqhash_check.rules import parse_rule_list, suggest
     from reqhash_check.settings import Settings
 
@@ -657,6 +659,9 @@ def build_targets(
         targets_from_pip_options,
     )
 
+    names = list(dict.fromkeys(names))
+    if len(names) > MAX_TARGETS:
+        raise UsageError(f"--target: {len(names)} targets given, at most {MAX_TARGETS} are checked")
     targets = []
     for name in names:
         try:
@@ -670,6 +675,11 @@ def build_targets(
             except ValueError as exc:
                 raise UsageError(f"--python-version: {exc}") from None
         targets.extend(targets_from_pip_options(python_versions, platforms, implementation, abis))
+    if len(targets) > MAX_TARGETS:
+        raise UsageError(
+            f"--python-version/--platform: {len(targets)} targets, "
+            f"at most {MAX_TARGETS} are checked"
+        )
     return targets or [current_target()]
 
 

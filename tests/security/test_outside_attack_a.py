@@ -512,3 +512,75 @@ def test_an_expanded_value_in_any_part_of_a_line_leaves_in_no_form(
     )
     for value in (VALUE, HEXVALUE):
         assert not _leaks(cache, value), _leaks(cache, value)
+
+
+# --- 1. the checked tree configures its own trust ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key, items",
+    [
+        ("target", [f"linux-x86_64-glibc2.{i}-cp312" for i in range(17, 3017)]),
+        ("target", ["linux-x86_64-glibc2.28-cp312"] * 3000),
+        ("python-version", [f"3.{j}.{i}" for i in range(30) for j in range(8, 14)]),
+    ],
+    ids=["distinct", "repeated", "versions"],
+)
+def test_a_tree_listing_thousands_of_targets_is_one_line_at_once(
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    key: str,
+    items: list[str],
+) -> None:
+    """Promise: bounded-time (targets). Each target is a pass over every requirement: 3,000
+    of them from the tree's configuration kept a run going for minutes."""
+    import time
+
+    (repo / "pyproject.toml").write_text(f"[tool.reqhash-check]\n{key} = {json.dumps(items)}\n")
+    (repo / "r.txt").write_text(pinned())
+    started = time.monotonic()
+    result = run(capsys, "--index-url", hostile.simple_url, "r.txt")
+    assert time.monotonic() - started < 10
+    if key == "target" and len(set(items)) == 1:
+        _clean(result, 0)  # a repeated target is one target
+    else:
+        _one_line_error(result)
+        assert "at most 64" in result.err
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        'ignore = ["unlisted-index"]',
+        'ignore = ["unlisted-index", "unverifiable", "insecure-index"]',
+        'select = ["stale-hash"]',
+        'strict = false\nrequire-hashes = false\nignore = ["unlisted-index"]',
+    ],
+)
+def test_the_tree_cannot_silence_an_index_the_command_line_did_not_allow(
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    table: str,
+) -> None:
+    """Promise: visible-index-changes and fail-closed. Whatever rules the tree selects or
+    ignores, an index outside `--allow-index` is not contacted and the run does not pass."""
+    with HostileIndex() as attacker:
+        url = attacker.url.replace("127.0.0.1", "localhost")
+        (repo / "pyproject.toml").write_text(f"[tool.reqhash-check]\n{table}\n")
+        (repo / "r.txt").write_text(f"--extra-index-url {url}/simple\n" + pinned())
+        for fmt in FORMATS:
+            result = run(
+                capsys,
+                "--index-url",
+                hostile.simple_url,
+                "--allow-index",
+                "127.0.0.1",
+                "--format",
+                fmt,
+                "r.txt",
+            )
+            _clean(result)
+            assert result.code in (1, 3), (fmt, result)
+        assert not attacker.requests

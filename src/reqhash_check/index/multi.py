@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from reqhash_check import fs
 from reqhash_check.index.base import (
@@ -28,11 +28,13 @@ from reqhash_check.index.local import FindLinks, LocalSimpleIndex
 from reqhash_check.index.pypi import PyPIJsonIndex
 from reqhash_check.index.simple import SimpleIndex
 from reqhash_check.index.urls import (
+    UNPARSED,
     index_urls,
     is_pypi_simple_url,
     local_path,
     pypi_base_url,
     redact_url,
+    url_parses,
 )
 
 _T = TypeVar("_T")
@@ -196,21 +198,6 @@ class NoSource:
 
     async def aclose(self) -> None:
         return None
-
-
-UNPARSED = "not a URL that can be read (its host or port does not parse)"
-
-
-def url_parses(url: str) -> bool:
-    """True when `urllib.parse` reads the URL and its port: a location that does not (an
-    unclosed `[`, a port past 65535) is refused as an index failure, never an internal
-    error."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (reading it raises for a port that does not parse)
-    except ValueError:
-        return False
-    return True
 
 
 def open_index(

@@ -584,3 +584,96 @@ def test_the_tree_cannot_silence_an_index_the_command_line_did_not_allow(
             _clean(result)
             assert result.code in (1, 3), (fmt, result)
         assert not attacker.requests
+
+
+# --- 9. odd file names and contents -----------------------------------------------------
+
+ODD_NAMES = [
+    "requirements\n::error::x.txt",
+    "requirements\r::error::x.txt",
+    "requirements\u2028::error::x.txt",
+    "requirements\x85::error::x.txt",
+    "requirements-\u202etxt.exe.txt",
+    "requirements-\x1b[31mred.txt",
+    "requirements-##[error]x.txt",
+    "requirements-" + "a" * 200 + ".txt",
+    "requirements-\udcff.txt",
+]
+
+
+@pytest.mark.parametrize("name", ODD_NAMES, ids=lambda n: ascii(n)[:40])
+@pytest.mark.parametrize("how", ["named", "discovered", "included", "fixed", "missing"])
+def test_an_odd_file_name_cannot_start_a_command_or_a_control(
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    how: str,
+) -> None:
+    """Promise: no-hijack (workflow commands) and no-hijack. A file name with a line break,
+    a lone carriage return, a separator, a bidi override, an escape sequence, `##[`, an
+    undecodable byte or 200 characters: in every format, named, discovered, included,
+    fixed or missing, no line starts a command and no control character is raw."""
+    path = repo / name
+    digest = STALE if how == "fixed" else None
+    if how != "missing":
+        path.write_text(pinned(digest=digest) if digest else pinned())
+    args: list[str] = []
+    if how == "named" or how == "missing":
+        args = [name]
+    elif how == "included":
+        (repo / "r.txt").write_bytes(f"-r {name}\n".encode(errors="surrogateescape"))
+        args = ["r.txt"]
+    elif how == "fixed":
+        args = ["--fix", name]
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", hostile.simple_url, "--format", fmt, *args)
+        _clean(result)
+        for line in re.split(r"\r|\n", result.out):
+            assert not line.lstrip().startswith("::error::x"), (fmt, line)
+        if how == "missing":
+            assert result.code == 2
+        if how == "fixed":
+            path.write_text(pinned(digest=STALE))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe\x00d\x00e\x00m\x00o",
+        b"demo==1.0 \xff\xfe --hash=sha256:" + b"a" * 64 + b"\n",
+        b"\xef\xbb\xbf" + b"\x00" * 100,
+        b"demo==1.0 --hash=sha256:" + b"a" * 200_000 + b"\n",
+        b"demo==1.0 \\\n" * 50_000,
+        b"x" * (11 * 1024 * 1024),
+        b"-r r.txt\n",
+        b"-c r.txt\n-r r.txt\n",
+        b"\x1b]0;title\x07::error::x\n",
+        b"--hash=sha256:" + b"\xe2\x80\xae" * 10 + b"\n",
+    ],
+    ids=lambda c: ascii(c[:16]),
+)
+def test_hostile_file_contents_are_one_line_or_findings(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    """Promise: no-tracebacks and no-hijack. Undecodable, a BOM and NULs, a 200,000
+    character line, a continuation 50,000 lines long, past the 10 MiB cap, including
+    itself, an escape sequence and a workflow command, bidi controls in a hash."""
+    (repo / "r.txt").write_bytes(content)
+    for fmt in FORMATS:
+        result = run(capsys, "--index-url", hostile.simple_url, "--format", fmt, "r.txt")
+        _clean(result)
+        assert result.code in (0, 1, 2), result
+        if result.code == 2:
+            assert len(result.err.strip().splitlines()) == 1, result.err
+
+
+def test_includes_nested_past_the_cap_are_one_line(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-tracebacks (and the include nesting bound)."""
+    for depth in range(150):
+        (repo / f"r{depth}.txt").write_text(f"-r r{depth + 1}.txt\n")
+    (repo / "r150.txt").write_text(pinned())
+    result = run(capsys, "--index-url", hostile.simple_url, "r0.txt")
+    _one_line_error(result)

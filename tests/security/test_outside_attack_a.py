@@ -677,3 +677,52 @@ def test_includes_nested_past_the_cap_are_one_line(
     (repo / "r150.txt").write_text(pinned())
     result = run(capsys, "--index-url", hostile.simple_url, "r0.txt")
     _one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        'cache-dir = "{outside}"',
+        'allow-index = ["localhost"]',
+        'find-links = ["{attacker}/simple"]',
+        "no-index = true",
+        "allow-outside-includes = true",
+        "isolated = true",
+        'index_url = "{attacker}/simple"',
+        'INDEX-URL = "{attacker}/simple"',
+        'extra-index-url = ["file://{outside}"]',
+        'extra-index-url = ["{attacker}/simple"]',
+    ],
+)
+@pytest.mark.parametrize(
+    "header",
+    ["[tool.reqhash-check]\n", '[tool."reqhash-check"]\n', "[tool.reqhash_check]\n"],
+)
+def test_the_tree_cannot_widen_trust_in_any_spelling(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    table: str,
+    header: str,
+) -> None:
+    """Promise: trust-from-trusted-origins. A trust option in the tree's table (in any
+    spelling of the table or the key) is refused or ignored; an index it names is held to
+    `--allow-index`; nothing outside is read or written."""
+    outside = _outside(tmp_path)
+    with HostileIndex() as attacker:
+        url = attacker.url.replace("127.0.0.1", "localhost")
+        (repo / "pyproject.toml").write_text(
+            header + table.format(outside=outside, attacker=url) + "\n"
+        )
+        (repo / "r.txt").write_text(pinned())
+        result = run(
+            capsys, "--index-url", hostile.simple_url, "--allow-index", "127.0.0.1", "r.txt"
+        )
+        _clean(result)
+        assert result.code in (0, 2, 3), result
+        if result.code == 2:
+            assert len(result.err.strip().splitlines()) == 1
+        assert not attacker.requests
+        assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
+        _no_outside(result)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -726,3 +728,61 @@ def test_the_tree_cannot_widen_trust_in_any_spelling(
         assert not attacker.requests
         assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
         _no_outside(result)
+
+
+# --- the Action, with the real tool ----------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+@pytest.mark.parametrize("encoding", ["utf-8", ""])
+def test_the_action_with_undecodable_and_separator_names_and_a_secret(
+    tmp_path: Path, hostile: HostileIndex, encoding: str
+) -> None:
+    """Promise: no-hijack (workflow commands) and no-leak (environment), through
+    `action.sh run`: a discovered file named with a byte that is not UTF-8, one with a line
+    separator before `::error::`, and a pin built from `${V}`; a strict UTF-8 stdout too."""
+    from tests.security.test_bad_input import ACTION, SRC, _action_commands, _fake_tool
+
+    work = tmp_path / "work"
+    (work / ".git").mkdir(parents=True)
+    (work / "requirements-\udcff.txt").write_text(pinned(digest=STALE))
+    (work / "requirements-\u2028::error::x.txt").write_text(pinned())
+    (work / "requirements.txt").write_text(
+        "${V}==1.0 --hash=sha256:" + STALE + "\n" + pinned("other")
+    )
+    bin_dir = _fake_tool(tmp_path / "bin", "from reqhash_check.cli import entry\nentry()")
+    env = {
+        "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
+        "PYTHONPATH": str(SRC),
+        "HOME": str(tmp_path),
+        "GITHUB_ACTION_PATH": str(ACTION.parent.parent),
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "RUNNER_TEMP": str(tmp_path),
+        "GITHUB_ACTIONS": "true",
+        "REQHASH_CHECK_CACHE_DIR": str(tmp_path / "cache"),
+        "PIP_CONFIG_FILE": "/dev/null",
+        "V": VALUE,
+        "INPUT_ARGS": f"--isolated --index-url {hostile.simple_url}",
+        **({"PYTHONIOENCODING": encoding} if encoding else {}),
+    }
+    result = subprocess.run(
+        ["bash", str(ACTION), "run"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        errors="surrogateescape",
+        timeout=300,
+        check=False,
+    )
+    text = result.stdout + result.stderr
+    assert "Traceback" not in text and "internal error" not in text, text
+    assert result.returncode == 1, text
+    for command in _action_commands(result):
+        assert command.startswith(("::error file=", "::warning file=", "::notice")), command
+        assert "::error::x" not in command.partition("::")[2].partition("::")[0], command
+    summary = (tmp_path / "summary.md").read_bytes().decode("utf-8", "surrogateescape")
+    for shown in (text, summary):
+        assert not _leaks(shown, VALUE), _leaks(shown, VALUE)
+        assert "\u2028" not in shown and "\udcff" not in shown

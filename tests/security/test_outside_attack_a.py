@@ -786,3 +786,28 @@ def test_the_action_with_undecodable_and_separator_names_and_a_secret(
     for shown in (text, summary):
         assert not _leaks(shown, VALUE), _leaks(shown, VALUE)
         assert "\u2028" not in shown and "\udcff" not in shown
+
+
+def test_standard_input_without_end_is_one_line_at_the_cap(repo: Path) -> None:
+    """Promise: bounded (standard input). `reqhash-check - < /dev/zero` read standard input
+    whole, without end (it ran until the memory ran out); it is held to the 10 MiB cap on a
+    requirements file."""
+    import sys
+
+    from tests.security.test_bad_input import SRC
+
+    with open("/dev/zero", "rb") as zero:
+        result = subprocess.run(
+            [sys.executable, "-m", "reqhash_check", "--offline", "-"],
+            stdin=zero,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(SRC)},
+        )
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert result.stderr == (
+        "reqhash-check: error: <stdin>: larger than 10 MiB, the cap on a requirements file\n"
+    )

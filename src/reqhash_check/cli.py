@@ -407,7 +407,7 @@ def _check_command(argv: list[str]) -> int:
     except (ConfigError, UnknownRuleError, RequirementsFileError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     output = _open_output(args.output)
-    sarif = _open_output(args.sarif_output)
+    sarif = _open_output(args.sarif_output, "--sarif-output")
     from reqhash_check.runner import run
 
     progress = None if args.quiet or args.no_progress else _progress_printer()
@@ -439,18 +439,18 @@ def _rules_command(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def _open_output(path: str | None) -> Path | None:
+def _open_output(path: str | None, flag: str = "--output") -> Path | None:
     """Check an output path before the run: its folder exists and it can be written."""
     if path is None or path == "-":
         return None
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"--output {path}: the folder {folder} does not exist")
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
     if target.is_dir():
-        raise UsageError(f"--output {path}: is a folder")
+        raise UsageError(f"{flag} {path}: is a folder")
     if target.exists() and not os.access(target, os.W_OK):
-        raise UsageError(f"--output {path}: cannot be written")
+        raise UsageError(f"{flag} {path}: cannot be written")
     return target
 
 

@@ -130,10 +130,20 @@ def test_output_to_a_folder_or_an_unwritable_path_is_one_line(
     """Promise: no-tracebacks."""
     (repo / "r.txt").write_text(pinned())
     (repo / "folder").mkdir()
-    for target in ("folder", "no/such/dir/x.txt", "", "/dev/full", "/proc/self/environ"):
+    for target in (
+        "folder",
+        "no/such/dir/x.txt",
+        "",
+        "/dev/full",
+        "/proc/self/environ",
+        "x\n::error::y/z",
+        "\u2028::error::y/z",
+    ):
         for flag in ("--output", "--sarif-output"):
             result = run(capsys, "--offline", flag, target, "r.txt")
             _one_line_error(result)
+            if "/dev/" not in target and "/proc/" not in target:
+                assert result.err.startswith(f"reqhash-check: error: {flag} "), result.err
 
 
 def test_a_cache_dir_that_is_a_file_or_unusable_is_one_line_or_no_cache(

@@ -821,3 +821,52 @@ def test_standard_input_without_end_is_one_line_at_the_cap(repo: Path) -> None:
     assert result.stderr == (
         "reqhash-check: error: <stdin>: larger than 10 MiB, the cap on a requirements file\n"
     )
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        'archive = {{ path = "/dev/zero", hashes = {{ sha256 = "{digest}" }} }}',
+        'archive = {{ path = "../outside/demo-1.0-py3-none-any.whl", '
+        'hashes = {{ sha256 = "{digest}" }} }}',
+        'archive = {{ url = "file://{outside}/demo-1.0-py3-none-any.whl", '
+        'hashes = {{ sha256 = "{digest}" }} }}',
+        'index = "file://{outside}/simple"\nwheels = [{{ name = "demo-1.0-py3-none-any.whl", '
+        'url = "file://{outside}/demo-1.0-py3-none-any.whl", '
+        'hashes = {{ sha256 = "{digest}" }} }}]',
+        'directory = {{ path = "/proc/self" }}',
+        'wheels = [{{ name = "demo-1.0-py3-none-any.whl", path = "/dev/zero", '
+        'hashes = {{ sha256 = "{digest}" }} }}]',
+    ],
+)
+def test_a_lock_naming_local_files_outside_reads_none(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str
+) -> None:
+    """Promise: no-reads-outside (lock files). A `pylock.toml` entry whose archive, wheel
+    or index is a device, `/proc`, or a file outside the repository: not read (only its
+    bytes could confirm the hash), no hang, with `--verify-downloads` and `--fix` too."""
+    import hashlib
+
+    outside = _outside(tmp_path)
+    wheel = outside / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"outside wheel bytes")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (outside / "simple" / "demo").mkdir(parents=True)
+    (outside / "simple" / "demo" / "index.html").write_text(
+        f'<a href="file://{wheel}">demo-1.0-py3-none-any.whl</a>'
+    )
+    (repo / "empty").mkdir()
+    text = (
+        'lock-version = "1.0"\ncreated-by = "x"\n[[packages]]\nname = "demo"\nversion = "1.0"\n'
+        + entry.format(outside=outside, digest=digest)
+        + "\n"
+    )
+    (repo / "pylock.toml").write_text(text)
+    for extra in ([], ["--verify-downloads"], ["--fix"]):
+        result = run(
+            capsys, "--no-cache", "--index-url", f"file://{repo}/empty", *extra, "pylock.toml"
+        )
+        _clean(result)
+        assert result.code in (1, 2, 3), (extra, result)
+        _no_outside(result)
+    assert (repo / "pylock.toml").read_text() == text

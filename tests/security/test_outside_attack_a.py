@@ -870,3 +870,30 @@ def test_a_lock_naming_local_files_outside_reads_none(
         assert result.code in (1, 2, 3), (extra, result)
         _no_outside(result)
     assert (repo / "pylock.toml").read_text() == text
+
+
+def test_an_include_whose_path_is_a_secret_is_never_named_by_it(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: no-leak (derived values). `-r ${V}.txt` and `-c ${V}/c.txt` that exist, with
+    findings and a refused line inside: the included file is never named by its expanded
+    path, in any format, with `-v`, `--diff` or `--fix`."""
+    monkeypatch.setenv("V", VALUE)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    (repo / f"{VALUE}.txt").write_text(pinned(digest=STALE) + "bad line here ###\n")
+    (repo / VALUE).mkdir()
+    (repo / VALUE / "c.txt").write_text("demo==2.0\n")
+    (repo / "r.txt").write_text("-r ${V}.txt\n-c ${V}/c.txt\n")
+    for fmt in FORMATS:
+        for extra in ([], ["-v"], ["--diff"], ["--fix"]):
+            result = run(
+                capsys, "--index-url", hostile.simple_url, "--format", fmt, *extra, "r.txt"
+            )
+            _clean(result)
+            shown = result.out + result.err + (summary.read_text() if summary.exists() else "")
+            assert not _leaks(shown, VALUE), (fmt, extra, _leaks(shown, VALUE))

@@ -19,6 +19,9 @@ EXIT_INTERRUPTED, EXIT_READER_GONE = 130, 141
 """128 + the signal's number, as a shell reports a command SIGINT or SIGPIPE stopped."""
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 MAX_CONCURRENCY = 64
+MAX_TARGETS = 64
+"""Each target is a full pass over every requirement: a `target` list of thousands (the
+checked tree's pyproject.toml can hold one) would keep a run going for many minutes."""
 
 TARGET_HELP = """\
 targets (--target NAME describes a real host with its full tag list):
@@ -404,7 +407,7 @@ def _check_command(argv: list[str]) -> int:
     except (ConfigError, UnknownRuleError, RequirementsFileError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     output = _open_output(args.output)
-    sarif = _open_output(args.sarif_output)
+    sarif = _open_output(args.sarif_output, "--sarif-output")
     from reqhash_check.runner import run
 
     progress = None if args.quiet or args.no_progress else _progress_printer()
@@ -436,18 +439,18 @@ def _rules_command(argv: list[str]) -> int:
     return EXIT_OK
 
 
-def _open_output(path: str | None) -> Path | None:
+def _open_output(path: str | None, flag: str = "--output") -> Path | None:
     """Check an output path before the run: its folder exists and it can be written."""
     if path is None or path == "-":
         return None
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"--output {path}: the folder {folder} does not exist")
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
     if target.is_dir():
-        raise UsageError(f"--output {path}: is a folder")
+        raise UsageError(f"{flag} {path}: is a folder")
     if target.exists() and not os.access(target, os.W_OK):
-        raise UsageError(f"--output {path}: cannot be written")
+        raise UsageError(f"{flag} {path}: cannot be written")
     return target
 
 
@@ -456,6 +459,7 @@ def settings_from(
 ) -> tuple[Any, bool]:
     from reqhash_check.check import CheckOptions
     from reqhash_check.config import load_config
+    from reqhash_check.index.urls import redact_url, url_parses
     from reqhash_check.rules import parse_rule_list, suggest
     from reqhash_check.settings import Settings
 
@@ -483,6 +487,14 @@ def settings_from(
             "--fix confirms every hash it writes with the index, which --offline never asks; "
             "use --diff to see the fixes the cache suggests"
         )
+    for flag, urls in (
+        ("--index-url", [args.index_url] if args.index_url else []),
+        ("--extra-index-url", args.extra_index_url),
+        ("--find-links", args.find_links),
+    ):
+        for url in urls:
+            if not url_parses(url):
+                raise UsageError(f"{flag} {redact_url(url)}: its host or port does not parse")
     allow_outside = args.allow_outside_includes
     files = (
         _expand_folders(tuple(args.files), allow_outside)
@@ -647,6 +659,9 @@ def build_targets(
         targets_from_pip_options,
     )
 
+    names = list(dict.fromkeys(names))
+    if len(names) > MAX_TARGETS:
+        raise UsageError(f"--target: {len(names)} targets given, at most {MAX_TARGETS} are checked")
     targets = []
     for name in names:
         try:
@@ -660,6 +675,11 @@ def build_targets(
             except ValueError as exc:
                 raise UsageError(f"--python-version: {exc}") from None
         targets.extend(targets_from_pip_options(python_versions, platforms, implementation, abis))
+    if len(targets) > MAX_TARGETS:
+        raise UsageError(
+            f"--python-version/--platform: {len(targets)} targets, "
+            f"at most {MAX_TARGETS} are checked"
+        )
     return targets or [current_target()]
 
 

@@ -42,6 +42,7 @@ from reqhash_check.index.urls import (
     url_host,
 )
 from reqhash_check.requirements import (
+    MAX_FILE_BYTES,
     NEWEST,
     OLDEST,
     Kind,
@@ -1154,7 +1155,15 @@ def _edit_key(path: str, edit: fixer.HashEdit | fixer.InsertEdit) -> tuple[str, 
 
 
 def stdin_text() -> str:
-    return read_text(sys.stdin.buffer.read(), "<stdin>")
+    """Standard input as a requirements file, held to the same size cap (`- < /dev/zero`
+    read it all, without end)."""
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise RequirementsFileError(
+            f"<stdin>: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the cap on a "
+            "requirements file"
+        )
+    return read_text(data, "<stdin>")
 
 
 __all__ = ["RunResult", "Settings", "failing", "plan_indexes", "run", "scrub_text", "stdin_text"]

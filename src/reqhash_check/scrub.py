@@ -61,11 +61,17 @@ def credential_replacements(urls: Iterable[str | None]) -> dict[str, str]:
     for url in urls:
         if not url:
             continue
-        _, credentials = split_credentials(url)
+        try:
+            _, credentials = split_credentials(url)
+            netloc = urlsplit(url).netloc
+        except ValueError:  # an authority that does not parse: all before its last `@`
+            netloc = url.partition("://")[2].partition("/")[0]
+            userinfo = netloc.rpartition("@")[0]
+            credentials = (userinfo, userinfo.partition(":")[2]) if userinfo else None
         if credentials is None:
             continue
         user, password = credentials
-        written = urlsplit(url).netloc.rpartition("@")[0]
+        written = netloc.rpartition("@")[0]
         written = written.partition(":")[2] if password else written
         for secret in (password or user, written):
             if len(secret) >= MIN_CREDENTIAL_LENGTH:

@@ -28,11 +28,13 @@ from reqhash_check.index.local import FindLinks, LocalSimpleIndex
 from reqhash_check.index.pypi import PyPIJsonIndex
 from reqhash_check.index.simple import SimpleIndex
 from reqhash_check.index.urls import (
+    UNPARSED,
     index_urls,
     is_pypi_simple_url,
     local_path,
     pypi_base_url,
     redact_url,
+    url_parses,
 )
 
 _T = TypeVar("_T")
@@ -266,7 +268,8 @@ def open_indexes(
         HttpClient(replace(settings, use_netrc=False), dead_hosts=dead_hosts) if untrusted else None
     )
     for url in from_files:
-        http.distrust(url)
+        if url_parses(url):
+            http.distrust(url)
     urls = index_urls(index_url, extra_index_urls)
     if no_index:
         urls = []
@@ -278,6 +281,9 @@ def open_indexes(
         label = labels.get(url) or redact_url(url)
         if url in refused:
             indexes.append(RefusedIndex(label, refused[url]))
+            continue
+        if not url_parses(url):
+            indexes.append(RefusedIndex(label, UNPARSED))
             continue
         client = bare if bare is not None and url in untrusted else http
         if url in expanded:
@@ -300,6 +306,8 @@ def open_indexes(
         label = labels.get(location) or redact_url(location)
         if location in refused:
             indexes.append(RefusedIndex(label, refused[location]))
+        elif not url_parses(location):
+            indexes.append(RefusedIndex(label, UNPARSED))
         elif location in expanded:
             indexes.append(
                 ExpandedIndex(

@@ -157,3 +157,18 @@ def stored_api(index_url: str) -> tuple[str, str] | None:
     if is_pypi_simple_url(index_url):
         return "pypi-json", pypi_base_url(index_url)
     return "simple", index_url
+
+
+UNPARSED = "not a URL that can be read (its host or port does not parse)"
+
+
+def url_parses(url: str) -> bool:
+    """True when `urllib.parse` reads the URL and its port: a location that does not (an
+    unclosed `[`, a port past 65535) is refused as an index failure, never an internal
+    error."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it raises for a port that does not parse)
+    except ValueError:
+        return False
+    return True

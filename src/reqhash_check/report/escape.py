@@ -14,7 +14,11 @@ import re
 from typing import Any
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_BEYOND_ASCII_CONTROLS = "\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_BEYOND_ASCII_CONTROLS = (
+    "\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff"
+)
+"""With the lone surrogates: a file name holding a byte that is not UTF-8 (`\\xff`) is read
+by Python as U+DCFF, which no UTF-8 stream can write."""
 _UNSAFE = re.compile(f"[\x00-\x08\x0a-\x1f{_BEYOND_ASCII_CONTROLS}]")
 _JSON_UNSAFE = re.compile(f"[{_BEYOND_ASCII_CONTROLS}]")
 """What `json.dumps` leaves raw: it escapes only the characters below U+0020 (in strings;

@@ -68,12 +68,12 @@ def artifact_uri(path: str) -> tuple[str, str | None]:
     """A finding's path as a SARIF artifact URI and its base: relative paths hang off %SRCROOT%."""
     posix = path.replace("\\", "/")
     if re.match(r"^[A-Za-z]:/", posix):  # a Windows drive path
-        return "file:///" + quote(posix, safe="/:"), None
+        return "file:///" + quote(posix, safe="/:", errors="surrogateescape"), None
     if posix.startswith("/"):
-        return "file://" + quote(posix, safe="/"), None
+        return "file://" + quote(posix, safe="/", errors="surrogateescape"), None
     while posix.startswith("./"):
         posix = posix[2:]
-    return quote(posix, safe="/"), SRCROOT
+    return quote(posix, safe="/", errors="surrogateescape"), SRCROOT
 
 
 def _location(location: Location) -> dict[str, Any]:
@@ -101,7 +101,7 @@ def fingerprint(finding: Finding) -> str:
     ]
     if finding.project is None:
         parts.append(finding.message)
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    return hashlib.sha256("\0".join(parts).encode(errors="surrogateescape")).hexdigest()[:32]
 
 
 def _result(finding: Finding) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import gc
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from reqhash_check.index.multi import MultiIndex
     from reqhash_check.lockfile.run import LockRun
     from reqhash_check.resolve import NewPin, Repinned
+    from reqhash_check.targets import BinaryPolicy
 
 Progress = Callable[[int, int], None]
 _T = TypeVar("_T")
@@ -986,43 +987,72 @@ def _fixed_key(finding: Finding) -> tuple[str, str, str, str]:
     return (finding.rule, finding.location.path, finding.project or "", str(finding.target or ""))
 
 
+_Wanted = TypeVar("_Wanted")
+_Found = TypeVar("_Found")
+
+
+async def _ask_per_file_set(
+    settings: Settings,
+    loaded: Sequence[_Loaded],
+    plans: Sequence[IndexPlan],
+    wanted: Sequence[_Wanted],
+    path_of: Callable[[_Wanted], str],
+    ask: Callable[
+        [Index, RequirementSet, list[_Wanted], BinaryPolicy],
+        Awaitable[tuple[list[_Found], list[str]]],
+    ],
+) -> tuple[list[_Found], list[str]]:
+    """Each file set's share of `wanted` (by the file it is in), asked of that set's
+    indexes with its format control; one cache for the whole phase. Returns what was found
+    and, one line each, what could not be."""
+    by_path = {f: n for n, item in enumerate(loaded) for f in item.req_set.files}
+    groups: dict[int, list[_Wanted]] = {}
+    for one in wanted:
+        groups.setdefault(by_path.get(path_of(one), 0), []).append(one)
+    cache = _cache(settings)
+    found: list[_Found] = []
+    not_found: list[str] = []
+    try:
+        for number, group in groups.items():
+            req_set = loaded[number].req_set
+            index: Index = _open(settings, plans[number], cache)
+            try:
+                policy = SetContext(req_set, (), {}, settings.check).policy
+                got, missed = await ask(index, req_set, group, policy)
+            finally:
+                await index.aclose()
+            found += got
+            not_found += missed
+    finally:
+        if cache is not None:
+            cache.close()
+    return found, not_found
+
+
 async def _resolve_pins(
     settings: Settings,
     loaded: Sequence[_Loaded],
     plans: Sequence[IndexPlan],
     wanted: Sequence[PinDependency],
 ) -> tuple[list[NewPin], list[str]]:
+    """The version, hashes and marker of each missing dependency to pin; the clashes."""
     from reqhash_check.resolve import resolve
 
-    by_path = {f: n for n, item in enumerate(loaded) for f in item.req_set.files}
-    groups: dict[int, list[PinDependency]] = {}
-    for pin in wanted:
-        groups.setdefault(by_path.get(pin.path, 0), []).append(pin)
-    cache = _cache(settings)
-    pins: list[NewPin] = []
-    conflicts: list[str] = []
-    try:
-        for number, group in groups.items():
-            item = loaded[number]
-            index: Index = _open(settings, plans[number], cache)
-            try:
-                policy = SetContext(item.req_set, (), {}, settings.check).policy
-                found, clashes = await resolve(
-                    index,
-                    group,
-                    [e.name for e in item.req_set.entries if e.name],
-                    settings.targets,
-                    policy,
-                    targets_only=settings.check.fix_targets_only,
-                )
-            finally:
-                await index.aclose()
-            pins += found
-            conflicts += clashes
-    finally:
-        if cache is not None:
-            cache.close()
-    return pins, conflicts
+    return await _ask_per_file_set(
+        settings,
+        loaded,
+        plans,
+        wanted,
+        lambda pin: pin.path,
+        lambda index, req_set, group, policy: resolve(
+            index,
+            group,
+            [e.name for e in req_set.entries if e.name],
+            settings.targets,
+            policy,
+            targets_only=settings.check.fix_targets_only,
+        ),
+    )
 
 
 async def _resolve_repins(
@@ -1031,36 +1061,23 @@ async def _resolve_repins(
     plans: Sequence[IndexPlan],
     wanted: Sequence[RepinProject],
 ) -> tuple[list[Repinned], list[str]]:
+    """The version every requirer accepts for each conflicting pin; those with none."""
     from reqhash_check.resolve import repin
 
-    by_path = {f: n for n, item in enumerate(loaded) for f in item.req_set.files}
-    groups: dict[int, list[RepinProject]] = {}
-    for fix in wanted:
-        groups.setdefault(by_path.get(fix.location.path, 0), []).append(fix)
-    cache = _cache(settings)
-    done: list[Repinned] = []
-    refused: list[str] = []
-    try:
-        for number, group in groups.items():
-            item = loaded[number]
-            index: Index = _open(settings, plans[number], cache)
-            try:
-                policy = SetContext(item.req_set, (), {}, settings.check).policy
-                found, left = await repin(
-                    index,
-                    group,
-                    settings.targets,
-                    policy,
-                    targets_only=settings.check.fix_targets_only,
-                )
-            finally:
-                await index.aclose()
-            done += found
-            refused += left
-    finally:
-        if cache is not None:
-            cache.close()
-    return done, refused
+    return await _ask_per_file_set(
+        settings,
+        loaded,
+        plans,
+        wanted,
+        lambda fix: fix.location.path,
+        lambda index, _req_set, group, policy: repin(
+            index,
+            group,
+            settings.targets,
+            policy,
+            targets_only=settings.check.fix_targets_only,
+        ),
+    )
 
 
 def _edits(

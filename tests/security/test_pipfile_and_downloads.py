@@ -170,7 +170,7 @@ def test_a_lock_that_is_a_fifo_or_a_device_is_not_read(
 
 def test_a_huge_lock_is_one_line_and_exit_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     packages = {f"p{n}": demo() for n in range(60_000)}  # about 11 MiB in pipenv's layout
-    (repo / "Pipfile.lock").write_text(lock("https://pypi.org/simple", packages))
+    (repo / "Pipfile.lock").write_text(lock("http://127.0.0.1:9/simple", packages))
     started = time.monotonic()
     result = run(capsys, "--isolated", "--offline", "Pipfile.lock")
     assert time.monotonic() - started < 10
@@ -389,7 +389,7 @@ def test_a_value_past_the_line_cap_is_one_line_naming_the_lock_s_line(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     extras = [f"e{n}" for n in range(30_000)]  # one requirement line past 100 KiB
-    text = lock("https://pypi.org/simple", {"demo": demo(extras=extras)})
+    text = lock("http://127.0.0.1:9/simple", {"demo": demo(extras=extras)})
     (repo / "Pipfile.lock").write_text(text)
     started = time.monotonic()
     result = run(capsys, "--isolated", "--offline", "Pipfile.lock")

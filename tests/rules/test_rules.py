@@ -7,7 +7,8 @@ tests/rules/<rule-id>/ holds the cases of one rule, for each kind of input it ap
     pylock.<case>.toml       a PEP 751 lock file
     <case>.Pipfile.lock      a Pipfile.lock (checked as `Pipfile.lock`, the only name it has)
     <stem>.expected          the findings: one `[FILE:]LINE RULE SEVERITY [suppressed]` a
-                             line (FILE defaults to the case's file); empty: no finding at all
+                             line (FILE defaults to the case's file); empty: no finding at all;
+                             `exit N` when the exit code is not the one the findings imply
     <stem>.args              extra command-line options (shell words; `#` starts a comment)
     <stem>.xfail             the reason a case fails today: a bug the case shows, run as
                              xfail(strict=True) so fixing the bug turns it into a failure
@@ -117,11 +118,26 @@ class Case:
             line = raw.split("#", 1)[0].strip()
             if not line:
                 continue
+            if line.startswith("exit "):
+                continue
             where, rule, severity, *mark = line.split()
             name, _, number = where.rpartition(":")
             assert mark in ([], ["suppressed"]), raw
             rows.append((name or self.checked_name, int(number), rule, severity, bool(mark)))
         return sorted(rows)
+
+    def exit_code(self) -> int:
+        """`exit N` from the expected file, else 1 when an error is not suppressed (or a
+        warning, with --strict), else 0."""
+        for raw in self.expected_file.read_text().splitlines():
+            if raw.startswith("exit "):
+                return int(raw.split()[1])
+        strict = "--strict" in self.args()
+        failing = any(
+            not suppressed and (severity == "error" or strict)
+            for *_, severity, suppressed in self.expected()
+        )
+        return 1 if failing else 0
 
     def args(self) -> list[str]:
         if not self.args_file.exists():
@@ -264,12 +280,7 @@ def test_rule_case(
         [f"missing: {row}" for row in expected if row not in got]
         + [f"extra:   {row}" for row in got if row not in expected]
     )
-    strict = "--strict" in case.args()
-    failing = any(
-        not suppressed and (severity == "error" or strict)
-        for *_, severity, suppressed in expected
-    )
-    assert code == (1 if failing else 0)
+    assert code == case.exit_code()
 
 
 # ------------------------------------------------------------------------------ coverage

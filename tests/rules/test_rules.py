@@ -36,7 +36,7 @@ import json
 import re
 import shlex
 import shutil
-import tomllib
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +48,11 @@ from reqhash_check.cli import main
 from reqhash_check.rules import RULES
 from tests.fakeindex import FakeFile, FakeIndex
 from tests.wheelfactory import build_sdist, build_wheel
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 HERE = Path(__file__).parent
 LINUX = "linux-x86_64-glibc2.28-cp312"

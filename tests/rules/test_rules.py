@@ -63,13 +63,10 @@ REQUIREMENTS_DO_NOT_APPLY: dict[str, str] = {}
 
 PIPFILE_CANNOT_FIRE: dict[str, str] = {
     "include-error": (
-        "pipfile.py writes one line per package and the lock's sources as --index-url / "
-        "--extra-index-url: the text it hands pip never holds -r or -c."
-    ),
-    "parse-error": (
-        "pipfile.py validates every field it writes (a canonical name, a == pin of a valid "
-        "version, a valid marker, one word per hash, path or URL, no line break or comment) "
-        "and refuses the lock with exit 2 otherwise, so the text it hands pip always parses."
+        "pipfile.py writes one requirement line per package and the lock's sources as "
+        "--index-url / --extra-index-url / --trusted-host; every value it copies from the "
+        "lock is one word that may not start with '-' (_is_word, _words), so the text it "
+        "hands pip never holds -r or -c."
     ),
 }
 """Rules that cannot fire on a Pipfile.lock, and why (see src/reqhash_check/pipfile.py)."""

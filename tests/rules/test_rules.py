@@ -26,8 +26,9 @@ index.toml lists files as `[[file]]` tables: `project`, `version`, `tags` (a whe
 compressed tag set, or "sdist"), and optionally `requires` (Requires-Dist lines, written as
 given), `requires_python`, `yanked` (true or the reason) and `served` (bytes the file's URL
 answers with instead of the file the index lists). Each file is a tiny real wheel or sdist.
-In every case file, `{index}` is the index's simple URL, `{url:FILENAME}` a served file's
-URL and `{sha256:FILENAME}` the digest the index lists for it.
+In every case file, `{index}` is the index's simple URL, `{files}` the folder its files are
+served from (for a file it does not serve), `{url:FILENAME}` a served file's URL and
+`{sha256:FILENAME}` the digest the index lists for it.
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ def serve(folder: Path, index: FakeIndex) -> dict[str, FakeFile]:
     return served
 
 
-_PLACEHOLDER = re.compile(r"\{(index|url:[^}\s]+|sha256:[^}\s]+)\}")
+_PLACEHOLDER = re.compile(r"\{(index|files|url:[^}\s]+|sha256:[^}\s]+)\}")
 
 
 def substitute(text: str, index: FakeIndex, served: dict[str, FakeFile]) -> str:
@@ -205,6 +206,8 @@ def substitute(text: str, index: FakeIndex, served: dict[str, FakeFile]) -> str:
         word = match.group(1)
         if word == "index":
             return index.simple_url
+        if word == "files":
+            return f"{index.url}/files"
         what, _, name = word.partition(":")
         if name not in served:
             raise AssertionError(f"{{{word}}} names a file the case's index.toml does not serve")

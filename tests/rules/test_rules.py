@@ -29,6 +29,12 @@ answers with instead of the file the index lists). Each file is a tiny real whee
 In every case file, `{index}` is the index's simple URL, `{files}` the folder its files are
 served from (for a file it does not serve), `{url:FILENAME}` a served file's URL and
 `{sha256:FILENAME}` the digest the index lists for it.
+
+A new rule in the registry needs its folder: the coverage tests below ask for a case where
+it fires for each kind of input it applies to (requirements; pylock.toml when
+`in_lock_files` is set; Pipfile.lock unless listed as unable to fire there), and one where
+it stays silent. Cases with `--offline` (and `--ignore unverifiable`: a cold cache confirms
+nothing) are for rules that need no index.
 """
 
 from __future__ import annotations
@@ -319,7 +325,9 @@ def test_every_rule_has_a_firing_case_for_each_input_it_applies_to(rule_id: str)
     assert any(fires(c) for c in cases), f"{rule_id}: no case where the rule fires"
     for kind in applies(rule_id):
         assert any(fires(c) for c in cases if c.kind == kind), (
-            f"{rule_id}: no {kind} case where the rule fires"
+            f"{rule_id}: no {kind} case where the rule fires (a rule that cannot fire on "
+            "that kind of input goes in REQUIREMENTS_DO_NOT_APPLY or PIPFILE_CANNOT_FIRE, "
+            "with the reason)"
         )
     # And one where it does not: a rule that fired on everything would pass the others.
     assert any(not fires(c) for c in cases), f"{rule_id}: no case where the rule stays silent"

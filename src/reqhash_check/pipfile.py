@@ -93,6 +93,9 @@ def _load_json(text: str, path: str) -> dict[str, Any]:
     return data
 
 
+_IN_LIST = ("", "", "")  # longer than any recorded path
+
+
 def key_lines(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
     """(key path) → (line of the key, line where its value ends), 1-based, for the keys of
     the top object and of the objects directly in it (`default` → `requests`). The text
@@ -122,10 +125,15 @@ def key_lines(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
                 pending = None
             i = j
         elif ch in "{[":
-            stack.append((ch, pending if pending is not None else ()))
+            # A container inside a list has no key path: its keys are not recorded.
+            inside_list = bool(stack) and stack[-1][0] == "["
+            stack.append((ch, _IN_LIST if inside_list else pending or ()))
             pending = None
             expecting_key = ch == "{"
         elif ch in "}]":
+            if pending is not None:  # the last value was a number, true, false or null
+                _close(found, open_keys, pending, line)
+                pending = None
             kind, path = stack.pop()
             if path:
                 _close(found, open_keys, path, line)

@@ -21,6 +21,7 @@ from reqhash_check.index.answers import BadAnswer, normalize_project, same_versi
 from reqhash_check.index.base import (
     DistFile,
     IndexUnavailable,
+    OfflineMiss,
     ProjectNotFound,
     ReleaseFiles,
     VersionNotFound,
@@ -156,8 +157,10 @@ class FindLinks(_LocalSource):
         *,
         label: str | None = None,
         root: fs.Root | None = None,
+        offline: bool = False,
     ) -> None:
         self.location = http.register(location) if "://" in location else location
+        self.offline = offline
         self.label = redact_url(label or location)
         self.root = root or fs.current_root()
         self._client = http
@@ -175,6 +178,8 @@ class FindLinks(_LocalSource):
         elif path is not None:
             content = await asyncio.to_thread(_read_page, self.root, path)
             links = parse_html_page(content, file_url(path), None, None)
+        elif self.offline:  # a remote page is not cached: offline, it cannot be read
+            raise OfflineMiss(f"{self.label}: not read (offline)", index=self.label)
         else:
             answer = await self._client.get(self.location, accept="text/html")
             if answer.status != 200:

@@ -311,9 +311,14 @@ def open_indexes(
         elif location in expanded:
             indexes.append(
                 ExpandedIndex(
-                    FindLinks(location, http, label=label, root=roots.get(location)), label
+                    FindLinks(
+                        location, http, label=label, root=roots.get(location), offline=offline
+                    ),
+                    label,
                 )
             )
         else:
-            indexes.append(FindLinks(location, http, label=label, root=roots.get(location)))
+            indexes.append(
+                FindLinks(location, http, label=label, root=roots.get(location), offline=offline)
+            )
     return MultiIndex(indexes or [NoSource()], http, *([bare] if bare is not None else []))

@@ -806,3 +806,14 @@ def test_errors_are_worded_as_the_check_words_them(
         out, err = capsys.readouterr()
         assert out == "" and err.count("\n") == 1, (argv, err)
         assert err.startswith("reqhash-check: error: "), (argv, err)
+
+
+def test_timeout_cap_is_the_checks(capsys: pytest.CaptureFixture[str]) -> None:
+    """explain takes the check's configuration: a --timeout past the check's 3,600-second
+    cap is refused by both, in the same words."""
+    assert main(["--timeout", "3601", "--no-cache", "r.txt"]) == 2
+    check_err = capsys.readouterr().err
+    assert main(["explain", "--timeout", "3601", "x.log"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == check_err
+    assert "at most 3600" in err

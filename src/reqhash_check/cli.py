@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -461,7 +460,7 @@ def settings_from(
     from reqhash_check.config import load_config
     from reqhash_check.index.urls import redact_url, url_parses
     from reqhash_check.rules import parse_rule_list, suggest
-    from reqhash_check.settings import Settings
+    from reqhash_check.settings import Settings, timeout_problem
 
     config = load_config(Path.cwd())
 
@@ -520,8 +519,9 @@ def settings_from(
     cache_dir = args.cache_dir or environ.get("REQHASH_CHECK_CACHE_DIR")
     timeout = float(pick("timeout", DEFAULT_TIMEOUT))
     concurrency = int(pick("concurrency", DEFAULT_CONCURRENCY))
-    if not math.isfinite(timeout) or timeout <= 0 or timeout > 3600:
-        raise UsageError("--timeout must be a number of seconds above 0 and at most 3600")
+    refused_timeout = timeout_problem(timeout)
+    if refused_timeout:
+        raise UsageError(refused_timeout)
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise UsageError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
     binary = list(getattr(args, "binary", None) or [])

@@ -17,10 +17,10 @@ from reqhash_check.explain.logparse import (
     decode_log,
     parse_log,
 )
-from reqhash_check.explain.lookup import Facts, Lookup, gather_facts
+from reqhash_check.explain.lookup import Facts, gather_facts
 from reqhash_check.index.base import Index
-from reqhash_check.index.cache import ReleaseCache
-from reqhash_check.index.multi import open_indexes
+from reqhash_check.index.lookup import Asker, open_cache, open_plan
+from reqhash_check.index.plan import configured_plan
 from reqhash_check.index.urls import redact_url
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.settings import Settings
@@ -128,32 +128,21 @@ LOOKUP_BUDGET = 60.0
 
 
 async def _ask_index(settings: Settings, failures: Sequence[Failure]) -> list[Facts]:
+    """Each failure's facts from the configured indexes only, through the one look-up
+    service; when they cannot be reached, the cache answers if it can."""
     if not _needs_index(failures):
         return [Facts() for _ in failures]
-    cache = None
-    if settings.use_cache or settings.offline:
-        cache = ReleaseCache.in_dir(settings.cache_dir)
+    cache = open_cache(settings)
+    plan = configured_plan(settings)
     indexes: list[Index] = []
-    urls = [s.value for s in settings.configured_indexes().urls]
-
-    def opened(offline: bool) -> Index:
-        index = open_indexes(
-            urls[0],
-            urls[1:],
-            timeout=settings.timeout,
-            concurrency=settings.concurrency,
-            cache=cache,
-            offline=offline,
-        )
-        indexes.append(index)
-        return index
-
     try:
-        index = opened(settings.offline)
-        fallback = opened(True) if cache is not None and not settings.offline else None
+        indexes.append(open_plan(settings, plan, cache))
+        if cache is not None and not settings.offline:
+            indexes.append(open_plan(settings, plan, cache, offline=True))
         # However many failures a log names, the look-ups end within a few request times.
         budget = max(LOOKUP_BUDGET, 4 * settings.timeout)
-        return await gather_facts(Lookup(index, fallback, budget), failures)
+        asker = Asker(indexes[0], indexes[1] if len(indexes) > 1 else None, budget)
+        return await gather_facts(asker, failures)
     finally:
         for index in indexes:
             await index.aclose()

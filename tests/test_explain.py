@@ -482,6 +482,39 @@ def test_index_from_the_environment(
     assert json.loads(capsys.readouterr().out)["index"] == index.simple_url
 
 
+def test_the_checked_trees_configuration_names_no_index_for_explain(
+    index: FakeIndex,
+    world: World,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """explain takes the check's Settings, but only the command line, the environment and
+    pip's configuration name its index: a `[tool.reqhash-check]` index in the current tree
+    (which the check would use, as pip's would-be options) is never asked by explain."""
+    tree_index = FakeIndex().start()
+    try:
+        publish(tree_index, world)
+        (tmp_path / "pyproject.toml").write_text(
+            "[tool.reqhash-check]\n"
+            f'index-url = "{tree_index.simple_url}"\n'
+            f'extra-index-url = ["{tree_index.simple_url}/extra"]\n'
+        )
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("PIP_INDEX_URL", index.simple_url)
+        log = mismatch(
+            tmp_path, expected=(world.demo_11_wheel.sha256,), got=world.demo_10_wheel.sha256
+        )
+        code = main(["explain", "--no-cache", "--format", "json", str(log)])
+        document = json.loads(capsys.readouterr().out)
+        assert code == 0
+        assert document["index"] == index.simple_url
+        assert index.paths()
+        assert not tree_index.paths()
+    finally:
+        tree_index.close()
+
+
 # --------------------------------------------------------------------------- --requirements
 
 

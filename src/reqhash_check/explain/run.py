@@ -20,7 +20,7 @@ from reqhash_check.explain.logparse import (
 from reqhash_check.explain.lookup import Facts, gather_facts
 from reqhash_check.index.base import Index
 from reqhash_check.index.lookup import Asker, open_cache, open_plan
-from reqhash_check.index.plan import configured_plan
+from reqhash_check.index.plan import IndexPlan, configured_plan
 from reqhash_check.index.urls import redact_url
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.settings import Settings
@@ -63,10 +63,10 @@ class Explanation:
         return EXIT_OK
 
 
-def index_urls(settings: Settings) -> tuple[str, ...]:
+def index_urls(plan: IndexPlan) -> tuple[str, ...]:
     """The indexes asked, as pip would merge them, credentials redacted: only those the
     command line, the environment or pip's configuration name (never the log)."""
-    return tuple(dict.fromkeys(redact_url(s.value) for s in settings.configured_indexes().urls))
+    return tuple(dict.fromkeys(redact_url(url) for url in plan.urls))
 
 
 def explain(
@@ -92,10 +92,11 @@ def explain(
             continue
         parsed.append(parse_log(text, item.name))
     failures = [f for log in parsed for f in log.failures]
-    facts = asyncio.run(_ask_index(settings, failures)) if failures else []
+    plan = configured_plan(settings)
+    facts = asyncio.run(_ask_index(settings, plan, failures)) if failures else []
     diagnoses: list[Diagnosis] = []
     position = 0
-    asked = index_urls(settings)
+    asked = index_urls(plan)
     for log in parsed:
         context = Context(
             index=" + ".join(asked),
@@ -127,13 +128,14 @@ LOOKUP_BUDGET = 60.0
 """The least time the index is given, in all, for the questions of one explanation."""
 
 
-async def _ask_index(settings: Settings, failures: Sequence[Failure]) -> list[Facts]:
+async def _ask_index(
+    settings: Settings, plan: IndexPlan, failures: Sequence[Failure]
+) -> list[Facts]:
     """Each failure's facts from the configured indexes only, through the one look-up
     service; when they cannot be reached, the cache answers if it can."""
     if not _needs_index(failures):
         return [Facts() for _ in failures]
     cache = open_cache(settings)
-    plan = configured_plan(settings)
     indexes: list[Index] = []
     try:
         indexes.append(open_plan(settings, plan, cache))

@@ -11,7 +11,12 @@ from typing import Any, NoReturn, TextIO
 
 from reqhash_check import __version__
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
-from reqhash_check.options import add_cache_options, add_color_option, add_isolated_option
+from reqhash_check.options import (
+    add_cache_options,
+    add_color_option,
+    add_isolated_option,
+    add_timeout_option,
+)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_READER_GONE = 130, 141
@@ -231,12 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="use only the cache; what it does not hold is reported as unverifiable",
     )
     add_cache_options(index)
-    index.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help=f"the longest one request may take in all (default {DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout_option(index)  # None: [tool.reqhash-check], else the default
     index.add_argument(
         "--concurrency",
         type=int,

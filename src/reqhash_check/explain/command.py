@@ -19,7 +19,12 @@ from reqhash_check.explain.run import (
     explain,
 )
 from reqhash_check.index.base import DEFAULT_TIMEOUT
-from reqhash_check.options import add_cache_options, add_color_option, add_isolated_option
+from reqhash_check.options import (
+    add_cache_options,
+    add_color_option,
+    add_isolated_option,
+    add_timeout_option,
+)
 from reqhash_check.requirements import RequirementEntry, RequirementsFileError, load
 from reqhash_check.settings import Settings, timeout_problem
 
@@ -90,13 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_isolated_option(index)
     add_cache_options(index)
-    index.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"the longest one request may take in all (default {DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout_option(index, DEFAULT_TIMEOUT)
     out = parser.add_argument_group("output")
     out.add_argument("--format", choices=FORMATS, default="text", help="output format")
     out.add_argument("-o", "--output", metavar="PATH", help="write the output here, not stdout")

@@ -850,3 +850,28 @@ def test_timeout_cap_is_the_checks(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     assert out == "" and err == check_err
     assert "at most 3600" in err
+
+
+def test_a_local_index_the_command_line_names_is_read_where_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """explain opens the indexes the check's way: a `file:` index the command line names
+    outside the current repository is read where it is (the command line is trusted), as
+    the check reads it."""
+    import hashlib
+
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    (repo / ".git").mkdir(parents=True)
+    wheel = outside / "demo-1.0-py3-none-any.whl"
+    (outside / "simple" / "demo").mkdir(parents=True)
+    wheel.write_bytes(b"published wheel bytes")
+    published = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (outside / "simple" / "demo" / "index.html").write_text(
+        f'<a href="file://{wheel}#sha256={published}">demo-1.0-py3-none-any.whl</a>\n'
+    )
+    monkeypatch.chdir(repo)
+    log = mismatch(repo, expected=(ALTERED,), got=published)
+    code, document = run(None, capsys, "--no-cache", str(log), index_url=f"file://{outside}/simple")
+    diagnosis = only(document)
+    assert code == 0, diagnosis
+    assert diagnosis["cause"] != "undetermined", diagnosis

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from reqhash_check import fs
-from reqhash_check.config import ConfiguredIndexes, refusal, tree_refusals
+from reqhash_check.config import refusal, tree_refusals
 from reqhash_check.findings import IndexUse, Location
 from reqhash_check.index.urls import local_path, redact_url, split_credentials, url_host
 from reqhash_check.requirements import RequirementSet
@@ -203,13 +203,13 @@ def _refusal(
 # -- the configured indexes alone: explain, and a locked package -----------------------------
 
 
-def configured_plan(settings: Settings, configured: ConfiguredIndexes | None = None) -> IndexPlan:
+def configured_plan(settings: Settings) -> IndexPlan:
     """The configured indexes as a source with no index options of its own uses them:
     `explain` (whose log never decides where a request goes) and a locked package that names
     no other index. Those the checked tree's configuration names are asked without
     credentials, and not at all when they fall outside --allow-index or are places outside
     the repository; a local index a trusted origin names is read where it is."""
-    configured = configured or settings.configured_indexes()
+    configured = settings.configured_indexes()
     urls = tuple(dict.fromkeys(s.value for s in configured.urls if s.value))
     untrusted = frozenset(s.value for s in configured.urls if not s.origin.trusted)
     return IndexPlan(

@@ -482,6 +482,39 @@ def test_index_from_the_environment(
     assert json.loads(capsys.readouterr().out)["index"] == index.simple_url
 
 
+def test_the_checked_trees_configuration_names_no_index_for_explain(
+    index: FakeIndex,
+    world: World,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """explain takes the check's Settings, but only the command line, the environment and
+    pip's configuration name its index: a `[tool.reqhash-check]` index in the current tree
+    (which the check would use, as pip's would-be options) is never asked by explain."""
+    tree_index = FakeIndex().start()
+    try:
+        publish(tree_index, world)
+        (tmp_path / "pyproject.toml").write_text(
+            "[tool.reqhash-check]\n"
+            f'index-url = "{tree_index.simple_url}"\n'
+            f'extra-index-url = ["{tree_index.simple_url}/extra"]\n'
+        )
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("PIP_INDEX_URL", index.simple_url)
+        log = mismatch(
+            tmp_path, expected=(world.demo_11_wheel.sha256,), got=world.demo_10_wheel.sha256
+        )
+        code = main(["explain", "--no-cache", "--format", "json", str(log)])
+        document = json.loads(capsys.readouterr().out)
+        assert code == 0
+        assert document["index"] == index.simple_url
+        assert index.paths()
+        assert not tree_index.paths()
+    finally:
+        tree_index.close()
+
+
 # --------------------------------------------------------------------------- --requirements
 
 
@@ -806,3 +839,39 @@ def test_errors_are_worded_as_the_check_words_them(
         out, err = capsys.readouterr()
         assert out == "" and err.count("\n") == 1, (argv, err)
         assert err.startswith("reqhash-check: error: "), (argv, err)
+
+
+def test_timeout_cap_is_the_checks(capsys: pytest.CaptureFixture[str]) -> None:
+    """explain takes the check's configuration: a --timeout past the check's 3,600-second
+    cap is refused by both, in the same words."""
+    assert main(["--timeout", "3601", "--no-cache", "r.txt"]) == 2
+    check_err = capsys.readouterr().err
+    assert main(["explain", "--timeout", "3601", "x.log"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == check_err
+    assert "at most 3600" in err
+
+
+def test_a_local_index_the_command_line_names_is_read_where_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """explain opens the indexes the check's way: a `file:` index the command line names
+    outside the current repository is read where it is (the command line is trusted), as
+    the check reads it."""
+    import hashlib
+
+    repo, outside = tmp_path / "repo", tmp_path / "outside"
+    (repo / ".git").mkdir(parents=True)
+    wheel = outside / "demo-1.0-py3-none-any.whl"
+    (outside / "simple" / "demo").mkdir(parents=True)
+    wheel.write_bytes(b"published wheel bytes")
+    published = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (outside / "simple" / "demo" / "index.html").write_text(
+        f'<a href="file://{wheel}#sha256={published}">demo-1.0-py3-none-any.whl</a>\n'
+    )
+    monkeypatch.chdir(repo)
+    log = mismatch(repo, expected=(ALTERED,), got=published)
+    code, document = run(None, capsys, "--no-cache", str(log), index_url=f"file://{outside}/simple")
+    diagnosis = only(document)
+    assert code == 0, diagnosis
+    assert diagnosis["cause"] != "undetermined", diagnosis

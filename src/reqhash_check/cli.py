@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -12,7 +11,12 @@ from typing import Any, NoReturn, TextIO
 
 from reqhash_check import __version__
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
-from reqhash_check.options import add_cache_options, add_color_option, add_isolated_option
+from reqhash_check.options import (
+    add_cache_options,
+    add_color_option,
+    add_isolated_option,
+    add_timeout_option,
+)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_READER_GONE = 130, 141
@@ -232,12 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="use only the cache; what it does not hold is reported as unverifiable",
     )
     add_cache_options(index)
-    index.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help=f"the longest one request may take in all (default {DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout_option(index)  # None: [tool.reqhash-check], else the default
     index.add_argument(
         "--concurrency",
         type=int,
@@ -461,7 +460,7 @@ def settings_from(
     from reqhash_check.config import load_config
     from reqhash_check.index.urls import redact_url, url_parses
     from reqhash_check.rules import parse_rule_list, suggest
-    from reqhash_check.settings import Settings
+    from reqhash_check.settings import Settings, timeout_problem
 
     config = load_config(Path.cwd())
 
@@ -520,8 +519,9 @@ def settings_from(
     cache_dir = args.cache_dir or environ.get("REQHASH_CHECK_CACHE_DIR")
     timeout = float(pick("timeout", DEFAULT_TIMEOUT))
     concurrency = int(pick("concurrency", DEFAULT_CONCURRENCY))
-    if not math.isfinite(timeout) or timeout <= 0 or timeout > 3600:
-        raise UsageError("--timeout must be a number of seconds above 0 and at most 3600")
+    refused_timeout = timeout_problem(timeout)
+    if refused_timeout:
+        raise UsageError(refused_timeout)
     if not 1 <= concurrency <= MAX_CONCURRENCY:
         raise UsageError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
     binary = list(getattr(args, "binary", None) or [])

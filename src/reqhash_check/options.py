@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from reqhash_check.index.base import DEFAULT_TIMEOUT
+
 
 def add_isolated_option(group: argparse._ArgumentGroup) -> None:
     """--isolated, as the check and `explain` both take it."""
@@ -33,4 +35,16 @@ def add_cache_options(group: argparse._ArgumentGroup) -> None:
         "--cache-dir",
         metavar="DIR",
         help="cache folder (default: $REQHASH_CHECK_CACHE_DIR, else the user cache folder)",
+    )
+
+
+def add_timeout_option(group: argparse._ArgumentGroup, default: float | None = None) -> None:
+    """--timeout, as the check and `explain` both take it (both refuse what
+    `settings.timeout_problem` refuses)."""
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=default,
+        metavar="SECONDS",
+        help=f"the longest one request may take in all (default {DEFAULT_TIMEOUT:g})",
     )

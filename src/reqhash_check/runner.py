@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqhash_check import fs, lockfile, pipfile
 from reqhash_check.check import check
 from reqhash_check.check.context import ReleaseLookup, SetContext
-from reqhash_check.collect import Lookups, lookup_releases, stored_lookups
-from reqhash_check.config import (
-    refusal,
-    tree_refusals,
-)
 from reqhash_check.findings import (
     AddHashes,
     Finding,
     IndexUse,
-    Location,
     PinDependency,
     RepinProject,
     Report,
@@ -32,15 +25,9 @@ from reqhash_check.findings import (
     Severity,
     Unverified,
 )
-from reqhash_check.index.base import Index, OfflineMiss
-from reqhash_check.index.cache import CACHE_FILENAME, ReleaseCache, default_cache_dir
-from reqhash_check.index.stored import cache_only_indexes
-from reqhash_check.index.urls import (
-    index_urls,
-    local_path,
-    redact_url,
-    url_host,
-)
+from reqhash_check.index.base import Index
+from reqhash_check.index.lookup import Lookups, look_up_file_sets, open_cache, open_plan
+from reqhash_check.index.plan import IndexPlan, plan_indexes
 from reqhash_check.requirements import (
     MAX_FILE_BYTES,
     NEWEST,
@@ -65,7 +52,6 @@ from reqhash_check.taint import TaintedLines, tainted_lines, withheld
 
 if TYPE_CHECKING:
     from reqhash_check import fix as fixer
-    from reqhash_check.index.multi import MultiIndex
     from reqhash_check.lockfile.run import LockRun
     from reqhash_check.resolve import NewPin, Repinned
     from reqhash_check.targets import BinaryPolicy
@@ -168,15 +154,11 @@ def _check_locks(
     no cached row is believed; checking the fixed locks `again` reads the rows just written."""
     from reqhash_check.lockfile.run import check_locks
 
-    cache_file = None
-    if settings.use_cache:
-        cache_file = (settings.cache_dir or default_cache_dir()) / CACHE_FILENAME
     return check_locks(
         settings,
         paths,
         active_rules=active_rules(settings),
         needs_index=_needs_index(settings),
-        cache_file=cache_file,
         refresh=_confirming(settings) and not again,
         progress=progress,
         download_progress=download_progress,
@@ -306,208 +288,6 @@ def _needs_index(settings: Settings) -> bool:
     return any(RULES[rule].needs_index for rule in active_rules(settings))
 
 
-# -- where pip goes for each file set ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IndexPlan:
-    """The sources one file set sends pip to, and which of them may be contacted."""
-
-    urls: tuple[str, ...]
-    """Index URLs, primary first, as requests use them (environment values expanded)."""
-    find_links: tuple[str, ...] = ()
-    no_index: bool = False
-    labels: Mapping[str, str] = field(default_factory=dict)
-    """URL or location → how it is shown and keyed in the cache (as written, redacted)."""
-    refused: Mapping[str, str] = field(default_factory=dict)
-    """URL or location → why it is not contacted."""
-    uses: tuple[IndexUse, ...] = ()
-    expanded: frozenset[str] = frozenset()
-    """Locations built from an environment value: asked without the cache, never quoted."""
-    untrusted: frozenset[str] = frozenset()
-    """Indexes named only by the checked tree's configuration: asked without credentials
-    (neither netrc's nor those of the indexes the command line or pip's configuration name)."""
-    from_files: frozenset[str] = frozenset()
-    """URLs and locations only a requirements file names (netrc's credentials are not
-    bound to them; see `HttpClient.distrust`)."""
-
-    roots: Mapping[str, fs.Root] = field(default_factory=dict)
-    """Local location → where reading it may lead (see `reqhash_check.fs`)."""
-
-    @property
-    def key(self) -> tuple[object, ...]:
-        roots = tuple(sorted((k, r.path, r.allow_outside) for k, r in self.roots.items()))
-        return (
-            self.urls,
-            self.find_links,
-            self.no_index,
-            tuple(sorted(self.refused.items())),
-            tuple(sorted(self.untrusted)),
-            tuple(sorted(self.expanded)),
-            roots,
-        )
-
-    @property
-    def shown(self) -> str:
-        sources = [] if self.no_index else list(self.urls)
-        sources += list(self.find_links)
-        return ", ".join(self.labels.get(u, redact_url(u)) for u in sources) or "no index"
-
-
-def plan_indexes(settings: Settings, req_set: RequirementSet) -> IndexPlan:
-    """Where pip looks, in pip's order: its configuration and PIP_* variables, then the
-    command line, then the file's own options (its --index-url replaces the one before;
-    extra indexes and find-links add up; --no-index drops every index).
-
-    A location from a file is contacted only if it names its host literally (no ${VAR}),
-    is within --allow-index when that is given, and, for a folder or page on this machine,
-    lies inside the repository; what is read there stays inside it too (`roots`)."""
-    configured = settings.configured_indexes()
-    primary = configured.urls[0].value
-    extras = [s.value for s in configured.urls[1:]]
-    find_links = [s.value for s in configured.find_links]
-    no_index = configured.no_index
-    # Only trusted origins name hosts that may receive expanded values: the checked tree's
-    # own configuration cannot vouch for a host its requirements files then send secrets to.
-    trusted_hosts = {url_host(u) for u in configured.trusted if url_host(u)}
-    trusted_hosts |= set(settings.allow_index or ())
-    labels = {s.value: redact_url(s.value) for s in configured.every}
-    refused = tree_refusals(
-        configured, allow_index=settings.allow_index, allow_outside=settings.allow_outside
-    )
-    origins: dict[str, IndexUse] = {
-        s.value: IndexUse(labels[s.value], s.location, "index", s.value not in refused)
-        for s in configured.every
-        if not s.origin.trusted
-    }
-    expanded: set[str] = set()
-    repository = fs.Root.at(
-        fs.repository_root(req_set.top_level), allow_outside=settings.allow_outside
-    )
-    # A local location the command line, the environment or pip's configuration names is
-    # read where it is; one the checked tree names stays inside the repository.
-    trusted_locations = set(configured.trusted)
-    roots = {
-        u: fs.trusted_root(path, allow_outside=settings.allow_outside)
-        if u in trusted_locations
-        else repository
-        for u in [primary, *extras, *find_links]
-        if (path := local_path(u)) is not None
-    }
-    for option in req_set.options:
-        if option.name not in ("index_url", "extra_index_url", "find_links", "no_index"):
-            continue
-        if option.name == "no_index":
-            no_index = no_index or bool(option.value)
-            continue
-        value = str(option.value)
-        written = str(getattr(option, "written", None) or value)
-        where = f"{option.location.path}:{option.location.line}" if option.location else ""
-        from_variable = written != value  # before a relative find-links path is made absolute
-        if option.name == "find_links":
-            value = _find_links_location(value, option.location.path if option.location else "")
-        if not from_variable:
-            written = value
-        label = redact_url(written)
-        reason = _refusal(settings, value, written, trusted_hosts, option.location)
-        if local_path(value) is not None:
-            roots[value] = repository
-        if option.name == "index_url":
-            primary = value
-        elif option.name == "extra_index_url":
-            extras.append(value)
-        else:
-            find_links.append(value)
-        labels[value] = label
-        if from_variable:
-            expanded.add(value)
-        if reason:
-            refused[value] = f"{label} ({where}) {reason}"
-        kind = "find-links" if option.name == "find_links" else "index"
-        origins[value] = IndexUse(label, option.location, kind, reason is None)
-    urls = tuple(dict.fromkeys([primary, *extras]))
-    links = tuple(dict.fromkeys(find_links))
-    shown = [] if no_index else list(urls)
-    uses = tuple(
-        origins.get(u) or IndexUse(labels.get(u, redact_url(u)), None, kind)
-        for kind, group in (("index", shown), ("find-links", links))
-        for u in group
-    )
-    untrusted = frozenset(s.value for s in configured.every if not s.origin.trusted)
-    trusted = frozenset(configured.trusted)
-    return IndexPlan(
-        urls,
-        links,
-        no_index,
-        labels,
-        refused,
-        uses,
-        frozenset(expanded),
-        untrusted - trusted,
-        frozenset(origins) - trusted,
-        roots,
-    )
-
-
-def _find_links_location(value: str, including: str) -> str:
-    """pip reads a relative find-links path in a file relative to that file when it exists."""
-    if "://" in value or value.startswith("file:") or os.path.isabs(value) or not including:
-        return value
-    beside = os.path.join(os.path.dirname(os.path.abspath(including)), value)
-    return beside if os.path.exists(beside) else value
-
-
-def _refusal(
-    settings: Settings,
-    value: str,
-    written: str,
-    trusted_hosts: set[str],
-    origin: Location | None,
-) -> str | None:
-    return refusal(
-        value,
-        written,
-        trusted_hosts,
-        origin,
-        allow_index=settings.allow_index,
-        allow_outside=settings.allow_outside,
-    )
-
-
-def _open(
-    settings: Settings,
-    plan: IndexPlan,
-    cache: ReleaseCache | None,
-    dead_hosts: dict[str, str] | None = None,
-) -> MultiIndex:
-    from reqhash_check.index.multi import open_indexes
-
-    return open_indexes(
-        plan.urls[0],
-        plan.urls[1:],
-        timeout=settings.timeout,
-        concurrency=settings.concurrency,
-        cache=cache,
-        offline=settings.offline,
-        labels=plan.labels,
-        refused=plan.refused,
-        find_links=plan.find_links,
-        no_index=plan.no_index,
-        untrusted=plan.untrusted,
-        expanded=plan.expanded,
-        from_files=plan.from_files,
-        dead_hosts=dead_hosts,
-        roots=plan.roots,
-    )
-
-
-def _cache(settings: Settings) -> ReleaseCache | None:
-    if not settings.use_cache:
-        return None
-    folder = settings.cache_dir or default_cache_dir()
-    return ReleaseCache(folder / CACHE_FILENAME, refresh=_confirming(settings))
-
-
 def _confirming(settings: Settings) -> bool:
     """--fix writes only hashes the index gave this run: the cache is written, never read."""
     return settings.fix
@@ -519,118 +299,9 @@ def _look_up(
     plans: Sequence[IndexPlan],
     progress: Progress | None,
 ) -> tuple[dict[int, Lookups], tuple[str, ...]]:
-    """Release data per file set, from the indexes that set consults (never another's): from
-    the cache alone when it settles every question (no event loop, no HTTP), else asked."""
-    cache = _cache(settings)
-    try:
-        stored = _from_cache(settings, loaded, plans, cache) if cache is not None else None
-        if stored is not None:
-            return stored, ()
-        return _ask(_lookup_all(settings, loaded, plans, cache, progress))
-    finally:
-        if cache is not None:
-            cache.close()
-
-
-def _groups(plans: Sequence[IndexPlan]) -> list[list[int]]:
-    """File sets that consult the same sources, asked together."""
-    groups: dict[object, list[int]] = {}
-    for number, plan in enumerate(plans):
-        groups.setdefault(plan.key, []).append(number)
-    return list(groups.values())
-
-
-def _from_cache(
-    settings: Settings, loaded: Sequence[_Loaded], plans: Sequence[IndexPlan], cache: ReleaseCache
-) -> dict[int, Lookups] | None:
-    by_set: dict[int, Lookups] = {}
-    for members in _groups(plans):
-        plan = plans[members[0]]
-        if plan.find_links or plan.no_index or plan.refused or plan.expanded:
-            return None
-        urls = index_urls(plan.urls[0], plan.urls[1:])
-        indexes = cache_only_indexes(urls, plan.labels, cache, settings.offline)
-        entries = [e for n in members for e in loaded[n].req_set.entries]
-        if any(e.name_tainted for e in entries):
-            return None  # never in the cache: asked afresh (see _lookup_all)
-        found = stored_lookups(indexes, entries) if indexes is not None else None
-        if found is None:
-            return None
-        by_set.update(dict.fromkeys(members, found))
-    return by_set
-
-
-async def _lookup_all(
-    settings: Settings,
-    loaded: Sequence[_Loaded],
-    plans: Sequence[IndexPlan],
-    cache: ReleaseCache | None,
-    progress: Progress | None,
-) -> tuple[dict[int, Lookups], tuple[str, ...]]:
-    by_set: dict[int, Lookups] = {}
-    problems: dict[str, list[str]] = {}
-    dead_hosts: dict[str, str] = {}  # one host given up on for every file set
-    for members in _groups(plans):
-        plan = plans[members[0]]
-        entries = [e for n in members for e in loaded[n].req_set.entries]
-        found: Lookups = {}
-        # A name that derives from an expansion is asked without the cache (its rows would
-        # hold the name), and what failed about it is not quoted.
-        for tainted in (False, True):
-            asked = [e for e in entries if e.name_tainted is tainted]
-            if not asked:
-                continue
-            index = _open(settings, plan, None if tainted else cache, dead_hosts)
-            try:
-                found.update(
-                    await lookup_releases(
-                        index,
-                        asked,
-                        is_offline_miss=lambda exc: isinstance(exc, OfflineMiss),
-                        progress=progress,
-                    )
-                )
-            finally:
-                await index.aclose()
-            for name, reasons in index.problems.items():
-                if tainted:
-                    reasons = [_TAINTED_QUESTION] * len(reasons)
-                problems.setdefault(name, []).extend(reasons)
-        for number in members:
-            by_set[number] = found
-    return by_set, _grouped(problems, settings.offline)
-
-
-_TAINTED_QUESTION = (
-    "a question about a requirement named by an environment variable failed (not quoted: "
-    "it would carry the value)"
-)
-
-
-NEXT_STEP = (
-    "check the URL and the network, run with --offline to check against the cache, or "
-    "give another --index-url"
-)
-
-
-def _grouped(problems: Mapping[str, list[str]], offline: bool) -> tuple[str, ...]:
-    """Each failing index once: how many questions failed, the first reason, and what to
-    try next; a host given up on for the rest of the run is said here, once."""
-    from reqhash_check.index.http import NOT_ASKED_AGAIN
-
-    lines = []
-    for name, reasons in problems.items():
-        if offline and all("(offline)" in r for r in reasons):
-            continue
-        count = len(reasons)
-        skipped = sum(1 for r in reasons if NOT_ASKED_AGAIN in r)
-        first = next((r for r in reasons if NOT_ASKED_AGAIN not in r), reasons[0])
-        given_up = f"; not asked again after that ({skipped} skipped)" if skipped else ""
-        lines.append(
-            f"{name}: could not be asked ({count} {'question' if count == 1 else 'questions'} "
-            f"failed; first: {first}{given_up}); {NEXT_STEP}"
-        )
-    return tuple(lines)
+    """Release data per file set, through the look-up service; its network phase runs in
+    this run's event loop (with the cycle collector on)."""
+    return look_up_file_sets(settings, [item.req_set for item in loaded], plans, progress, _ask)
 
 
 def _check_set(
@@ -1009,13 +680,13 @@ async def _ask_per_file_set(
     groups: dict[int, list[_Wanted]] = {}
     for one in wanted:
         groups.setdefault(by_path.get(path_of(one), 0), []).append(one)
-    cache = _cache(settings)
+    cache = open_cache(settings)
     found: list[_Found] = []
     not_found: list[str] = []
     try:
         for number, group in groups.items():
             req_set = loaded[number].req_set
-            index: Index = _open(settings, plans[number], cache)
+            index: Index = open_plan(settings, plans[number], cache)
             try:
                 policy = SetContext(req_set, (), {}, settings.check).policy
                 got, missed = await ask(index, req_set, group, policy)
@@ -1183,4 +854,4 @@ def stdin_text() -> str:
     return read_text(data, "<stdin>")
 
 
-__all__ = ["RunResult", "Settings", "failing", "plan_indexes", "run", "scrub_text", "stdin_text"]
+__all__ = ["RunResult", "Settings", "failing", "run", "scrub_text", "stdin_text"]

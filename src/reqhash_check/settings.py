@@ -4,6 +4,7 @@ configuration. Every stage reads it; none builds another."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,16 @@ from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from reqhash_check.index.urls import DEFAULT_INDEX_URL
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.targets import Target
+
+MAX_TIMEOUT = 3600.0
+"""The longest --timeout either command takes: past an hour a request is not waited for."""
+
+
+def timeout_problem(seconds: float) -> str | None:
+    """Why a --timeout (of the check or of `explain`) is refused, or None."""
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_TIMEOUT:
+        return f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -68,4 +79,4 @@ class Settings:
         )
 
 
-__all__ = ["Settings"]
+__all__ = ["MAX_TIMEOUT", "Settings", "timeout_problem"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -15,15 +14,19 @@ from reqhash_check.explain.logparse import MAX_LOG_BYTES
 from reqhash_check.explain.render import FORMATS, RenderOptions, render
 from reqhash_check.explain.run import (
     EXIT_UNREADABLE,
-    ExplainSettings,
     Explanation,
     LogInput,
     explain,
 )
 from reqhash_check.index.base import DEFAULT_TIMEOUT
-from reqhash_check.options import add_cache_options, add_color_option, add_isolated_option
-from reqhash_check.pipconfig import pip_locations
+from reqhash_check.options import (
+    add_cache_options,
+    add_color_option,
+    add_isolated_option,
+    add_timeout_option,
+)
 from reqhash_check.requirements import RequirementEntry, RequirementsFileError, load
+from reqhash_check.settings import Settings, timeout_problem
 
 DESCRIPTION = """\
 Read the output of a failed `pip install` (as pasted: colours, GitHub Actions timestamps,
@@ -92,13 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_isolated_option(index)
     add_cache_options(index)
-    index.add_argument(
-        "--timeout",
-        type=float,
-        default=DEFAULT_TIMEOUT,
-        metavar="SECONDS",
-        help=f"the longest one request may take in all (default {DEFAULT_TIMEOUT:g})",
-    )
+    add_timeout_option(index, DEFAULT_TIMEOUT)
     out = parser.add_argument_group("output")
     out.add_argument("--format", choices=FORMATS, default="text", help="output format")
     out.add_argument("-o", "--output", metavar="PATH", help="write the output here, not stdout")
@@ -124,9 +121,9 @@ def explain_main(
         return _usage(str(exc))
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    if not math.isfinite(args.timeout) or args.timeout <= 0:
-        return _usage("--timeout must be a positive number of seconds")
-    config = pip_locations(environ, isolated=args.isolated)
+    refused_timeout = timeout_problem(args.timeout)
+    if refused_timeout:
+        return _usage(refused_timeout)
     names = list(args.logs) or ["-"]
     if names.count("-") > 1:
         return _usage("standard input ('-') can be read only once")
@@ -140,18 +137,25 @@ def explain_main(
         for entry in req_set.entries:
             requirements.setdefault(entry.name, []).append(entry)
     cache_dir = args.cache_dir or environ.get("REQHASH_CHECK_CACHE_DIR")
-    settings = ExplainSettings(
-        index_url=args.index_url or config.index_url or None,
-        extra_index_urls=(*config.extra_index_urls, *args.extra_index_url),
+    # The check's one configuration, built as the check builds it: no files, and no checked
+    # tree (only the command line, the environment and pip's configuration name the index).
+    settings = Settings(
+        files=(),
+        targets=(),
+        index_url=args.index_url or None,
+        extra_index_urls=tuple(args.extra_index_url),
         offline=args.offline,
         use_cache=not args.no_cache,
         cache_dir=Path(cache_dir).expanduser() if cache_dir else None,
         timeout=args.timeout,
-        requirements=requirements,
-        requirements_path=args.requirements,
+        isolated=args.isolated,
+        environ=dict(environ),
     )
     inputs = [_read(name, stdin) for name in names]
-    explanation = _with_run_options(explain(inputs, settings), parser, args)
+    explained = explain(
+        inputs, settings, requirements=requirements, requirements_path=args.requirements
+    )
+    explanation = _with_run_options(explained, parser, args)
     for message in explanation.unreadable:  # as the check says of a file it cannot read
         _say(f"error: {message}")
     options = RenderOptions(

@@ -1,29 +1,21 @@
-"""Ask the index what `explain` needs for each failure, each question once.
+"""What `explain` needs from the index for each failure, as a projection of the one look-up
+service's answers (`reqhash_check.index.lookup`): each question is asked once, within the
+run's budget, and the cache answers when the index cannot be reached.
 
-Only the index the command line (or PIP_INDEX_URL) names is asked; nothing in the log decides
-where a request goes. When the index cannot be reached, the cache answers if it can.
+Only the index the command line, the environment or pip's configuration names is asked
+(`reqhash_check.index.plan.configured_plan`); nothing in the log decides where a request
+goes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from reqhash_check.explain.logparse import Failure, FailureKind
-from reqhash_check.index.base import (
-    DistFile,
-    Index,
-    IndexQueryError,
-    IndexUnavailable,
-    OfflineMiss,
-    ProjectNotFound,
-    ReleaseFiles,
-    VersionNotFound,
-)
-
-_T = TypeVar("_T")
+from reqhash_check.index.base import DistFile, ReleaseFiles
+from reqhash_check.index.lookup import Answer, Asker
 
 
 @dataclass(frozen=True)
@@ -65,109 +57,38 @@ class Facts:
         return any(p.index_failed for p in problems)
 
 
-def _problem(error: IndexQueryError) -> Problem:
-    if isinstance(error, OfflineMiss):
-        return Problem("offline", str(error))
-    if isinstance(error, IndexUnavailable):
-        return Problem("unavailable", str(error))
-    if isinstance(error, VersionNotFound):
-        return Problem("version", str(error))
-    if isinstance(error, ProjectNotFound):
-        return Problem("project", str(error))
-    return Problem("unavailable", str(error))
+def _projected(answer: Answer) -> tuple[ReleaseFiles | None, Problem | None]:
+    """A look-up's answer as `explain` reads it: the release, or why there is none."""
+    lookup = answer.lookup
+    if lookup.release is not None:
+        return lookup.release, None
+    if lookup.missing is not None:
+        return None, Problem(lookup.missing, answer.said)
+    kind = "offline" if lookup.offline else "unavailable"
+    return None, Problem(kind, answer.said or lookup.error or "the index gave no answer")
 
 
-class Lookup:
-    """Index answers shared by every failure of a run; `fallback` is a cache-only index."""
-
-    def __init__(
-        self, index: Index, fallback: Index | None = None, budget: float | None = None
-    ) -> None:
-        self._index = index
-        self._fallback = fallback
-        self._budget = budget
-        self._deadline = None if budget is None else asyncio.get_running_loop().time() + budget
-        """A hostile log can name a thousand failures and a slow index drip each answer:
-        past this, in all, the index is taken as down (the cache may still answer)."""
-        self._tasks: dict[tuple[str, ...], asyncio.Task[tuple[object, bool]]] = {}
-        self._down: IndexUnavailable | None = None
-        """Set once the index could not be reached: later questions do not wait for it again."""
-
-    async def _ask(
-        self, key: tuple[str, ...], call: Callable[[Index], Awaitable[_T]]
-    ) -> tuple[_T | Problem, bool]:
-        task = self._tasks.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._answer(call))
-            self._tasks[key] = task
-        answer, from_cache = await task
-        return answer, from_cache  # type: ignore[return-value]
-
-    async def _answer(self, call: Callable[[Index], Awaitable[_T]]) -> tuple[object, bool]:
-        try:
-            if self._down is not None:
-                raise self._down
-            if self._deadline is None:
-                return await call(self._index), False
-            left = self._deadline - asyncio.get_running_loop().time()
-            try:
-                if left <= 0:
-                    raise asyncio.TimeoutError
-                return await asyncio.wait_for(call(self._index), left), False
-            except asyncio.TimeoutError:
-                raise IndexUnavailable(
-                    f"the index did not answer the questions of this log within "
-                    f"{self._budget:g} s in all"
-                ) from None
-        except OfflineMiss as error:
-            return _problem(error), False
-        except IndexUnavailable as error:
-            self._down = error
-            if self._fallback is None:
-                return _problem(error), False
-            try:
-                return await call(self._fallback), True
-            except IndexQueryError:
-                return _problem(error), False
-        except IndexQueryError as error:
-            return _problem(error), False
-        except Exception as error:  # an answer the index layer did not expect: fail closed
-            return Problem(
-                "unavailable", f"the index answered badly ({type(error).__name__})"
-            ), False
-
-    async def release(self, project: str, version: str) -> tuple[ReleaseFiles | Problem, bool]:
-        return await self._ask(
-            ("release", project, version), lambda index: index.release(project, version)
-        )
-
-    async def project_files(self, project: str) -> tuple[tuple[DistFile, ...] | Problem, bool]:
-        return await self._ask(("project", project), lambda index: index.project_files(project))
-
-    async def facts(self, failure: Failure) -> Facts:
-        project, version = failure.project, failure.version
-        if project is None or failure.kind in (FailureKind.VCS, FailureKind.DIRECTORY):
-            return Facts()
-        release: ReleaseFiles | None = None
-        release_problem: Problem | None = None
-        from_cache = False
-        if version is not None:
-            answer, cached = await self.release(project, version)
-            from_cache |= cached
-            if isinstance(answer, Problem):
-                release_problem = answer
-            else:
-                release = answer
-        files: tuple[DistFile, ...] | None = None
-        files_problem: Problem | None = None
-        if _needs_project_files(failure, release, release_problem):
-            answer_files, cached = await self.project_files(project)
-            from_cache |= cached
-            if isinstance(answer_files, Problem):
-                files_problem = answer_files
-            else:
-                files = answer_files
-        return Facts(release, release_problem, files, files_problem, from_cache)
+async def facts(asker: Asker, failure: Failure) -> Facts:
+    """What the index says about one failure: its release, and every release's files when the
+    release alone cannot settle it."""
+    project, version = failure.project, failure.version
+    if project is None or failure.kind in (FailureKind.VCS, FailureKind.DIRECTORY):
+        return Facts()
+    release: ReleaseFiles | None = None
+    release_problem: Problem | None = None
+    from_cache = False
+    if version is not None:
+        answer = await asker.release(project, version)
+        from_cache |= answer.from_cache
+        release, release_problem = _projected(answer)
+    files: tuple[DistFile, ...] | None = None
+    files_problem: Problem | None = None
+    if _needs_project_files(failure, release, release_problem):
+        answer = await asker.project_files(project)
+        from_cache |= answer.from_cache
+        every, files_problem = _projected(answer)
+        files = every.files if every is not None else None
+    return Facts(release, release_problem, files, files_problem, from_cache)
 
 
 def _digests(files: Iterable[DistFile]) -> set[tuple[str, str]]:
@@ -189,6 +110,6 @@ def _needs_project_files(
     return not wanted <= known
 
 
-async def gather_facts(lookup: Lookup, failures: Iterable[Failure]) -> list[Facts]:
+async def gather_facts(asker: Asker, failures: Iterable[Failure]) -> list[Facts]:
     """Facts for each failure, in order; the questions run concurrently."""
-    return list(await asyncio.gather(*(lookup.facts(f) for f in failures)))
+    return list(await asyncio.gather(*(facts(asker, f) for f in failures)))

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 from reqhash_check.explain.diagnose import Context, Diagnosis, diagnose
 from reqhash_check.explain.logparse import (
@@ -18,12 +17,13 @@ from reqhash_check.explain.logparse import (
     decode_log,
     parse_log,
 )
-from reqhash_check.explain.lookup import Facts, Lookup, gather_facts
-from reqhash_check.index.base import DEFAULT_TIMEOUT, Index
-from reqhash_check.index.cache import ReleaseCache
-from reqhash_check.index.multi import open_indexes
-from reqhash_check.index.urls import DEFAULT_INDEX_URL, redact_url
+from reqhash_check.explain.lookup import Facts, gather_facts
+from reqhash_check.index.base import Index
+from reqhash_check.index.lookup import Asker, open_cache, open_plan
+from reqhash_check.index.plan import IndexPlan, configured_plan
+from reqhash_check.index.urls import redact_url
 from reqhash_check.requirements import RequirementEntry
+from reqhash_check.settings import Settings
 
 EXIT_OK, EXIT_SECURITY, EXIT_UNREADABLE, EXIT_INDEX = 0, 1, 2, 3
 
@@ -35,22 +35,6 @@ class LogInput:
     name: str
     data: bytes | None = None
     error: str | None = None
-
-
-@dataclass(frozen=True)
-class ExplainSettings:
-    index_url: str | None = None
-    extra_index_urls: tuple[str, ...] = ()
-    offline: bool = False
-    use_cache: bool = True
-    cache_dir: Path | None = None
-    timeout: float = DEFAULT_TIMEOUT
-    concurrency: int = 4
-    requirements: Mapping[str, Sequence[RequirementEntry]] | None = None
-    requirements_path: str | None = None
-    fallback_python: tuple[int, int] = field(
-        default_factory=lambda: (sys.version_info[0], sys.version_info[1])
-    )
 
 
 @dataclass(frozen=True)
@@ -79,17 +63,22 @@ class Explanation:
         return EXIT_OK
 
 
-def index_urls(settings: ExplainSettings) -> tuple[str, ...]:
-    """The indexes asked, as pip would merge them, credentials redacted."""
-    urls = [settings.index_url or DEFAULT_INDEX_URL, *settings.extra_index_urls]
-    return tuple(dict.fromkeys(redact_url(u) for u in urls if u))
+def index_urls(plan: IndexPlan) -> tuple[str, ...]:
+    """The indexes asked, as pip would merge them, credentials redacted: only those the
+    command line, the environment or pip's configuration name (never the log)."""
+    return tuple(dict.fromkeys(redact_url(url) for url in plan.urls))
 
 
-def index_display(settings: ExplainSettings) -> str:
-    return " + ".join(index_urls(settings))
-
-
-def explain(inputs: Sequence[LogInput], settings: ExplainSettings) -> Explanation:
+def explain(
+    inputs: Sequence[LogInput],
+    settings: Settings,
+    *,
+    requirements: Mapping[str, Sequence[RequirementEntry]] | None = None,
+    requirements_path: str | None = None,
+    fallback_python: tuple[int, int] | None = None,
+) -> Explanation:
+    """Explain the logs with the run's one configuration; `requirements` (and its path) is
+    the file as it is now, cross-checked against the failures."""
     parsed: list[ParsedLog] = []
     unreadable: list[str] = []
     for item in inputs:
@@ -103,17 +92,19 @@ def explain(inputs: Sequence[LogInput], settings: ExplainSettings) -> Explanatio
             continue
         parsed.append(parse_log(text, item.name))
     failures = [f for log in parsed for f in log.failures]
-    facts = asyncio.run(_ask_index(settings, failures)) if failures else []
+    plan = configured_plan(settings)
+    facts = asyncio.run(_ask_index(settings, plan, failures)) if failures else []
     diagnoses: list[Diagnosis] = []
     position = 0
+    asked = index_urls(plan)
     for log in parsed:
         context = Context(
-            index=index_display(settings),
-            index_urls=index_urls(settings),
+            index=" + ".join(asked),
+            index_urls=asked,
             pip_indexes=log.indexes,
-            requirements=settings.requirements,
-            requirements_path=settings.requirements_path,
-            fallback_python=settings.fallback_python,
+            requirements=requirements,
+            requirements_path=requirements_path,
+            fallback_python=fallback_python or (sys.version_info[0], sys.version_info[1]),
         )
         for failure in log.failures:
             diagnoses.append(diagnose(failure, facts[position], context))
@@ -124,7 +115,7 @@ def explain(inputs: Sequence[LogInput], settings: ExplainSettings) -> Explanatio
         logs=tuple(log.name for log in parsed),
         unreadable=tuple(unreadable),
         without_failures=tuple(log.name for log in parsed if not log.failures),
-        index=index_display(settings),
+        index=" + ".join(asked),
         truncated=tuple(log.name for log in parsed if log.truncated),
     )
 
@@ -137,32 +128,23 @@ LOOKUP_BUDGET = 60.0
 """The least time the index is given, in all, for the questions of one explanation."""
 
 
-async def _ask_index(settings: ExplainSettings, failures: Sequence[Failure]) -> list[Facts]:
+async def _ask_index(
+    settings: Settings, plan: IndexPlan, failures: Sequence[Failure]
+) -> list[Facts]:
+    """Each failure's facts from the configured indexes only, through the one look-up
+    service; when they cannot be reached, the cache answers if it can."""
     if not _needs_index(failures):
         return [Facts() for _ in failures]
-    cache = None
-    if settings.use_cache or settings.offline:
-        cache = ReleaseCache.in_dir(settings.cache_dir)
+    cache = open_cache(settings)
     indexes: list[Index] = []
-
-    def opened(offline: bool) -> Index:
-        index = open_indexes(
-            settings.index_url or DEFAULT_INDEX_URL,
-            settings.extra_index_urls,
-            timeout=settings.timeout,
-            concurrency=settings.concurrency,
-            cache=cache,
-            offline=offline,
-        )
-        indexes.append(index)
-        return index
-
     try:
-        index = opened(settings.offline)
-        fallback = opened(True) if cache is not None and not settings.offline else None
+        indexes.append(open_plan(settings, plan, cache))
+        if cache is not None and not settings.offline:
+            indexes.append(open_plan(settings, plan, cache, offline=True))
         # However many failures a log names, the look-ups end within a few request times.
         budget = max(LOOKUP_BUDGET, 4 * settings.timeout)
-        return await gather_facts(Lookup(index, fallback, budget), failures)
+        asker = Asker(indexes[0], indexes[1] if len(indexes) > 1 else None, budget)
+        return await gather_facts(asker, failures)
     finally:
         for index in indexes:
             await index.aclose()

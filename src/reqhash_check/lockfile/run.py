@@ -9,21 +9,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reqhash_check import fix as fixer
 from reqhash_check.check import ReleaseLookup
-from reqhash_check.config import tree_refusals
 from reqhash_check.findings import Finding, Unverified
-from reqhash_check.index.cache import ReleaseCache
+from reqhash_check.index.lookup import open_cache
+from reqhash_check.index.plan import IndexPlan, configured_plan
 from reqhash_check.lockfile.check import LockCheck, LockCheckOptions, check_lock
 from reqhash_check.lockfile.fix import LockFixError, plan_lock_fix
-from reqhash_check.lockfile.lookup import (
-    IndexSettings,
-    choose_index,
-    lookup_packages,
-)
+from reqhash_check.lockfile.lookup import LockLookups, lookup_packages, package_plan
 from reqhash_check.lockfile.read import LockFile, LockFileError, read_lock
 from reqhash_check.targets import BinaryPolicy
 
@@ -47,26 +42,6 @@ class LockRun:
         return sum(len(lock.packages) for lock in self.locks)
 
 
-def index_settings(settings: Settings) -> IndexSettings:
-    """The configured indexes, as a requirements file with no index options would use.
-    Those the checked tree's configuration names are asked without credentials, and not
-    at all when they fall outside --allow-index or are places outside the repository."""
-    configured = settings.configured_indexes()
-    urls = [s.value for s in configured.urls]
-    primary = urls[0]
-    return IndexSettings(
-        primary=primary,
-        extras=tuple(dict.fromkeys(u for u in urls[1:] if u and u != primary)),
-        timeout=settings.timeout,
-        concurrency=settings.concurrency,
-        offline=settings.offline,
-        untrusted=frozenset(s.value for s in configured.urls if not s.origin.trusted),
-        refused=tree_refusals(
-            configured, allow_index=settings.allow_index, allow_outside=settings.allow_outside
-        ),
-    )
-
-
 def binary_policy(settings: Settings) -> BinaryPolicy:
     return BinaryPolicy.from_ordered(settings.check.binary_options, settings.check.prefer_binary)
 
@@ -77,7 +52,6 @@ def check_locks(
     *,
     active_rules: frozenset[str],
     needs_index: bool,
-    cache_file: Path | None,
     progress: Callable[[int, int], None] | None = None,
     download_progress: Callable[[int, int], None] | None = None,
     refresh: bool = False,
@@ -89,15 +63,15 @@ def check_locks(
             run.locks.append(read_lock(path, allow_outside=settings.allow_outside))
         except LockFileError as error:  # noqa: PERF203 - one message per unreadable file
             run.read_errors.append(str(error))
-    indexes = index_settings(settings)
+    configured = configured_plan(settings)
     choices = {
-        (lock.path, package.position): choose_index(package, indexes)
+        (lock.path, package.position): package_plan(package, configured)
         for lock in run.locks
         for package in lock.packages
     }
-    found = {}
+    found: LockLookups = {}
     if needs_index and choices:
-        cache = ReleaseCache(cache_file, refresh=refresh) if cache_file is not None else None
+        cache = open_cache(settings, refresh=refresh)
         try:
             found = asyncio.run(
                 lookup_packages(
@@ -106,7 +80,7 @@ def check_locks(
                         for lock in run.locks
                         for package in lock.packages
                     ),
-                    indexes,
+                    settings,
                     cache,
                     progress,
                 )
@@ -118,7 +92,8 @@ def check_locks(
     for lock in run.locks:
         lookups = {}
         for package in lock.packages:
-            key = (choices[(lock.path, package.position)], package.name, package.version or "")
+            plan = choices[(lock.path, package.position)]
+            key = (plan.key, package.name, package.version or "")
             if key in found:
                 lookups[package.position] = found[key]
         run.lookups[lock.path] = lookups
@@ -127,14 +102,14 @@ def check_locks(
         run.findings.extend(f for f in result.result.findings if f.rule in active_rules)
         run.unverified.extend(result.result.unverified)
     if settings.verify_downloads and found and not settings.offline:
-        _verify_downloads(settings, run, indexes, active_rules, download_progress)
+        _verify_downloads(settings, run, configured, active_rules, download_progress)
     return run
 
 
 def _verify_downloads(
     settings: Settings,
     run: LockRun,
-    indexes: IndexSettings,
+    configured: IndexPlan,
     active_rules: frozenset[str],
     download_progress: Callable[[int, int], None] | None = None,
 ) -> None:
@@ -152,10 +127,10 @@ def _verify_downloads(
             wanted,
             timeout=max(settings.timeout, verify.DOWNLOAD_TIMEOUT),
             max_bytes=settings.max_download_bytes,
-            credentials_from=(indexes.primary, *indexes.extras),
+            credentials_from=configured.urls,
             # The URLs are the lock's: netrc credentials go only to the configured indexes'
             # hosts, as for an index URL the lock names.
-            netrc_only_for=(indexes.primary, *indexes.extras),
+            netrc_only_for=configured.urls,
             on_bytes=download_progress,
         )
     )

@@ -118,3 +118,14 @@ def test_every_rule_the_lock_checker_can_emit_says_what_it_means_for_lock_files(
     }
     assert {"stale-hash", "missing-hash", "uncovered-target", "conflicting-pin"} <= named
     assert sorted(r for r in named if RULES[r].in_lock_files is None) == []
+
+
+def test_docs_lockfiles_md_rule_list_is_generated_from_the_registry() -> None:
+    """docs/lockfiles.md lists each rule with a pylock.toml detection, with its lock text."""
+    from reqhash_check.rules import LOCK_RULES_END, LOCK_RULES_START, lock_rules_markdown
+
+    text = (ROOT / "docs" / "lockfiles.md").read_text(encoding="utf-8")
+    start, end = text.index(LOCK_RULES_START), text.index(LOCK_RULES_END)
+    assert text[start : end + len(LOCK_RULES_END)] + "\n" == lock_rules_markdown(), (
+        "regenerate the section between the markers from rules.lock_rules_markdown()"
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from reqhash_check.check import (  # noqa: F401
     conflicts,
     dependencies,
+    downloads,
     entries,
     fileset,
     install,
@@ -34,7 +35,7 @@ from reqhash_check.check.context import (
 )
 from reqhash_check.findings import Finding, Unverified
 from reqhash_check.requirements import ParseProblem, RequirementSet
-from reqhash_check.rules import checks
+from reqhash_check.rulebook import checks
 
 __all__ = [
     "NEWEST_PIP",

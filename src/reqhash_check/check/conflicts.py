@@ -22,7 +22,7 @@ from reqhash_check.check.context import (
 )
 from reqhash_check.findings import Finding, RepinProject, Severity
 from reqhash_check.requirements import RequirementEntry
-from reqhash_check.rules import implements
+from reqhash_check.rulebook import implements
 from reqhash_check.targets import Target
 
 RESOLUTION_IMPOSSIBLE = (

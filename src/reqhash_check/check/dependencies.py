@@ -21,7 +21,7 @@ from reqhash_check.check.context import (
 from reqhash_check.check.entries import HASHES_REQUIRED
 from reqhash_check.findings import Finding, PinDependency, Severity
 from reqhash_check.requirements import RequirementEntry
-from reqhash_check.rules import implements
+from reqhash_check.rulebook import implements
 from reqhash_check.targets import Target
 
 _EXTRA_CLAUSE = r"extra == \"[^\"]*\""

@@ -9,7 +9,7 @@ from reqhash_check.check.fixes import published_set
 from reqhash_check.findings import Finding, SetHashes, Severity
 from reqhash_check.hashes import DIGEST_LENGTHS, is_hex
 from reqhash_check.requirements import Kind
-from reqhash_check.rules import implements
+from reqhash_check.rulebook import implements
 
 HASHES_REQUIRED = (
     "'Hashes are required in --require-hashes mode, but they are missing from some requirements'"

@@ -9,7 +9,7 @@ from reqhash_check.check.context import SetContext
 from reqhash_check.findings import Finding
 from reqhash_check.index.urls import redact_url, url_host
 from reqhash_check.requirements import RequirementEntry
-from reqhash_check.rules import implements
+from reqhash_check.rulebook import implements
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 _LOCATION_OPTIONS = ("index_url", "extra_index_url", "find_links")

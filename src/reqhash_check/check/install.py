@@ -10,7 +10,7 @@ from reqhash_check.check.fixes import published_set
 from reqhash_check.check.releases import MISMATCH
 from reqhash_check.findings import AddHashes, Finding, HashSet, SetHashes
 from reqhash_check.index.base import DistFile
-from reqhash_check.rules import implements
+from reqhash_check.rulebook import implements
 from reqhash_check.targets import BinaryPolicy, requires_python_allows
 
 

@@ -14,7 +14,7 @@ from reqhash_check.check.context import (
 from reqhash_check.check.fixes import published_set
 from reqhash_check.findings import Finding, SetHashes, Severity
 from reqhash_check.index.base import DistFile
-from reqhash_check.rules import implements
+from reqhash_check.rulebook import implements
 
 MISMATCH = "'THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE'"
 

@@ -196,3 +196,14 @@ def test_documenting_the_rules_loads_no_lock_reader_and_no_event_loop() -> None:
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_each_rule_is_one_module_holding_its_documentation_and_every_detection() -> None:
+    """`reqhash_check.rules.<rule_id>` (dashes as underscores) holds the rule's `RULE` and
+    every detection registered for it, whatever the input kind."""
+    import importlib
+
+    for rule_id, rule in RULES.items():
+        module = importlib.import_module(f"reqhash_check.rules.{rule_id.replace('-', '_')}")
+        assert module.RULE is rule, rule_id
+        assert {fn.__module__ for _, fn in detections(rule_id)} == {module.__name__}, rule_id

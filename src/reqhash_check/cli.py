@@ -34,7 +34,7 @@ targets (--target NAME describes a real host with its full tag list):
 
 
 def _epilog() -> str:
-    from reqhash_check.rulebook import RULES
+    from reqhash_check.rules import RULES
 
     ids = ", ".join(RULES)
     return (
@@ -400,7 +400,7 @@ def _check_command(argv: list[str]) -> int:
         return _rules_command([args.explain])
     from reqhash_check.config import ConfigError
     from reqhash_check.requirements import RequirementsFileError
-    from reqhash_check.rulebook import UnknownRuleError
+    from reqhash_check.rules import UnknownRuleError
 
     try:
         settings, strict = settings_from(args, os.environ)
@@ -460,7 +460,7 @@ def settings_from(
     from reqhash_check.check import CheckOptions
     from reqhash_check.config import load_config
     from reqhash_check.index.urls import redact_url, url_parses
-    from reqhash_check.rulebook import parse_rule_list, suggest
+    from reqhash_check.rules import parse_rule_list, suggest
     from reqhash_check.settings import Settings
 
     config = load_config(Path.cwd())
@@ -650,7 +650,7 @@ def build_targets(
     abis: Sequence[str],
     names: Sequence[str],
 ) -> list[Any]:
-    from reqhash_check.rulebook import suggest
+    from reqhash_check.rules import suggest
     from reqhash_check.targets import (
         EXAMPLE_TARGETS,
         current_target,

@@ -52,7 +52,7 @@ from reqhash_check.requirements import (
     load,
     read_text,
 )
-from reqhash_check.rulebook import RULES
+from reqhash_check.rules import RULES
 from reqhash_check.scrub import (
     combined,
     credential_replacements,

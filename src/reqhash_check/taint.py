@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from reqhash_check.findings import Finding, Report, Unverified
 from reqhash_check.requirements import RequirementEntry
-from reqhash_check.rulebook import RULES
+from reqhash_check.rules import RULES
 
 _VARIABLE = re.compile(r"\$\{[A-Z0-9_]+\}")
 

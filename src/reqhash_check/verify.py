@@ -18,6 +18,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import reqhash_check.rules  # noqa: F401 - every rule module registers its detections
 from reqhash_check.check import ReleaseLookup
 from reqhash_check.check.downloads import DownloadContext
 from reqhash_check.findings import Finding, Location, Unverified

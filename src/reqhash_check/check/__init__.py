@@ -12,16 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-# The rule modules register their functions when imported.
-from reqhash_check.check import (  # noqa: F401
-    conflicts,
-    dependencies,
-    downloads,
-    entries,
-    fileset,
-    install,
-    releases,
-)
+# Every rule module registers its detections when imported.
+import reqhash_check.rules  # noqa: F401
 from reqhash_check.check.context import (
     NEWEST_PIP,
     OLDEST_PIP,

@@ -19,7 +19,7 @@ from reqhash_check.explain.draft import (
 from reqhash_check.explain.logparse import Failure, FailureKind
 from reqhash_check.explain.lookup import Facts
 from reqhash_check.explain.model import Context, Diagnosis, Fix
-from reqhash_check.rulebook import RULES
+from reqhash_check.rules import RULES
 
 
 def _is_dependency(failure: Failure, draft: Draft) -> bool:

@@ -1,7 +1,7 @@
 """The lock checker: a parsed lock + what the index publishes + targets → findings. No I/O.
 
-It is the loop that calls each registered lock-file detection (`rulebook.implements`,
-`reqhash_check.lockfile.detections`) with the context of its scope: the whole lock
+It is the loop that calls each registered lock-file detection (`rulebook.implements`, in
+the rule modules of `reqhash_check.rules`) with the context of its scope: the whole lock
 (`lock-file`), each package (`lock-package`), what pip selects on each target
 (`lock-selection`). How pip treats a lock, and so what the detections judge, is described
 in `reqhash_check.lockfile.context`.
@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+# Every rule module registers its detections when imported.
+import reqhash_check.rules  # noqa: F401
 from reqhash_check.check import CheckResult, ReleaseLookup
 from reqhash_check.findings import Finding, Unverified
 from reqhash_check.index.base import DistFile
-
-# The detections register themselves when imported.
-from reqhash_check.lockfile import detections  # noqa: F401
 from reqhash_check.lockfile.context import (
     FileKey,
     LockCheckOptions,

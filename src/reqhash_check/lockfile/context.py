@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -31,8 +31,8 @@ from urllib.parse import unquote
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from reqhash_check.check.conflicts import allows
 from reqhash_check.check.context import ReleaseLookup
+from reqhash_check.check.shared import allows
 from reqhash_check.findings import Finding, HashSet, Location, RewriteLockEntries, Severity
 from reqhash_check.index.base import DistFile, ReleaseFiles
 from reqhash_check.rulebook import RULES
@@ -51,6 +51,9 @@ __all__ = [
     "PackageContext",
     "SelectionContext",
     "file_key",
+    "hash_problems",
+    "lock_problems",
+    "wrong_hashes",
 ]
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
@@ -509,3 +512,49 @@ def _rank(filename: str, target: Target) -> int:
         return len(target.tags)
     ranks = [i for i, tag in enumerate(target.tags) if tag in tags]
     return min(ranks, default=len(target.tags))
+
+
+def lock_problems(ctx: LockContext, rule_id: str) -> Iterator[Finding]:
+    """What pip refuses before it downloads anything, as the reader found it."""
+    for problem in ctx.lock.problems:
+        if problem.rule == rule_id:
+            yield ctx.finding(rule_id, problem.location, problem.message, project=problem.project)
+
+
+def wrong_hashes(ctx: PackageContext, rule_id: str) -> Iterator[Finding]:
+    """One finding for all of the package's files whose hashes are wrong in the same way."""
+    group = ctx.verdicts(rule_id)
+    if not group:
+        return
+    package = ctx.package
+    targets = [
+        name
+        for verdict in group
+        for name in ctx.lock.file_targets.get(file_key(package, verdict.file), ())
+    ]
+    severity, where, target = ctx.lock.stake(targets)
+    if not all(verdict.certain for verdict in group):
+        severity = Severity.WARNING
+    lines = sorted(line for verdict in group for line in verdict.file.hash_lines.values())
+    location = Location(ctx.lock.lock.path, lines[0], lines[-1]) if lines else package.location
+    details = "; ".join(f"{v.file.filename}: {v.detail}" for v in group[:3])
+    if len(group) > 3:
+        details += f"; and {len(group) - 3} more"
+    count = len(group)
+    listed = tuple(
+        f"{a.lower()}:{d.lower()}" for v in group for a, d in sorted(v.file.hashes.items())
+    )
+    expected = tuple(
+        f"sha256:{v.published.sha256}" for v in group if v.published and v.published.sha256
+    )
+    yield ctx.finding(
+        rule_id,
+        location,
+        f"{count} locked {'file does' if count == 1 else 'files do'} not carry the hash "
+        f"the index publishes for {'it' if count == 1 else 'them'} ({details}); pip fails "
+        f"with '{MISMATCH}' when it installs such a file ({where})",
+        severity=severity,
+        target=target,
+        hashes=HashSet(listed=listed, expected=expected),
+        fix=RewriteLockEntries(package.name, package.version or ""),
+    )

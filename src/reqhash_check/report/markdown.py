@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Report, Severity
 from reqhash_check.report import RenderContext
 from reqhash_check.report.escape import safe
-from reqhash_check.rulebook import RULES
+from reqhash_check.rules import RULES
 
 TITLE = "reqhash-check"
 ANY_TARGET = "every target"

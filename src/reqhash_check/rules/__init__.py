@@ -1,15 +1,15 @@
-"""The rule registry, complete: the rules (`reqhash_check.rulebook`) with every detection
-module imported, so each rule knows the input kinds it has detections for.
+"""The rule registry: every rule, one module each, holding its documentation (`RULE`), its
+detection for each input kind it applies to, and the fix it builds.
 
-Import the rules from here to document them (`reqhash-check rules`, SARIF help,
-`docs/rules.md`); detections import `reqhash_check.rulebook`, which they register in.
+Importing this package imports every rule module, so the registry
+(`reqhash_check.rulebook`) is complete and in the order of `ORDER`: `RULES`,
+`checks(scope)`, `detections(rule_id)` and `input_kinds(rule_id)` answer for every rule.
+The checkers (`reqhash_check.check`, `reqhash_check.lockfile.check`,
+`reqhash_check.verify`) are the loops that call the detections of their scopes.
 """
 
 from __future__ import annotations
 
-# The detection modules register their functions when imported.
-import reqhash_check.check  # noqa: F401 - requirements files (and Pipfile.lock)
-import reqhash_check.lockfile.detections  # noqa: F401 - pylock.toml
 from reqhash_check.rulebook import (
     DOCS_URL,
     DOCUMENTED_SCOPES,
@@ -30,7 +30,59 @@ from reqhash_check.rulebook import (
     suggest,
 )
 
-mark_complete()
+# Each rule module defines its rule and registers its detections when imported.
+from reqhash_check.rules import (  # noqa: F401
+    conflicting_pin,
+    duplicate,
+    fallback_target,
+    foreign_hash,
+    include_error,
+    insecure_index,
+    invalid_hash,
+    invalid_metadata,
+    missing_dependency,
+    missing_hash,
+    no_installable_file,
+    parse_error,
+    stale_hash,
+    uncovered_target,
+    unhashable,
+    unknown_project,
+    unknown_version,
+    unlisted_index,
+    unpinned,
+    unpublished_bytes,
+    unverifiable,
+    yanked,
+)
+
+ORDER = (
+    "stale-hash",
+    "unpublished-bytes",
+    "foreign-hash",
+    "uncovered-target",
+    "no-installable-file",
+    "fallback-target",
+    "missing-hash",
+    "unpinned",
+    "unhashable",
+    "invalid-hash",
+    "missing-dependency",
+    "invalid-metadata",
+    "unknown-project",
+    "unknown-version",
+    "yanked",
+    "duplicate",
+    "conflicting-pin",
+    "insecure-index",
+    "unlisted-index",
+    "parse-error",
+    "include-error",
+    "unverifiable",
+)
+"""The rules' order in listings, the documentation and SARIF (each rule once)."""
+
+mark_complete(ORDER)
 
 __all__ = [
     "DOCS_URL",
@@ -61,8 +113,8 @@ def rules_markdown() -> str:
     head = [
         "# Rules",
         "",
-        "<!-- Generated from src/reqhash_check/rulebook.py and the registered detections; do "
-        "not edit by hand. Regenerate:",
+        "<!-- Generated from the rule modules in src/reqhash_check/rules/; do not edit by "
+        "hand. Regenerate:",
         "     python -c 'from reqhash_check.rules import rules_markdown as m; "
         'print(m(), end="")\' > docs/rules.md -->',
         "",

@@ -207,3 +207,37 @@ def test_each_rule_is_one_module_holding_its_documentation_and_every_detection()
         module = importlib.import_module(f"reqhash_check.rules.{rule_id.replace('-', '_')}")
         assert module.RULE is rule, rule_id
         assert {fn.__module__ for _, fn in detections(rule_id)} == {module.__name__}, rule_id
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "reqhash_check.lockfile.context",
+        "reqhash_check.check.context",
+        "reqhash_check.check.shared",
+        "reqhash_check.rules.stale_hash",
+        "reqhash_check.lockfile.check",
+        "reqhash_check.check",
+    ],
+)
+def test_any_module_can_be_imported_first_and_the_registry_ends_complete(first: str) -> None:
+    """The rule modules import the contexts, the checkers import the rules: whichever a
+    test or a tool imports first, nothing is half initialised."""
+    import subprocess
+    import sys
+
+    script = (
+        f"import importlib; importlib.import_module({first!r})\n"
+        "import reqhash_check.rules as rules\n"
+        "print(len(rules.RULES), all(rules.detections(r) for r in rules.RULES))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(len(RULES)), "True"]

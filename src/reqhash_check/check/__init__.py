@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-# Every rule module registers its detections when imported.
-import reqhash_check.rules  # noqa: F401
 from reqhash_check.check.context import (
     NEWEST_PIP,
     OLDEST_PIP,
@@ -59,6 +57,11 @@ def check(
     lookups: Mapping[tuple[str, str], ReleaseLookup],
     options: CheckOptions,
 ) -> CheckResult:
+    # Every rule module registers its detections when imported. Imported here rather than
+    # at the top because the rule modules import this package's contexts (`check.context`),
+    # and importing a submodule runs this file first.
+    import reqhash_check.rules  # noqa: F401
+
     ctx = SetContext(req_set, problems, lookups, options)
     findings: list[Finding] = []
     unverified: list[Unverified] = []

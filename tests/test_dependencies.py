@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reqhash_check.check import CheckOptions, ReleaseLookup, check
-from reqhash_check.check.dependencies import combine_markers, without_extras
+from reqhash_check.check.shared import combine_markers, without_extras
 from reqhash_check.findings import Finding, PinDependency, Severity
 from reqhash_check.index.base import ReleaseFiles
 from reqhash_check.requirements import load

@@ -106,9 +106,12 @@ def test_every_test_docs_security_md_names_exists() -> None:
 
 
 def test_every_rule_the_lock_checker_can_emit_says_what_it_means_for_lock_files() -> None:
-    """Each rule ID the lock-file checker names has its lock-file text in the registry, so
-    `rules RULE` and docs/rules.md say what it means for a `pylock.toml`."""
+    """Each rule ID the lock-file code names (the reader's problems, the lock detections
+    registered in the rule modules) has its lock-file text in the registry, so `rules RULE`
+    and docs/rules.md say what it means for a `pylock.toml`."""
     import ast
+
+    from reqhash_check.rules import PYLOCK, SCOPES, checks
 
     named = {
         node.value
@@ -116,5 +119,22 @@ def test_every_rule_the_lock_checker_can_emit_says_what_it_means_for_lock_files(
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in RULES
     }
+    named |= {
+        rule_id
+        for scope, kinds in SCOPES.items()
+        if PYLOCK in kinds
+        for rule_id, _ in checks(scope)
+    }
     assert {"stale-hash", "missing-hash", "uncovered-target", "conflicting-pin"} <= named
     assert sorted(r for r in named if RULES[r].in_lock_files is None) == []
+
+
+def test_docs_lockfiles_md_rule_list_is_generated_from_the_registry() -> None:
+    """docs/lockfiles.md lists each rule with a pylock.toml detection, with its lock text."""
+    from reqhash_check.rules import LOCK_RULES_END, LOCK_RULES_START, lock_rules_markdown
+
+    text = (ROOT / "docs" / "lockfiles.md").read_text(encoding="utf-8")
+    start, end = text.index(LOCK_RULES_START), text.index(LOCK_RULES_END)
+    assert text[start : end + len(LOCK_RULES_END)] + "\n" == lock_rules_markdown(), (
+        "regenerate the section between the markers from rules.lock_rules_markdown()"
+    )

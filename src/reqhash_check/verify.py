@@ -17,15 +17,17 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
+import reqhash_check.rules  # noqa: F401 - every rule module registers its detections
 from reqhash_check.check import ReleaseLookup
-from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Location, Severity, Unverified
+from reqhash_check.check.downloads import DownloadContext
+from reqhash_check.findings import Finding, Location, Unverified
 from reqhash_check.index.base import DistFile, IndexUnavailable
 from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
-from reqhash_check.index.urls import redact_url, url_host
+from reqhash_check.index.urls import url_host
 from reqhash_check.lockfile.select import Selection
 from reqhash_check.requirements.model import RequirementEntry
+from reqhash_check.rulebook import checks
 from reqhash_check.targets import BinaryPolicy, Target, pick_file
 
 MIB = 1024 * 1024
@@ -181,8 +183,9 @@ async def fetch_all(
 def judge(
     plan: Mapping[str, Download], outcomes: Sequence[Outcome], max_bytes: int
 ) -> tuple[list[Finding], list[Unverified]]:
-    """`unpublished-bytes` where the served bytes are not the listed file; a file that could
-    not be fetched leaves its pins unverified (never "OK" for what was not checked)."""
+    """The `download` detections (`unpublished-bytes`: the served bytes are not the listed
+    file) for each file and each pin that downloads it; a file that could not be fetched
+    leaves its pins unverified (never "OK" for what was not checked)."""
     findings: list[Finding] = []
     unverified: list[Unverified] = []
     for outcome in outcomes:
@@ -199,42 +202,20 @@ def judge(
                 )
                 unverified.append(Unverified(location, download.project, download.version, reason))
                 continue
-            computed = outcome.digests.get("sha256", "")
-            if computed == listed:
-                continue
-            host = urlsplit(outcome.served_from).hostname or "?"
-            names = sorted(targets)
-            findings.append(
-                Finding(
-                    rule="unpublished-bytes",
-                    severity=Severity.ERROR,
-                    location=location,
-                    project=download.project,
-                    version=download.version,
-                    message=(
-                        f"{download.file.filename}, as {host} serves it, is not the file "
-                        f"{redact_url(download.index) or 'the index'} lists: its sha256 is "
-                        f"{computed}, the listing says {listed}. pip would fail with the KB "
-                        "error although the pin is right: do not regenerate the hashes; "
-                        "retry, bypass or purge the proxy or mirror, and report it"
-                    ),
-                    kb=KB_HASH_MISMATCH,
-                    target=names[0] if len(names) == 1 else None,
-                    detail=(
-                        f"served from: {redact_url(outcome.served_from)}",
-                        f"listed sha256: {listed}",
-                        f"served sha256: {computed}",
-                        *(
-                            [
-                                f"served with Content-Encoding {outcome.encoding!r} although "
-                                "none was asked: pip hashes the bytes as sent, so it fails too"
-                            ]
-                            if outcome.encoding
-                            else []
-                        ),
-                    ),
-                )
+            ctx = DownloadContext(
+                filename=download.file.filename,
+                project=download.project,
+                version=download.version,
+                index=download.index,
+                listed_sha256=listed,
+                served_from=outcome.served_from,
+                served_sha256=outcome.digests.get("sha256", ""),
+                encoding=outcome.encoding,
+                location=location,
+                targets=frozenset(targets),
             )
+            for _rule, function in checks("download"):
+                findings.extend(function(ctx))
     return findings, unverified
 
 

@@ -12,15 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-# The rule modules register their functions when imported.
-from reqhash_check.check import (  # noqa: F401
-    conflicts,
-    dependencies,
-    entries,
-    fileset,
-    install,
-    releases,
-)
 from reqhash_check.check.context import (
     NEWEST_PIP,
     OLDEST_PIP,
@@ -34,7 +25,7 @@ from reqhash_check.check.context import (
 )
 from reqhash_check.findings import Finding, Unverified
 from reqhash_check.requirements import ParseProblem, RequirementSet
-from reqhash_check.rules import checks
+from reqhash_check.rulebook import checks
 
 __all__ = [
     "NEWEST_PIP",
@@ -66,6 +57,11 @@ def check(
     lookups: Mapping[tuple[str, str], ReleaseLookup],
     options: CheckOptions,
 ) -> CheckResult:
+    # Every rule module registers its detections when imported. Imported here rather than
+    # at the top because the rule modules import this package's contexts (`check.context`),
+    # and importing a submodule runs this file first.
+    import reqhash_check.rules  # noqa: F401
+
     ctx = SetContext(req_set, problems, lookups, options)
     findings: list[Finding] = []
     unverified: list[Unverified] = []

@@ -25,7 +25,7 @@ from reqhash_check.requirements import (
     RequirementEntry,
     RequirementSet,
 )
-from reqhash_check.rules import RULES
+from reqhash_check.rulebook import RULES
 from reqhash_check.targets import BinaryPolicy, Pick, Target, pick_file
 
 PIP_ACCEPTS_UNPINNED_HASHED = (26, 1)

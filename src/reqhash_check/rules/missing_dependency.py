@@ -1,8 +1,9 @@
-"""missing-dependency: in hash-checking mode pip needs every dependency pinned and hashed."""
+"""`missing-dependency`: its documentation and its detections for requirements files (and so
+Pipfile.lock) and for pylock.toml.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -10,7 +11,6 @@ from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from reqhash_check.check.conflicts import allows
 from reqhash_check.check.context import (
     PIP_TAKES_CONSTRAINT_HASHES,
     EntryContext,
@@ -18,35 +18,56 @@ from reqhash_check.check.context import (
     TargetContext,
     parsed_requirement,
 )
-from reqhash_check.check.entries import HASHES_REQUIRED
+from reqhash_check.check.shared import (
+    HASHES_REQUIRED,
+    PINNED_REQUIRED,
+    allows,
+    combine_markers,
+    without_extras,
+)
 from reqhash_check.findings import Finding, PinDependency, Severity
+from reqhash_check.lockfile.context import LockContext
 from reqhash_check.requirements import RequirementEntry
-from reqhash_check.rules import implements
+from reqhash_check.rulebook import H1, E, Rule, define, implements
 from reqhash_check.targets import Target
 
-_EXTRA_CLAUSE = r"extra == \"[^\"]*\""
-
-
-def without_extras(marker: Marker | None) -> str | None:
-    """The marker with its `extra == "…"` clauses removed (they say why the requirer wants the
-    dependency, not where it installs); None when nothing else is left, or when the extras
-    are tangled into an `or` that cannot be taken apart safely."""
-    if marker is None:
-        return None
-    text = str(marker)
-    text = re.sub(rf"\s+and\s+{_EXTRA_CLAUSE}", "", text)
-    text = re.sub(rf"{_EXTRA_CLAUSE}\s+and\s+", "", text)
-    text = re.sub(rf"^\(?{_EXTRA_CLAUSE}\)?$", "", text.strip())
-    if not text or "extra" in text:
-        return None
-    return text
-
-
-def combine_markers(*markers: str | None) -> str | None:
-    parts = [m for m in markers if m]
-    if len(parts) <= 1:
-        return parts[0] if parts else None
-    return " and ".join(f"({m})" if " or " in m else m for m in parts)
+RULE = define(
+    Rule(
+        "missing-dependency",
+        E,
+        "Hash-checking mode is on and a dependency of a pinned requirement (its metadata, "
+        "markers evaluated per target, extras honoured) is not pinned in the file set.",
+        "fails with 'In --require-hashes mode, all requirements must have their versions "
+        "pinned with ==. These do not:' naming the dependency, or, when the requirer "
+        "itself pins it with ==, 'Hashes are required in --require-hashes mode, but they "
+        "are missing from some requirements' (pip needs every dependency pinned and "
+        "hashed).",
+        "The file was edited by hand, a new version of a package gained a dependency, or "
+        "the file was compiled on another platform (a dependency needed only on Windows). "
+        "With a constraints file (-c): a hashed pin there counts from pip 26.1 on, which "
+        "takes the dependency's hashes from it; older pips only filter files with it and "
+        "still fail.",
+        "Pin the dependency with its hashes (pip-compile --generate-hashes and uv do this "
+        "for the whole tree), in the requirements file when a pip older than 26.1 "
+        "installs.",
+        f"tqdm==4.67.1 \\\n    {H1}  # needs colorama on Windows",
+        needs_index=True,
+        fixable="adds the newest non-yanked version that satisfies every specifier on it "
+        "and installs on every target, hashed, with the requiring edge's marker and a "
+        "'# via' comment, at its sorted place; its own missing dependencies too",
+        in_lock_files=(
+            "A dependency (from the index's metadata, markers and extras per target; else "
+            "from the lock's own `dependencies`, as a warning) that the lock does not "
+            "install on a target: pip then asks the index for it and fails in hash-checking "
+            "mode."
+        ),
+        in_pipfile_lock=(
+            "A warning, and not fixed: pipenv installs the lock with `pip install --no-deps`, "
+            "so pip does not fail, but the environment lacks the dependency; run "
+            "`pipenv lock` to add it."
+        ),
+    )
+)
 
 
 @dataclass
@@ -95,12 +116,6 @@ def _pinned_exactly(requirement: Requirement) -> bool:
     return len(specs) == 1 and (
         specs[0].operator == "===" or (specs[0].operator == "==" and "*" not in specs[0].version)
     )
-
-
-PINNED_REQUIRED = (
-    "'In --require-hashes mode, all requirements must have their versions pinned with ==. "
-    "These do not: …'"
-)
 
 
 def _needs(ctx: SetContext, entry: RequirementEntry, requires: tuple[str, ...]) -> dict[str, _Need]:
@@ -215,4 +230,50 @@ def missing_dependency(ctx: SetContext) -> Iterator[Finding]:
                 target=need.targets[0] if len(need.targets) == 1 else None,
                 severity=None if exact and not need.patch_dependent else Severity.WARNING,
                 fix=fix,
+            )
+
+
+@implements("missing-dependency", "lock-file")
+def missing_dependency_in_lock(ctx: LockContext) -> Iterator[Finding]:
+    gaps = ctx.dependency_gaps
+    by_position = {p.position: p for p in ctx.lock.packages}
+    for (position, dependency), targets in sorted(gaps.missing.items()):
+        package = by_position[position]
+        exact = position not in gaps.inexact
+        names = list(dict.fromkeys(targets))
+        yield ctx.finding(
+            "missing-dependency",
+            package.location,
+            f"{package.name} {package.version} depends on {dependency}, which the lock "
+            f"does not install (on {', '.join(names)}); pip then asks the index for it and "
+            "fails in hash-checking mode ('Hashes are required in --require-hashes mode' "
+            "or 'all requirements must have their versions pinned with =='). Lock "
+            f"{dependency} too"
+            + (
+                ""
+                if exact
+                else ". The index publishes no metadata file for this release, so this "
+                "comes from its JSON summary, which the wheel pip installs may contradict"
+            ),
+            package,
+            target=names[0] if len(names) == 1 else None,
+            severity=None if exact else Severity.WARNING,
+        )
+    # Without metadata from the index, the lock's own `dependencies` lists are all there is.
+    for package in ctx.lock.packages:
+        lookup = ctx.lookups.get(package.position)
+        if lookup is not None and lookup.release is not None:
+            if lookup.release.requires_dist is not None:
+                continue
+        if not ctx.package_targets.get(package.position):
+            continue
+        for dependency in sorted(set(package.dependencies) - ctx.lock.package_names):
+            yield ctx.finding(
+                "missing-dependency",
+                package.location,
+                f"the lock lists {dependency} among the dependencies of {package.name} but "
+                "has no [[packages]] entry for it; pip would ask the index for it and fail "
+                "in hash-checking mode",
+                package,
+                severity=Severity.WARNING,
             )

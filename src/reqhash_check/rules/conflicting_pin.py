@@ -1,4 +1,5 @@
-"""conflicting-pin: a pinned version that something else pip installs does not accept.
+"""`conflicting-pin`: its documentation and its detections for requirements files (and so
+Pipfile.lock) and for pylock.toml.
 
 pip's resolver takes every pin as given; when a pinned project's metadata requires another
 pinned project at a version its pin excludes (or a constraint excludes a requirement's pin),
@@ -11,33 +12,49 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from reqhash_check.check.context import (
     SetContext,
     dependency_name_and_marker,
     marker_applies,
     parsed_requirement,
 )
+from reqhash_check.check.shared import RESOLUTION_IMPOSSIBLE, allows
 from reqhash_check.findings import Finding, RepinProject, Severity
+from reqhash_check.lockfile.context import LockContext
 from reqhash_check.requirements import RequirementEntry
-from reqhash_check.rules import implements
+from reqhash_check.rulebook import H1, H2, E, Rule, define, implements
 from reqhash_check.targets import Target
 
-RESOLUTION_IMPOSSIBLE = (
-    "'Cannot install … because these package versions have conflicting dependencies' and "
-    "'ResolutionImpossible'"
+RULE = define(
+    Rule(
+        "conflicting-pin",
+        E,
+        "A pinned version (in a requirements or a constraints file, or a lock's package) "
+        "is not accepted by something else pip installs on a target: a pinned "
+        "requirement's dependency specifier (its metadata, markers evaluated per target, "
+        "extras honoured), or a constraint on the same project.",
+        "fails before installing anything with 'Cannot install … because these package "
+        "versions have conflicting dependencies', 'The conflict is caused by: … depends "
+        "on …' and 'ResolutionImpossible'.",
+        "One pin was bumped and the other was not, the file was compiled for another "
+        "Python or platform, or a constraints file from another project was reused.",
+        "Pin a version every requirer accepts (the message names each requirer and its "
+        "specifier), or change the requirer's pin; recompile the file set as a whole.",
+        "Faker==2.0.3 \\\n    " + H1 + "  # requires text-unidecode==1.3\n"
+        "text-unidecode==1.2 \\\n    " + H2,
+        needs_index=True,
+        fixable="changes the pin to the newest non-yanked release that every requirer "
+        "accepts and installs on every target, with its hashes (a new version of a "
+        "dependency: review it); when no release fits, changes nothing and says which "
+        "specifiers clash (pylock.toml: not fixed)",
+        in_lock_files=(
+            "A locked package's version that another package the lock installs on a "
+            "target does not accept (its dependencies, markers applied): pip 26.3 "
+            "refuses the lock with ResolutionImpossible. Not fixed automatically: lock "
+            "again."
+        ),
+    )
 )
-
-
-def allows(specifier: str, version: str) -> bool:
-    """Whether pip's resolver takes `version` for `specifier` (a pin counts even when it is
-    a pre-release); True when either cannot be read (other rules say so)."""
-    try:
-        return SpecifierSet(specifier).contains(Version(version), prereleases=True)
-    except (InvalidSpecifier, InvalidVersion):
-        return True
 
 
 @dataclass
@@ -129,4 +146,25 @@ def conflicting_pin(ctx: SetContext) -> Iterator[Finding]:
             target=clash.targets[0] if len(clash.targets) == 1 else None,
             severity=Severity.WARNING if clash.inexact else None,
             fix=fix,
+        )
+
+
+@implements("conflicting-pin", "lock-file")
+def conflicting_pin_in_lock(ctx: LockContext) -> Iterator[Finding]:
+    gaps = ctx.dependency_gaps
+    by_position = {p.position: p for p in ctx.lock.packages}
+    for (position, requirer, specifier), targets in sorted(gaps.conflicts.items()):
+        package, wants = by_position[position], by_position[requirer]
+        names = list(dict.fromkeys(targets))
+        yield ctx.finding(
+            "conflicting-pin",
+            package.location,
+            f"{package.name} is locked at {package.version}, but {wants.name} "
+            f"{wants.version} requires {package.name}{specifier} (on {', '.join(names)}); "
+            "pip fails with 'Cannot install … because these package versions have "
+            "conflicting dependencies' and 'ResolutionImpossible'. Lock a version that "
+            f"satisfies {specifier}, or change the version of {wants.name}",
+            package,
+            target=names[0] if len(names) == 1 else None,
+            severity=None if requirer not in gaps.inexact else Severity.WARNING,
         )

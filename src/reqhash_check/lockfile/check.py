@@ -66,6 +66,10 @@ def check_lock(
         ):
             reason = lookup.error or "the index gave no answer"
             unverified.append(Unverified(package.location, package.name, package.version, reason))
+        # A locked file whose hash the index cannot confirm was not verified: never "OK".
+        for verdict in package_ctx.verdicts("unverifiable"):
+            reason = f"{verdict.file.filename}: {verdict.detail}"
+            unverified.append(Unverified(package.location, package.name, package.version, reason))
     for selection in selections:
         selection_ctx = SelectionContext(ctx, selection)
         for _rule, function in checks("lock-selection"):

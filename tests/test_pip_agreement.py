@@ -156,6 +156,13 @@ CASES = [
     Case("only-incompatible-wheel-hashed", standard(), ("win",)),
     Case("manylinux2014-and-any-hashed", standard(), ("lin38", "lin312", "any")),
     Case("no-hash-matches", standard(), (FOREIGN,)),
+    Case(
+        "no-hash-matches-under-a-marker-no-target-meets",
+        standard(),
+        (FOREIGN,),
+        specifier='==1.0 ; python_version < "3"',
+        notes="pip ignores the line before it looks at the index or the hashes",
+    ),
     Case("some-hashed-and-a-foreign-one", standard(), ("lin312", "mac", FOREIGN)),
     Case(
         "binary-wheels-only-no-sdist",
@@ -439,6 +446,9 @@ def run_pip(
         )
         downloaded = sorted(p.name for p in dest.iterdir()) if dest.exists() else []
     output = result.stdout + result.stderr
+    if result.returncode == 0 and not downloaded:
+        assert "Ignoring" in output, output  # the line's marker holds on no target
+        return PipRun(True, None, output)
     if result.returncode == 0:
         assert len(downloaded) == 1, output
         return PipRun(True, downloaded[0], output)
@@ -490,6 +500,9 @@ def test_pick_file_agrees_with_pip(
         pinned=pinned,
     )
     run = pip_runs[(case.id, target_name)]
+    if run.ok and run.picked is None:
+        assert ";" in case.specifier, run.output  # pip ignored the line: nothing to pick
+        return
     chosen = pick.chosen
     if chosen is None:
         assert not run.ok, run.output

@@ -10,7 +10,7 @@ when what they publish does not settle the verdict.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reqhash_check.check.context import (
     NEWEST_PIP,
@@ -23,7 +23,7 @@ from reqhash_check.check.context import (
     entry_hashes,
     published_hashes,
 )
-from reqhash_check.findings import Finding, Unverified
+from reqhash_check.findings import Finding, Severity, Unverified
 from reqhash_check.requirements import ParseProblem, RequirementSet
 from reqhash_check.rulebook import checks
 
@@ -74,6 +74,8 @@ def check(
         if entry_ctx.lookup is None or (entry.is_constraint and not ctx.used_on(entry)):
             continue  # a constraint is checked where pip uses it, as a requirement is
         found = _release_findings(entry_ctx)
+        if not entry.is_constraint and options.targets and not ctx.used_on(entry):
+            found = [_ignored_everywhere(f, entry.marker) for f in found]
         lookup = entry_ctx.lookup
         release = lookup.release
         if lookup.error is not None:
@@ -111,6 +113,20 @@ def _release_findings(ctx: EntryContext) -> list[Finding]:
         for _rule, function in checks("target"):
             found.extend(function(target_ctx))
     return found
+
+
+def _ignored_everywhere(finding: Finding, marker: str | None) -> Finding:
+    """pip skips a requirement whose marker holds on none of the targets ("Ignoring X:
+    markers … don't match your environment") before it looks at the index or the hashes:
+    what is wrong with its release breaks no install checked, so it is a warning."""
+    if finding.severity is not Severity.ERROR:
+        return finding
+    return replace(
+        finding,
+        severity=Severity.WARNING,
+        message=f"pip ignores this line on every target checked (its marker {marker!r} "
+        f"holds on none of them); were it used: {finding.message}",
+    )
 
 
 def _unsettled(found: Sequence[Finding]) -> bool:

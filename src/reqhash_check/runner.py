@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
@@ -88,8 +89,6 @@ def _cycle_collection(enabled: bool) -> Iterator[None]:
 
 def _ask(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """Run a network phase: an event loop, with the cycle collector on."""
-    import asyncio
-
     with _cycle_collection(True):
         return asyncio.run(coroutine)
 
@@ -141,6 +140,7 @@ def _check_locks(
 ) -> LockRun:
     """PEP 751 lock files go to the lockfile package, under pip's lock rules. Before --fix
     no cached row is believed; checking the fixed locks `again` reads the rows just written."""
+    # Start-up speed: a run without lock files never loads the lock reader and checker.
     from reqhash_check.lockfile.run import check_locks
 
     return check_locks(
@@ -157,6 +157,7 @@ def _check_locks(
 def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunResult:
     """The lock files' findings merged into the report; their fixes applied with the rest,
     and, after --fix, the fixed locks checked again (their answers come from the cache)."""
+    # Start-up speed: a run without lock files never loads the lock reader and checker.
     from reqhash_check.lockfile.run import fix_locks
 
     diff, messages = "", list(result.fix_messages)
@@ -322,6 +323,7 @@ def _verify_downloads(
     download_progress: Progress | None,
 ) -> Report:
     """The bytes each target would download, against what the index lists for them."""
+    # Start-up speed: only --verify-downloads loads the download checker.
     from reqhash_check import verify
 
     wanted: dict[str, verify.Download] = {}
@@ -382,6 +384,7 @@ def _fix(
 ) -> RunResult:
     """Apply every fix the findings carry, check the fixed text again in memory, and repeat
     until nothing fixable is left (or a round changes nothing); then write each file once."""
+    # Start-up speed: only --fix and --diff load the fixer and the resolver.
     from reqhash_check import fix as fixer
     from reqhash_check.resolve import lookups_for
 
@@ -592,6 +595,7 @@ async def _resolve_pins(
     wanted: Sequence[PinDependency],
 ) -> tuple[list[NewPin], list[str]]:
     """The version, hashes and marker of each missing dependency to pin; the clashes."""
+    # Start-up speed: only a fix that adds a pin loads the resolver.
     from reqhash_check.resolve import resolve
 
     return await _ask_per_file_set(
@@ -618,6 +622,7 @@ async def _resolve_repins(
     wanted: Sequence[RepinProject],
 ) -> tuple[list[Repinned], list[str]]:
     """The version every requirer accepts for each conflicting pin; those with none."""
+    # Start-up speed: only a fix that changes a pin loads the resolver.
     from reqhash_check.resolve import repin
 
     return await _ask_per_file_set(
@@ -650,6 +655,7 @@ def _edits(
     AddHashes on it merged; a new version's hashes replace them), and the new pins at their
     sorted places; with the fixes that cannot be written (one line each) and the pins that
     can."""
+    # Start-up speed: only --fix and --diff load the fixer.
     from reqhash_check import fix as fixer
 
     edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
@@ -720,6 +726,7 @@ def _edits(
 def _edit_key(path: str, edit: fixer.HashEdit | fixer.InsertEdit) -> tuple[str, int | str]:
     """What a refused edit was for: a requirement's (file, line), or a new pin's (file,
     project)."""
+    # Start-up speed: only --fix and --diff load the fixer.
     from reqhash_check import fix as fixer
 
     if isinstance(edit, fixer.HashEdit):

@@ -112,6 +112,7 @@ def _verify_downloads(
     download_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """The archive each target downloads from each lock, against the index's listing."""
+    # Start-up speed: only --verify-downloads loads the download checker.
     from reqhash_check import verify
 
     wanted: dict[str, verify.Download] = {}

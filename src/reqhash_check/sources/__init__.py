@@ -1,10 +1,15 @@
 """Inputs as sources: one module per kind of file, each reading it into entries with their
 locations and applying edits to it (`base.Source`)."""
 
+from typing import Any
+
 from reqhash_check.sources.base import Applied, FileSet, FileSetSource, Source, SourceError
 from reqhash_check.sources.pipfile import PIPFILE_LOCK
 from reqhash_check.sources.pylock import PYLOCK
 from reqhash_check.sources.requirements import REQUIREMENTS
+
+SOURCES: tuple[Source[Any, Any], ...] = (PYLOCK, PIPFILE_LOCK, REQUIREMENTS)
+"""Every kind, in the order they claim a file (a requirements file claims what is left)."""
 
 FILE_SETS: tuple[FileSetSource, ...] = (PIPFILE_LOCK, REQUIREMENTS)
 """The kinds read into requirement sets, in the order they claim a file."""
@@ -20,6 +25,7 @@ __all__ = [
     "PIPFILE_LOCK",
     "PYLOCK",
     "REQUIREMENTS",
+    "SOURCES",
     "Applied",
     "FileSet",
     "FileSetSource",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reqhash_check import fs, lockfile, pipfile
+from reqhash_check import fs
 from reqhash_check.check import check
 from reqhash_check.check.context import ReleaseLookup, SetContext
 from reqhash_check.findings import (
@@ -29,15 +29,8 @@ from reqhash_check.index.base import Index
 from reqhash_check.index.lookup import Lookups, look_up_file_sets, open_cache, open_plan
 from reqhash_check.index.plan import IndexPlan, plan_indexes
 from reqhash_check.requirements import (
-    MAX_FILE_BYTES,
-    NEWEST,
-    OLDEST,
     Kind,
-    ParseProblem,
     RequirementSet,
-    RequirementsFileError,
-    load,
-    read_text,
 )
 from reqhash_check.rules import RULES
 from reqhash_check.scrub import (
@@ -48,6 +41,9 @@ from reqhash_check.scrub import (
     scrub_text,
 )
 from reqhash_check.settings import Settings
+from reqhash_check.sources import PYLOCK, FileSet, file_set_source
+from reqhash_check.sources.base import read_all
+from reqhash_check.sources.requirements import stdin_text
 from reqhash_check.taint import TaintedLines, tainted_lines, withheld
 
 if TYPE_CHECKING:
@@ -67,12 +63,6 @@ class RunResult:
     fix_messages: tuple[str, ...] = ()
     diff: str = ""
     offline: bool = False
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    req_set: RequirementSet
-    problems: tuple[ParseProblem, ...]
 
 
 @contextmanager
@@ -99,8 +89,6 @@ def _cycle_collection(enabled: bool) -> Iterator[None]:
 
 def _ask(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """Run a network phase: an event loop, with the cycle collector on."""
-    import asyncio
-
     with _cycle_collection(True):
         return asyncio.run(coroutine)
 
@@ -119,7 +107,7 @@ def run(
 def _run(
     settings: Settings, progress: Progress | None, download_progress: Progress | None
 ) -> RunResult:
-    lock_paths = tuple(f for f in settings.files if lockfile.is_lock_path(f))
+    lock_paths = tuple(f for f in settings.files if PYLOCK.claims(f))
     locks = None
     if lock_paths:
         with _cycle_collection(True):
@@ -152,6 +140,7 @@ def _check_locks(
 ) -> LockRun:
     """PEP 751 lock files go to the lockfile package, under pip's lock rules. Before --fix
     no cached row is believed; checking the fixed locks `again` reads the rows just written."""
+    # Start-up speed: a run without lock files never loads the lock reader and checker.
     from reqhash_check.lockfile.run import check_locks
 
     return check_locks(
@@ -168,6 +157,7 @@ def _check_locks(
 def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunResult:
     """The lock files' findings merged into the report; their fixes applied with the rest,
     and, after --fix, the fixed locks checked again (their answers come from the cache)."""
+    # Start-up speed: a run without lock files never loads the lock reader and checker.
     from reqhash_check.lockfile.run import fix_locks
 
     diff, messages = "", list(result.fix_messages)
@@ -199,7 +189,7 @@ def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunRes
     )
 
 
-def _scrubbed(settings: Settings, result: RunResult, loaded: Sequence[_Loaded]) -> RunResult:
+def _scrubbed(settings: Settings, result: RunResult, loaded: Sequence[FileSet]) -> RunResult:
     values: dict[str, str] = {}
     for item in loaded:
         values.update(item.req_set.expanded)
@@ -208,70 +198,9 @@ def _scrubbed(settings: Settings, result: RunResult, loaded: Sequence[_Loaded]) 
     return scrub(result, table) if table else result
 
 
-def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[_Loaded], list[str]]:
-    loaded, errors = [], []
-    for path in settings.files:
-        try:
-            text = settings.stdin_text if path == "-" else None
-            req_set, problems = _read(settings, path, text, overlay)
-        except RequirementsFileError as exc:
-            errors.append(str(exc))
-            continue
-        loaded.append(_Loaded(req_set, tuple(problems)))
-    return loaded, errors
-
-
-def _read(
-    settings: Settings, path: str, text: str | None, overlay: Mapping[str, str]
-) -> tuple[RequirementSet, list[ParseProblem]]:
-    """One file set, read as the pip given with --pip-version reads it. With none given,
-    the oldest and the newest pip modelled both read it, and a line either refuses is a
-    problem, saying which: nothing some pip in common use would refuse is missed."""
-    modelled = settings.check.pip_version
-    view = None
-    if pipfile.is_pipfile_lock(path):
-        # pipenv installs a lock as a requirements file it writes: read that file.
-        lock_text = overlay.get(path) or pipfile.read_lock_text(path)
-        view = pipfile.read_view(path, lock_text, settings.pipfile_categories)
-        text = view.requirements_text
-
-    def read(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
-        if view is not None:
-            try:
-                return pipfile.relocate(view, *_read_version(version))
-            except RequirementsFileError as exc:
-                raise pipfile.relocate_error(view, exc) from None
-        return _read_version(version)
-
-    def _read_version(version: tuple[int, int]) -> tuple[RequirementSet, list[ParseProblem]]:
-        return load(
-            path,
-            text=text,
-            environ=settings.environ,
-            pip_version=version,
-            allow_outside_includes=settings.allow_outside,
-            overlay=overlay,
-        )
-
-    req_set, problems = read(modelled or OLDEST)
-    if modelled is not None:
-        return req_set, problems
-    _, newest = read(NEWEST)
-    old_keys = {(p.rule, p.location.path, p.location.line) for p in problems}
-    new_keys = {(p.rule, p.location.path, p.location.line) for p in newest}
-    oldest_name, newest_name = ".".join(map(str, OLDEST)), ".".join(map(str, NEWEST))
-    merged = [
-        p
-        if (p.rule, p.location.path, p.location.line) in new_keys
-        else replace(p, message=f"{p.message} (pip {newest_name} reads it)")
-        for p in problems
-    ]
-    merged += [
-        replace(p, message=f"{p.message} (pip {oldest_name} reads it)")
-        for p in newest
-        if (p.rule, p.location.path, p.location.line) not in old_keys
-    ]
-    return req_set, merged
+def _load_all(settings: Settings, overlay: Mapping[str, str]) -> tuple[list[FileSet], list[str]]:
+    """Each file set read by its source (a Pipfile.lock, or a requirements file)."""
+    return read_all(file_set_source, settings, settings.files, overlay)
 
 
 def _pinned(req_set: RequirementSet) -> bool:
@@ -295,7 +224,7 @@ def _confirming(settings: Settings) -> bool:
 
 def _look_up(
     settings: Settings,
-    loaded: Sequence[_Loaded],
+    loaded: Sequence[FileSet],
     plans: Sequence[IndexPlan],
     progress: Progress | None,
 ) -> tuple[dict[int, Lookups], tuple[str, ...]]:
@@ -305,7 +234,7 @@ def _look_up(
 
 
 def _check_set(
-    settings: Settings, item: _Loaded, plan: IndexPlan, lookups: Lookups
+    settings: Settings, item: FileSet, plan: IndexPlan, lookups: Lookups
 ) -> tuple[list[Finding], list[Unverified]]:
     options = replace(
         settings.check,
@@ -318,29 +247,13 @@ def _check_set(
     result = check(item.req_set, item.problems, lookups, options)
     active = active_rules(settings)
     findings = [f for f in result.findings if f.rule in active]
-    if pipfile.is_pipfile_lock(item.req_set.top_level):
-        findings = [_under_no_deps(f) for f in findings]
+    findings = [item.source.as_installed(f) for f in findings]
     return findings, list(result.unverified)
-
-
-def _under_no_deps(finding: Finding) -> Finding:
-    """pipenv installs a lock with `pip install --no-deps`: a dependency the lock lacks
-    fails nothing there, but leaves the environment without it. Locking again adds it."""
-    if finding.rule != "missing-dependency":
-        return finding
-    return replace(
-        finding,
-        severity=Severity.WARNING,
-        fix=None,
-        message=finding.message.split("; pip fails", 1)[0]
-        + "; pipenv installs with --no-deps, so pip does not fail, but the environment lacks "
-        "it: run `pipenv lock` to add it",
-    )
 
 
 def _report(
     settings: Settings,
-    loaded: Sequence[_Loaded],
+    loaded: Sequence[FileSet],
     plans: Sequence[IndexPlan],
     lookups: Mapping[int, Lookups],
     index_errors: tuple[str, ...],
@@ -394,7 +307,7 @@ def _report(
     return withheld(report, _tainted(loaded))
 
 
-def _tainted(loaded: Sequence[_Loaded]) -> TaintedLines:
+def _tainted(loaded: Sequence[FileSet]) -> TaintedLines:
     return tainted_lines(
         (e for item in loaded for e in item.req_set.entries),
         {name for item in loaded for name in item.req_set.expanded},
@@ -403,13 +316,14 @@ def _tainted(loaded: Sequence[_Loaded]) -> TaintedLines:
 
 def _verify_downloads(
     settings: Settings,
-    loaded: Sequence[_Loaded],
+    loaded: Sequence[FileSet],
     plans: Sequence[IndexPlan],
     lookups: Mapping[int, Lookups],
     report: Report,
     download_progress: Progress | None,
 ) -> Report:
     """The bytes each target would download, against what the index lists for them."""
+    # Start-up speed: only --verify-downloads loads the download checker.
     from reqhash_check import verify
 
     wanted: dict[str, verify.Download] = {}
@@ -463,13 +377,14 @@ _FIX_ROUNDS = 4
 
 def _fix(
     settings: Settings,
-    loaded: Sequence[_Loaded],
+    loaded: Sequence[FileSet],
     plans: Sequence[IndexPlan],
     lookups: dict[int, Lookups],
     before: RunResult,
 ) -> RunResult:
     """Apply every fix the findings carry, check the fixed text again in memory, and repeat
     until nothing fixable is left (or a round changes nothing); then write each file once."""
+    # Start-up speed: only --fix and --diff load the fixer and the resolver.
     from reqhash_check import fix as fixer
     from reqhash_check.resolve import lookups_for
 
@@ -521,11 +436,15 @@ def _fix(
                     messages.append(note)
                 continue
             previous = file_plans.get(path)
+            source = file_set_source(path)
             try:
-                plan = _plan_edits(settings, path, previous, file_edits, roots.get(path))
+                applied = source.apply(settings, path, file_edits, previous, roots.get(path))
             except fixer.FixError as exc:
                 messages.append(f"not fixed: {exc}")
                 continue
+            if applied.plan is None:
+                continue
+            plan = applied.plan
             for not_made in plan.refused:
                 messages.append(f"not fixed: {not_made.message}")
                 skipped.add(_edit_key(path, not_made.edit))
@@ -622,37 +541,6 @@ def _fix(
     )
 
 
-def _plan_edits(
-    settings: Settings,
-    path: str,
-    previous: fixer.FilePlan | None,
-    edits: Sequence[fixer.HashEdit | fixer.InsertEdit],
-    root: Path | None,
-) -> fixer.FilePlan:
-    """The file with the edits applied: a requirements file line by line; a Pipfile.lock
-    through pipenv's own layout, its hash lists only."""
-    from reqhash_check import fix as fixer
-
-    if not pipfile.is_pipfile_lock(path):
-        return fixer.plan_fix(Path(path), edits, root) if previous is None else previous.then(edits)
-    if previous is None:
-        try:
-            old = pipfile.read_lock_text(path, root).encode("utf-8")
-        except RequirementsFileError as exc:
-            raise fixer.FixError(str(exc)) from None
-        previous = fixer.FilePlan(Path(path), old, old, "utf-8")
-    new_hashes = {
-        edit.location.line: edit.new_hashes for edit in edits if isinstance(edit, fixer.HashEdit)
-    }
-    try:
-        text = pipfile.rewrite_hashes(
-            path, previous.new_text, new_hashes, settings.pipfile_categories
-        )
-    except (ValueError, RequirementsFileError) as exc:
-        raise fixer.FixError(str(exc)) from None
-    return replace(previous, new=text.encode("utf-8"))
-
-
 def _fixed_key(finding: Finding) -> tuple[str, str, str, str]:
     """A finding across rounds: its line may move when pins are inserted above it."""
     return (finding.rule, finding.location.path, finding.project or "", str(finding.target or ""))
@@ -664,7 +552,7 @@ _Found = TypeVar("_Found")
 
 async def _ask_per_file_set(
     settings: Settings,
-    loaded: Sequence[_Loaded],
+    loaded: Sequence[FileSet],
     plans: Sequence[IndexPlan],
     wanted: Sequence[_Wanted],
     path_of: Callable[[_Wanted], str],
@@ -702,11 +590,12 @@ async def _ask_per_file_set(
 
 async def _resolve_pins(
     settings: Settings,
-    loaded: Sequence[_Loaded],
+    loaded: Sequence[FileSet],
     plans: Sequence[IndexPlan],
     wanted: Sequence[PinDependency],
 ) -> tuple[list[NewPin], list[str]]:
     """The version, hashes and marker of each missing dependency to pin; the clashes."""
+    # Start-up speed: only a fix that adds a pin loads the resolver.
     from reqhash_check.resolve import resolve
 
     return await _ask_per_file_set(
@@ -728,11 +617,12 @@ async def _resolve_pins(
 
 async def _resolve_repins(
     settings: Settings,
-    loaded: Sequence[_Loaded],
+    loaded: Sequence[FileSet],
     plans: Sequence[IndexPlan],
     wanted: Sequence[RepinProject],
 ) -> tuple[list[Repinned], list[str]]:
     """The version every requirer accepts for each conflicting pin; those with none."""
+    # Start-up speed: only a fix that changes a pin loads the resolver.
     from reqhash_check.resolve import repin
 
     return await _ask_per_file_set(
@@ -754,7 +644,7 @@ async def _resolve_repins(
 def _edits(
     fixable: Sequence[Finding],
     new_pins: Sequence[NewPin],
-    loaded: Sequence[_Loaded],
+    loaded: Sequence[FileSet],
     repins: Sequence[Repinned] = (),
 ) -> tuple[
     dict[str, list[fixer.HashEdit | fixer.InsertEdit]],
@@ -765,6 +655,7 @@ def _edits(
     AddHashes on it merged; a new version's hashes replace them), and the new pins at their
     sorted places; with the fixes that cannot be written (one line each) and the pins that
     can."""
+    # Start-up speed: only --fix and --diff load the fixer.
     from reqhash_check import fix as fixer
 
     edits: dict[str, list[fixer.HashEdit | fixer.InsertEdit]] = {}
@@ -835,23 +726,12 @@ def _edits(
 def _edit_key(path: str, edit: fixer.HashEdit | fixer.InsertEdit) -> tuple[str, int | str]:
     """What a refused edit was for: a requirement's (file, line), or a new pin's (file,
     project)."""
+    # Start-up speed: only --fix and --diff load the fixer.
     from reqhash_check import fix as fixer
 
     if isinstance(edit, fixer.HashEdit):
         return (edit.location.path, edit.location.line)
     return (path, edit.project)
-
-
-def stdin_text() -> str:
-    """Standard input as a requirements file, held to the same size cap (`- < /dev/zero`
-    read it all, without end)."""
-    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise RequirementsFileError(
-            f"<stdin>: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the cap on a "
-            "requirements file"
-        )
-    return read_text(data, "<stdin>")
 
 
 __all__ = ["RunResult", "Settings", "failing", "run", "scrub_text", "stdin_text"]

@@ -1,4 +1,5 @@
-"""Lock files in a run: read, ask the indexes, check, and fix. The runner calls these two:
+"""Lock files in a run: read (by their source, `sources.pylock`), ask the indexes, check,
+and fix (through their source's `apply`). The runner calls these two:
 
 * `check_locks(settings, paths, ...)` → `LockRun` (findings, unverified, unreadable files);
 * `fix_locks(settings, lock_run)` → what `--fix`/`--diff` did (diff text and messages).
@@ -17,9 +18,10 @@ from reqhash_check.findings import Finding, Unverified
 from reqhash_check.index.lookup import open_cache
 from reqhash_check.index.plan import IndexPlan, configured_plan
 from reqhash_check.lockfile.check import LockCheck, LockCheckOptions, check_lock
-from reqhash_check.lockfile.fix import LockFixError, plan_lock_fix
 from reqhash_check.lockfile.lookup import LockLookups, lookup_packages, package_plan
-from reqhash_check.lockfile.read import LockFile, LockFileError, read_lock
+from reqhash_check.lockfile.read import LockFile
+from reqhash_check.sources.base import read_all
+from reqhash_check.sources.pylock import PYLOCK, LockEdits
 from reqhash_check.targets import BinaryPolicy
 
 if TYPE_CHECKING:
@@ -58,11 +60,7 @@ def check_locks(
 ) -> LockRun:
     """The lock files' findings; with `refresh` (--fix) no cached answer is believed."""
     run = LockRun()
-    for path in paths:
-        try:
-            run.locks.append(read_lock(path, allow_outside=settings.allow_outside))
-        except LockFileError as error:  # noqa: PERF203 - one message per unreadable file
-            run.read_errors.append(str(error))
+    run.locks, run.read_errors = read_all(lambda _path: PYLOCK, settings, paths, {})
     configured = configured_plan(settings)
     choices = {
         (lock.path, package.position): package_plan(package, configured)
@@ -114,6 +112,7 @@ def _verify_downloads(
     download_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """The archive each target downloads from each lock, against the index's listing."""
+    # Start-up speed: only --verify-downloads loads the download checker.
     from reqhash_check import verify
 
     wanted: dict[str, verify.Download] = {}
@@ -147,12 +146,14 @@ def fix_locks(settings: Settings, run: LockRun) -> tuple[str, list[str]]:
         check = run.checks.get(lock.path)
         if check is None:
             continue
+        edits = LockEdits(lock, check, run.lookups.get(lock.path, {}))
         try:
-            plan, summary = plan_lock_fix(lock, check, run.lookups.get(lock.path, {}))
-        except LockFixError as error:
+            applied = PYLOCK.apply(settings, lock.path, edits, None, None)
+        except fixer.FixError as error:
             messages.append(f"not fixed: {error}")
             continue
-        messages.extend(summary.skipped)
+        messages.extend(applied.not_made)
+        plan = applied.plan
         if plan is None or not plan.changed:
             continue
         if settings.diff:
@@ -163,5 +164,5 @@ def fix_locks(settings: Settings, run: LockRun) -> tuple[str, list[str]]:
         except fixer.FixError as error:
             messages.append(f"not fixed: {error}")
             continue
-        messages.append(f"{lock.path}: {summary.describe()}")
+        messages.append(f"{lock.path}: {applied.done}")
     return "".join(diffs), messages

@@ -8,7 +8,6 @@ themselves with `@implements(rule_id, scope)`; the checker is the loop that call
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -532,6 +531,8 @@ class UnknownRuleError(ValueError):
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """ " (did you mean X?)" when a choice is close to `word`, else ""."""
+    import difflib  # only for a mistyped rule: its import compiles patterns every run paid for
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     if not close:
         prefixed = [c for c in choices if c.startswith(word)]

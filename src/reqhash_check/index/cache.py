@@ -115,7 +115,7 @@ class ReleaseCache:
         self._conn: sqlite3.Connection | None = None
         self._disabled = False
         self._rebuilt = False
-        self._keyed: Any = None
+        self._keyed: hmac.HMAC | None = None
         """An HMAC object holding the key, copied for each row (keyed once a run)."""
 
     @classmethod

@@ -18,7 +18,6 @@ checked on the resolved path before the open, and the opened handle is checked a
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -436,7 +435,7 @@ def _writable(status: os.stat_result, place: _Place) -> None:
 
 
 def _write_beside(folder: int, name: str, new: bytes, status: os.stat_result) -> None:
-    temp = f".{name}.{secrets.token_hex(6)}.tmp"
+    temp = f".{name}.{os.urandom(6).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
     descriptor = os.open(temp, flags, 0o600, dir_fd=folder)
     try:

@@ -14,7 +14,6 @@ environment the installing pip runs in, which is not known here.
 
 from __future__ import annotations
 
-import configparser
 import os
 import sys
 from collections.abc import Mapping
@@ -78,9 +77,17 @@ def _read(path: Path) -> dict[str, str]:
     try:
         if not path.is_file() or path.stat().st_size > MAX_CONFIG_BYTES:
             return values
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return values
+    # Imported only where a configuration file exists: compiling its patterns was a
+    # noticeable part of every run's start-up.
+    import configparser
+
+    try:
         parser = configparser.RawConfigParser()
-        parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, configparser.Error):
+        parser.read_string(text)
+    except configparser.Error:
         return values
     for section in SECTIONS:
         if parser.has_section(section):

@@ -12,7 +12,6 @@ modules and contexts import this module.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -236,6 +235,8 @@ class UnknownRuleError(ValueError):
 
 def suggest(word: str, choices: Iterable[str]) -> str:
     """ " (did you mean X?)" when a choice is close to `word`, else ""."""
+    import difflib  # only for a mistyped rule: its import compiles patterns every run paid for
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     if not close:
         prefixed = [c for c in choices if c.startswith(word)]

@@ -89,6 +89,11 @@ class Target:
         init=False, default_factory=dict, hash=False, compare=False, repr=False
     )
     """tag → its place in `tags` (the first place when a tag repeats), computed once."""
+    marker_results: dict[tuple[str, str], bool] = field(
+        init=False, default_factory=dict, hash=False, compare=False, repr=False
+    )
+    """(marker text, extra) → whether it holds here: a run asks the same few hundred
+    markers thousands of times (`check.context.marker_applies`)."""
 
     def __post_init__(self) -> None:
         for index, tag in enumerate(self.tags):

@@ -299,3 +299,37 @@ def test_fix_of_a_lock_file_confirms_its_hashes_with_the_index(
     assert "Traceback" not in result.err
     text = lock.read_text()
     assert WHEEL_SHA in text and FORGED not in text and STALE not in text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # a value's characters moved from one column to the next keep the bytes they join to
+        "project = substr(project, 1, length(project) - 1),"
+        " version = substr(project, length(project)) || version",
+        "etag = ''",  # no ETag against an empty one
+        "document = NULL",
+        "fetched_at = fetched_at + 1",
+        "payload = payload || ' '",
+    ],
+)
+def test_a_row_with_any_column_changed_under_its_own_mac_is_not_believed(
+    change: str,
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Promise: cache-checked. The MAC covers every column, each framed by its type and
+    length: a row edited in place, its MAC kept, reads as a miss and the index is asked."""
+    (repo / "r.txt").write_text(pinned())
+    assert check(capsys, hostile).code == 0
+    asked = len(hostile.requests)
+    assert check(capsys, hostile).code == 0
+    assert len(hostile.requests) == asked  # answered from the cache
+    with sqlite3.connect(_cache_file(tmp_path)) as conn:
+        assert conn.execute(f"UPDATE answers SET {change}").rowcount
+    conn.close()
+    result = check(capsys, hostile)
+    assert result.code == 0 and "Traceback" not in result.err
+    assert len(hostile.requests) > asked

@@ -130,8 +130,12 @@ def _marker(text: str) -> Marker | None:
 def marker_applies(marker: str | None, target: Target, extra: str = "") -> bool:
     if not marker:
         return True
-    parsed = _marker(marker)
-    return parsed is None or parsed.evaluate({**target.marker_environment, "extra": extra})
+    known = target.marker_results.get((marker, extra))
+    if known is None:
+        parsed = _marker(marker)
+        known = parsed is None or parsed.evaluate({**target.marker_environment, "extra": extra})
+        target.marker_results[(marker, extra)] = known
+    return known
 
 
 def plural(count: int, one: str, many: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
-_SESSION_KEY = secrets.token_bytes(32)
+_SESSION_KEY = os.urandom(32)  # what secrets.token_bytes gives, without importing it
 """This process's key when no lasting one can be had."""
 _known: dict[str, bytes] = {}
 
@@ -114,8 +113,8 @@ def _read_or_create(path: Path) -> bytes:
     except FileNotFoundError:
         pass
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    text = secrets.token_hex(_KEY_HEX_CHARS // 2).encode()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    text = os.urandom(_KEY_HEX_CHARS // 2).hex().encode()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}")
     descriptor = os.open(
         temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600
     )

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -130,7 +130,7 @@ def index_urls(index_url: str | None, extra_index_urls: Sequence[str]) -> list[s
     return urls
 
 
-_EXPANDED_KEY = secrets.token_bytes(32)
+_EXPANDED_KEY = os.urandom(32)  # secrets.token_bytes, without importing secrets
 """Keys the digests of URLs built from environment values: new for every process, so no
 row is ever shared between runs (whose values may differ) and a digest cannot be matched
 against guessed values."""

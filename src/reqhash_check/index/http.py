@@ -307,12 +307,15 @@ class HttpClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         dead_hosts: dict[str, str] | None = None,
+        gate: asyncio.Semaphore | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
         self._auth = _IndexAuth(self.settings.use_netrc, self.settings.netrc_hosts)
         self._untrusted: set[str] = set()
         self._transport = transport
-        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore: asyncio.Semaphore | None = gate
+        """Requests in flight at once (`concurrency`); clients of one run may share it
+        (`gate`), so the run, not each client, keeps to --concurrency."""
         self._client: httpx.AsyncClient | None = None
         self._dead: dict[str, str] = {} if dead_hosts is None else dead_hosts
         self._probes: dict[str, asyncio.Event] = {}

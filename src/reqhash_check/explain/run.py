@@ -66,8 +66,10 @@ class Explanation:
 
 def index_urls(plan: IndexPlan) -> tuple[str, ...]:
     """The indexes asked, as pip would merge them, credentials redacted: only those the
-    command line, the environment or pip's configuration name (never the log)."""
-    return tuple(dict.fromkeys(redact_url(url) for url in plan.urls))
+    command line, the environment or pip's configuration name (never the log); with
+    --no-index, the find-links locations."""
+    sources = plan.find_links if plan.no_index else plan.urls
+    return tuple(dict.fromkeys(redact_url(url) for url in sources))
 
 
 def explain(

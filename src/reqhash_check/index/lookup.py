@@ -42,7 +42,7 @@ from reqhash_check.index.base import (
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.index.plan import IndexPlan
 from reqhash_check.index.stored import CacheOnlyIndex, NotStored, cache_only_indexes
-from reqhash_check.index.urls import index_urls
+from reqhash_check.index.urls import index_urls, redact_url
 from reqhash_check.requirements import Kind, RequirementEntry, RequirementSet
 from reqhash_check.settings import Settings
 
@@ -278,7 +278,7 @@ def open_plan(
     `await index.aclose()`."""
     # Imported here for start-up speed: a warm run answered by the cache never opens one.
     from reqhash_check.index.http import HttpClient, HttpSettings
-    from reqhash_check.index.multi import MultiIndex, open_index, open_indexes
+    from reqhash_check.index.multi import MultiIndex, RefusedIndex, open_index, open_indexes
 
     offline = settings.offline if offline is None else offline
     if plan.own_client:
@@ -290,7 +290,13 @@ def open_plan(
             gate=gate,
         )
         return MultiIndex(
-            [open_index(url, http, cache=cache, offline=offline) for url in plan.urls], http
+            [
+                RefusedIndex(redact_url(url), plan.refused[url])
+                if url in plan.refused
+                else open_index(url, http, cache=cache, offline=offline)
+                for url in plan.urls
+            ],
+            http,
         )
     return open_indexes(
         plan.urls[0],

@@ -735,3 +735,374 @@ def test_concurrency_holds_with_the_tree_s_index_beside_the_command_line_s(
     )
     _no_traceback(result)
     assert hostile.gauge.most <= 2, hostile.gauge.most  # type: ignore[attr-defined]
+
+
+# --- 5. --no-index and --allow-index on every path ----------------------------------------------
+
+
+@pytest.mark.parametrize("own_index", [False, True], ids=["configured", "lock-s-own"])
+def test_no_index_asks_no_index_for_a_lock_file(
+    own_index: bool,
+    repo: Path,
+    hostile: HostileIndex,
+    attacker: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Promise: --no-index. With `--no-index` and no `--find-links`, a pylock.toml's
+    packages are asked of no index (neither the configured one nor the lock's own): they
+    are unverified, one line each, exit 3 (the configured index was asked before)."""
+    lock_index = f"{attacker.url}/lock/simple" if own_index else None
+    (repo / "pylock.toml").write_text(
+        _lock_file(_pylock(lock_index, f"{attacker.url}/files/{WHEEL}"))
+    )
+    for fmt in FORMATS:
+        result = run(
+            capsys, "--no-cache", "--no-index", "--index-url", hostile.simple_url,
+            "--target", LINUX, "--format", fmt, "pylock.toml",
+        )  # fmt: skip
+        _no_traceback(result)
+        assert result.code == 3, result
+        assert "--no-index" in result.out + result.err, fmt
+    assert hostile.requests == [] and attacker.requests == []
+
+
+def test_no_index_reads_only_the_find_links_for_a_lock_file(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: --no-index. `--no-index --find-links DIR`: a lock's packages are checked
+    against the folder, and no index is asked."""
+    (repo / "wheels").mkdir()
+    (repo / "wheels" / WHEEL).write_bytes(b"demo wheel")
+    (repo / "pylock.toml").write_text(_lock_file(_pylock(None, f"{hostile.url}/files/{WHEEL}")))
+    result = run(
+        capsys, "--no-cache", "--no-index", "--find-links", "wheels",
+        "--index-url", hostile.simple_url, "--target", LINUX, "pylock.toml",
+    )  # fmt: skip
+    _no_traceback(result)
+    assert result.code == 0, result
+    assert hostile.requests == []
+
+
+def test_explain_honours_pip_s_no_index(
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: --no-index. `PIP_NO_INDEX=1` (pip would ask no index): `explain` asks
+    none either, and says the failure is undetermined (exit 3)."""
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    (repo / "pip.log").write_text(_mismatch_log(hostile.url))
+    for fmt in LOG_FORMATS:
+        result = run(capsys, "explain", "--no-cache", "--format", fmt, "pip.log")
+        _no_traceback(result)
+        assert result.code == 3, result
+    monkeypatch.setenv("PIP_INDEX_URL", hostile.simple_url)
+    result = run(capsys, "explain", "--no-cache", "pip.log")
+    assert result.code == 3, result
+    assert hostile.requests == []
+
+
+def test_allow_index_holds_for_the_index_a_lock_names(
+    repo: Path, hostile: HostileIndex, attacker: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: visible-index-changes. With `--allow-index`, the index a pylock.toml names
+    on a host outside the list is not contacted: the package is unverified, exit 3."""
+    other_host = attacker.url.replace("127.0.0.1", "localhost")
+    (repo / "pylock.toml").write_text(
+        _lock_file(_pylock(f"{other_host}/simple", f"{other_host}/files/{WHEEL}"))
+    )
+    for fmt in FORMATS:
+        result = run(
+            capsys, "--no-cache", "--allow-index", "127.0.0.1", "--index-url",
+            hostile.simple_url, "--target", LINUX, "--format", fmt, "pylock.toml",
+        )  # fmt: skip
+        _no_traceback(result)
+        assert result.code == 3, result
+    assert attacker.requests == []
+
+
+def test_allow_index_holds_for_a_pipfile_lock_source(
+    repo: Path, hostile: HostileIndex, attacker: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: visible-index-changes. A Pipfile.lock source outside `--allow-index` is an
+    `unlisted-index` error and is not contacted."""
+    other_host = attacker.url.replace("127.0.0.1", "localhost")
+    (repo / "Pipfile.lock").write_text(_pipfile_lock(f"{other_host}/simple"))
+    result = run(capsys, "--no-cache", "--allow-index", "127.0.0.1", "Pipfile.lock")
+    _no_traceback(result)
+    assert result.code in (1, 3) and "unlisted-index" in result.out, result
+    assert attacker.requests == []
+
+
+# --- 6. hostile lock indexes: bounded, never a local read --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "index", ["file:///etc", "http://127.0.0.1:99999/simple", "ftp://127.0.0.1/simple"]
+)
+def test_a_lock_index_that_is_not_a_usable_http_url_is_never_read(
+    index: str, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-reads-outside, no-tracebacks. A lock's `index` that is a local path or
+    does not parse is not asked: the configured index answers instead, no traceback."""
+    (repo / "pylock.toml").write_text(_lock_file(_pylock(index, f"{hostile.url}/files/{WHEEL}")))
+    for fmt in FORMATS:
+        result = run(
+            capsys, "--no-cache", "--index-url", hostile.simple_url, "--target", LINUX,
+            "--format", fmt, "pylock.toml",
+        )  # fmt: skip
+        _no_traceback(result)
+        assert result.code == 0, result
+        assert "root:" not in result.out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: lockfile/check.py's insecure-index rule reads the URL with urlsplit, which "
+    "raises on an unclosed `[`",
+)
+def test_a_lock_index_whose_host_does_not_parse_is_no_internal_error(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-tracebacks. A lock's `index = "http://[::1"` is not asked (the plan
+    refuses it) and must not be an internal error."""
+    (repo / "pylock.toml").write_text(
+        _lock_file(_pylock("http://[::1", f"{hostile.url}/files/{WHEEL}"))
+    )
+    result = run(
+        capsys, "--no-cache", "--index-url", hostile.simple_url, "--target", LINUX,
+        "pylock.toml",
+    )  # fmt: skip
+    _no_traceback(result)
+
+
+@pytest.mark.parametrize("behaviour", ["bomb", "endless", "deep_json", "injection"])
+def test_a_hostile_lock_index_is_bounded_and_one_line(
+    behaviour: str, repo: Path, attacker: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: bounded-memory, no-hijack. The index a lock names answers a gzip bomb, an
+    endless body, JSON nested without end, or control characters: bounded in time, an index
+    failure (exit 3) or a finding, never a raw control character or a traceback."""
+    attacker.behaviour = behaviour
+    (repo / "pylock.toml").write_text(
+        _lock_file(_pylock(attacker.simple_url, f"{attacker.url}/files/{WHEEL}"))
+    )
+    started = time.monotonic()
+    result = run(
+        capsys, "--no-cache", "--timeout", "5", "--index-url", "http://127.0.0.1:9/simple",
+        "--target", LINUX, "pylock.toml",
+    )  # fmt: skip
+    assert time.monotonic() - started < 40
+    _no_traceback(result)
+    assert result.code in (0, 3), result
+    assert "\x1b" not in result.out and "\n::error" not in result.out
+
+
+@pytest.mark.parametrize("behaviour", ["bomb", "deep_json", "injection"])
+def test_a_hostile_index_cannot_hurt_explain(
+    behaviour: str, repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: bounded-memory, no-hijack. `explain`'s index answers a gzip bomb, JSON
+    nested without end, or control characters: no traceback, no raw control character."""
+    hostile.behaviour = behaviour
+    (repo / "pip.log").write_text(_mismatch_log(hostile.url))
+    for fmt in LOG_FORMATS:
+        result = run(
+            capsys, "explain", "--no-cache", "--timeout", "5", "--index-url",
+            hostile.simple_url, "--format", fmt, "pip.log",
+        )  # fmt: skip
+        _no_traceback(result)
+        assert result.code in (0, 1, 3), result
+        assert "\x1b" not in result.out and "\n::error" not in result.out
+
+
+def test_many_dead_indexes_a_lock_names_end_fast(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: bounded (dead hosts). Fifty packages each naming an index on a port that
+    refuses connections: the host is given up on once for the run, not fifty times."""
+    names = [f"p{n}" for n in range(50)]
+    (repo / "pylock.toml").write_text(
+        _lock_file(
+            *(
+                _pylock(f"http://127.0.0.1:9/{n}/simple", f"http://127.0.0.1:9/{n}.whl", name=n)
+                for n in names
+            )
+        )
+    )
+    started = time.monotonic()
+    result = run(
+        capsys, "--no-cache", "--index-url", "http://127.0.0.1:9/simple", "--target", LINUX,
+        "pylock.toml",
+    )  # fmt: skip
+    assert time.monotonic() - started < 20
+    _no_traceback(result)
+    assert result.code == 3
+
+
+# --- 7. no password in the cache; redirects from untrusted indexes ------------------------------
+
+
+def test_no_password_reaches_the_cache_on_any_path(
+    repo: Path, tmp_path: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-leak (credentials). The cache is keyed by URLs without credentials: the
+    command line's index, the tree's, a lock's own and explain's leave no password in it."""
+    (repo / "pyproject.toml").write_text(
+        f'[tool.reqhash-check]\nextra-index-url = "{_with_password(hostile.url)}/tree/simple"\n'
+    )
+    (repo / "r.txt").write_text(pinned())
+    (repo / "pylock.toml").write_text(
+        _lock_file(
+            _pylock(_with_password(f"{hostile.url}/lock/simple"), f"{hostile.url}/files/{WHEEL}")
+        )
+    )
+    (repo / "pip.log").write_text(_mismatch_log(hostile.url))
+    configured = _with_password(hostile.simple_url)
+    for argv in (
+        ["--index-url", configured, "r.txt"],
+        ["--index-url", configured, "--target", LINUX, "pylock.toml"],
+        ["explain", "--index-url", f"{_with_password(hostile.url)}/x/simple", "pip.log"],
+    ):
+        _clean(run(capsys, *argv))
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "cache").iterdir() if p.is_file())
+    assert stored and PASSWORD.encode() not in stored and b"alice" not in stored
+
+
+def test_a_tree_index_s_own_password_goes_only_to_it_and_is_never_printed(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-leak (credentials). The tree's index URL with a password of its own: sent
+    to it (its own), shown as `****@` in every format."""
+    (repo / "pyproject.toml").write_text(
+        f'[tool.reqhash-check]\nindex-url = "{_with_password(hostile.simple_url)}"\n'
+    )
+    (repo / "r.txt").write_text(pinned())
+    for fmt in FORMATS:
+        result = run(capsys, "--no-cache", "--format", fmt, "r.txt")
+        _clean(result, PASSWORD)
+        assert result.code == 0, result
+    assert all(_sent(hostile))
+
+
+@pytest.mark.parametrize("source", ["tree", "lock"])
+def test_a_redirect_from_an_untrusted_index_to_the_trusted_one_carries_no_credentials(
+    source: str,
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    attacker: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: transport. The tree's index, or a lock's, redirects to the credentialed
+    index's origin: those hops go without its password or netrc's (the untrusted index's
+    client has none to send)."""
+    _netrc(tmp_path, monkeypatch, "127.0.0.1")
+    attacker.behaviour = "redirect"
+    attacker.redirect_to = f"{hostile.url}/via"
+    argv = ["--no-cache", "--index-url", _with_password(hostile.simple_url)]
+    if source == "tree":
+        (repo / "pyproject.toml").write_text(
+            f'[tool.reqhash-check]\nextra-index-url = "{attacker.simple_url}"\n'
+        )
+        (repo / "r.txt").write_text(pinned())
+        argv.append("r.txt")
+    else:
+        (repo / "pylock.toml").write_text(
+            _lock_file(_pylock(attacker.simple_url, f"{hostile.url}/files/{WHEEL}"))
+        )
+        argv += ["--target", LINUX, "pylock.toml"]
+    _clean(run(capsys, *argv))
+    via = [h.get("Authorization") for p, h in hostile.requests if p.startswith("/via/")]
+    assert via and via == [None] * len(via)
+
+
+# --- 8. explain's other outputs and inputs ------------------------------------------------------
+
+
+def test_explain_s_step_summary_holds_no_password(
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: no-leak (credentials). `explain --format github` also writes the Markdown
+    step summary: the password an index quoted back is `****` there too."""
+    _handler(monkeypatch, "quote_path", _quote_password_in_path)
+    hostile.behaviour = "quote_path"
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    (repo / "pip.log").write_text(_mismatch_log())
+    result = run(
+        capsys, "explain", "--no-cache", "--index-url", _with_password(hostile.simple_url),
+        "--format", "github", "pip.log",
+    )  # fmt: skip
+    _clean(result, PASSWORD)
+    assert summary.read_text() and PASSWORD not in summary.read_text()
+
+
+def test_explain_reads_no_local_file_a_log_names(
+    repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no-reads-outside. A log whose download is `file:///etc/passwd` and whose
+    requirement is `-r /etc/passwd`: nothing of the file is read or shown."""
+    text = (
+        _mismatch_log("file://")
+        .replace("/files/", "/etc/passwd#")
+        .replace("-r requirements.txt", "-r /etc/passwd")
+    )
+    (repo / "pip.log").write_text(text)
+    for fmt in LOG_FORMATS:
+        result = run(
+            capsys, "explain", "--no-cache", "--index-url", hostile.simple_url, "--format", fmt,
+            "pip.log",
+        )  # fmt: skip
+        _no_traceback(result)
+        assert "root:" not in result.out + result.err
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="POSIX devices")
+def test_explain_requirements_that_is_a_device_is_one_line(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: bounded (files). `explain --requirements /dev/zero` is one line, exit 2, at
+    once (no read without end)."""
+    (repo / "pip.log").write_text(_mismatch_log())
+    started = time.monotonic()
+    result = run(capsys, "explain", "--offline", "--requirements", "/dev/zero", "pip.log")
+    assert time.monotonic() - started < 10
+    _no_traceback(result)
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1, result
+
+
+# --- 9. --fix stays confined on the lock paths --------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["pylock.toml", "Pipfile.lock"])
+def test_fix_of_a_lock_linked_out_of_the_repository_writes_nothing_outside(
+    name: str,
+    repo: Path,
+    tmp_path: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Promise: no-writes-outside. A lock file that is a symlink to a file outside the
+    repository (stale hashes, a live index): `--fix` leaves the outside file as it was."""
+    outside = tmp_path / "outside" / name
+    outside.parent.mkdir()
+    if name == "pylock.toml":
+        outside.write_text(_lock_file(_pylock(None, f"{hostile.url}/files/{WHEEL}", digest=STALE)))
+    else:
+        outside.write_text(_pipfile_lock(hostile.simple_url, digest=STALE))
+    before = outside.read_bytes()
+    (repo / name).symlink_to(outside)
+    result = run(
+        capsys, "--no-cache", "--index-url", hostile.simple_url, "--target", LINUX,
+        "--allow-outside-includes", "--fix", name,
+    )  # fmt: skip
+    _no_traceback(result)
+    assert outside.read_bytes() == before
+    assert (repo / name).is_symlink()

@@ -1106,3 +1106,33 @@ def test_fix_of_a_lock_linked_out_of_the_repository_writes_nothing_outside(
     _no_traceback(result)
     assert outside.read_bytes() == before
     assert (repo / name).is_symlink()
+
+
+# --- 10. no expansion where the tree or a lock names an index ----------------------------------
+
+
+@pytest.mark.parametrize("source", ["tree", "lock"])
+def test_an_index_the_tree_or_a_lock_names_never_expands_a_variable(
+    source: str,
+    repo: Path,
+    hostile: HostileIndex,
+    attacker: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: no-leak (requests). `${VAR}` in the tree's `index-url` or a lock's `index`
+    is not expanded: the value reaches neither the host nor any output."""
+    monkeypatch.setenv("DEPLOY_TOKEN", SECRET)
+    named = f"{attacker.url}/${{DEPLOY_TOKEN}}/simple"
+    if source == "tree":
+        (repo / "pyproject.toml").write_text(f'[tool.reqhash-check]\nindex-url = "{named}"\n')
+        (repo / "r.txt").write_text(pinned())
+        argv = ["r.txt"]
+    else:
+        (repo / "pylock.toml").write_text(
+            _lock_file(_pylock(named, f"{hostile.url}/files/{WHEEL}"))
+        )
+        argv = ["--index-url", hostile.simple_url, "--target", LINUX, "pylock.toml"]
+    for fmt in FORMATS:
+        _clean(run(capsys, "--no-cache", "--format", fmt, *argv))
+    assert all(SECRET not in path for path, _ in attacker.requests)

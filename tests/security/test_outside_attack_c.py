@@ -1136,3 +1136,36 @@ def test_an_index_the_tree_or_a_lock_names_never_expands_a_variable(
     for fmt in FORMATS:
         _clean(run(capsys, "--no-cache", "--format", fmt, *argv))
     assert all(SECRET not in path for path, _ in attacker.requests)
+
+
+@pytest.mark.parametrize("source", ["tree", "pylock", "pipfile"])
+def test_an_untrusted_index_s_own_password_put_in_a_redirect_is_never_printed(
+    source: str,
+    repo: Path,
+    hostile: HostileIndex,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Promise: no-leak (credentials). The tree's index, a pylock.toml's `index` or a
+    Pipfile.lock source holds a password of its own; the index redirects to a URL holding
+    it, then fails: the client that sent it shows it as `****` in every format (the run's
+    backstop knows only the trusted indexes' passwords; it was printed before)."""
+    _handler(monkeypatch, "quote_path", _quote_password_in_path)
+    hostile.behaviour = "quote_path"
+    own = _with_password(hostile.simple_url)
+    argv = ["--no-cache", "--index-url", "http://127.0.0.1:9/simple", "--target", LINUX]
+    if source == "tree":
+        (repo / "pyproject.toml").write_text(f'[tool.reqhash-check]\nindex-url = "{own}"\n')
+        (repo / "r.txt").write_text(pinned())
+        argv = ["--no-cache", "r.txt"]
+    elif source == "pylock":
+        (repo / "pylock.toml").write_text(_lock_file(_pylock(own, f"{hostile.url}/files/{WHEEL}")))
+        argv.append("pylock.toml")
+    else:
+        (repo / "Pipfile.lock").write_text(_pipfile_lock(own))
+        argv = ["--no-cache", "Pipfile.lock"]
+    for fmt in FORMATS:
+        result = run(capsys, *argv, "--format", fmt)
+        _clean(result, PASSWORD)
+        assert result.code == 3, result
+    assert any(p.startswith("/leak/") for p, _ in hostile.requests)

@@ -23,6 +23,7 @@ from reqhash_check.index.lookup import Asker, open_cache, open_plan
 from reqhash_check.index.plan import IndexPlan, configured_plan
 from reqhash_check.index.urls import redact_url
 from reqhash_check.requirements import RequirementEntry
+from reqhash_check.scrub import credential_replacements, scrub
 from reqhash_check.settings import Settings
 
 EXIT_OK, EXIT_SECURITY, EXIT_UNREADABLE, EXIT_INDEX = 0, 1, 2, 3
@@ -65,8 +66,10 @@ class Explanation:
 
 def index_urls(plan: IndexPlan) -> tuple[str, ...]:
     """The indexes asked, as pip would merge them, credentials redacted: only those the
-    command line, the environment or pip's configuration name (never the log)."""
-    return tuple(dict.fromkeys(redact_url(url) for url in plan.urls))
+    command line, the environment or pip's configuration name (never the log); with
+    --no-index, the find-links locations."""
+    sources = plan.find_links if plan.no_index else plan.urls
+    return tuple(dict.fromkeys(redact_url(url) for url in sources))
 
 
 def explain(
@@ -109,7 +112,7 @@ def explain(
         for failure in log.failures:
             diagnoses.append(diagnose(failure, facts[position], context))
             position += 1
-    return Explanation(
+    explanation = Explanation(
         diagnoses=tuple(diagnoses),
         unparsed=tuple(line for log in parsed for line in log.unparsed),
         logs=tuple(log.name for log in parsed),
@@ -118,6 +121,10 @@ def explain(
         index=" + ".join(asked),
         truncated=tuple(log.name for log in parsed if log.truncated),
     )
+    # The check's backstop: an index can quote back the password it was sent (in a redirect
+    # it names, in an answer), so those of the configured indexes are replaced wherever
+    # they appear.
+    return scrub(explanation, credential_replacements(settings.configured_indexes().trusted))
 
 
 def _needs_index(failures: Sequence[Failure]) -> bool:

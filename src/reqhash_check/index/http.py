@@ -28,7 +28,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from reqhash_check import __version__
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, IndexUnavailable
@@ -204,6 +204,10 @@ class BoundedDecoder:
         return decoded
 
 
+_MIN_SHOWN_SECRET = 4
+"""A shorter password is not replaced in messages: "pw" would garble them."""
+
+
 class _IndexAuth:
     """Basic auth by origin (scheme, host, port), as an httpx auth callable: each request,
     and each hop of a redirect, carries only the credentials given for its own origin.
@@ -233,6 +237,15 @@ class _IndexAuth:
 
     def has_credentials(self, url: str) -> bool:
         return url_origin(url) in self._given
+
+    def secrets(self) -> set[str]:
+        """The passwords (or lone tokens) given, as written and percent-encoded."""
+        found = set()
+        for user, password in self._given.values():
+            secret = password or user
+            if len(secret) >= _MIN_SHOWN_SECRET:
+                found |= {secret, quote(secret, safe=""), quote(secret)}
+        return found
 
     def _netrc_file(self) -> netrc.netrc | None:
         if not self._netrc_loaded:
@@ -307,12 +320,15 @@ class HttpClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         dead_hosts: dict[str, str] | None = None,
+        gate: asyncio.Semaphore | None = None,
     ) -> None:
         self.settings = settings or HttpSettings()
         self._auth = _IndexAuth(self.settings.use_netrc, self.settings.netrc_hosts)
         self._untrusted: set[str] = set()
         self._transport = transport
-        self._semaphore: asyncio.Semaphore | None = None
+        self._semaphore: asyncio.Semaphore | None = gate
+        """Requests in flight at once (`concurrency`); clients of one run may share it
+        (`gate`), so the run, not each client, keeps to --concurrency."""
         self._client: httpx.AsyncClient | None = None
         self._dead: dict[str, str] = {} if dead_hosts is None else dead_hosts
         self._probes: dict[str, asyncio.Event] = {}
@@ -359,8 +375,12 @@ class HttpClient:
         self._untrusted.add(split_credentials(url)[0].rstrip("/"))
 
     def shown(self, url: str) -> str:
-        """How a URL appears in messages: `****@` where credentials are in use."""
+        """How a URL appears in messages: `****@` where credentials are in use, and any
+        password this client sends as `****` (an index may redirect to a URL holding the
+        one it was sent: a lock's own, which the run's backstop does not know)."""
         url = redact_url(url)
+        for secret in sorted(self._auth.secrets(), key=len, reverse=True):
+            url = url.replace(secret, "****")
         if "://****@" in url or not self._auth.has_credentials(url):
             return url
         scheme, sep, rest = url.partition("://")

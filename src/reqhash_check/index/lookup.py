@@ -42,11 +42,13 @@ from reqhash_check.index.base import (
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.index.plan import IndexPlan
 from reqhash_check.index.stored import CacheOnlyIndex, NotStored, cache_only_indexes
-from reqhash_check.index.urls import index_urls
+from reqhash_check.index.urls import index_urls, redact_url
 from reqhash_check.requirements import Kind, RequirementEntry, RequirementSet
 from reqhash_check.settings import Settings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from reqhash_check.index.multi import MultiIndex
 
 __all__ = [
@@ -267,14 +269,16 @@ def open_plan(
     dead_hosts: dict[str, str] | None = None,
     *,
     offline: bool | None = None,
+    gate: asyncio.Semaphore | None = None,
 ) -> MultiIndex:
     """The clients `plan` calls for, with the run's timeout, concurrency and --offline (or
     `offline`: a cache-only fallback). An index a lock names gets a client of its own that
-    sends no credentials but those written in its URL (no netrc). The caller must `await
-    index.aclose()`."""
+    sends no credentials but those written in its URL (no netrc). Plans asked at the same
+    time share the run's `gate` (its --concurrency) and `dead_hosts`. The caller must
+    `await index.aclose()`."""
     # Imported here for start-up speed: a warm run answered by the cache never opens one.
     from reqhash_check.index.http import HttpClient, HttpSettings
-    from reqhash_check.index.multi import MultiIndex, open_index, open_indexes
+    from reqhash_check.index.multi import MultiIndex, RefusedIndex, open_index, open_indexes
 
     offline = settings.offline if offline is None else offline
     if plan.own_client:
@@ -283,9 +287,16 @@ def open_plan(
                 timeout=settings.timeout, concurrency=settings.concurrency, use_netrc=False
             ),
             dead_hosts=dead_hosts,
+            gate=gate,
         )
         return MultiIndex(
-            [open_index(url, http, cache=cache, offline=offline) for url in plan.urls], http
+            [
+                RefusedIndex(redact_url(url), plan.refused[url])
+                if url in plan.refused
+                else open_index(url, http, cache=cache, offline=offline)
+                for url in plan.urls
+            ],
+            http,
         )
     return open_indexes(
         plan.urls[0],
@@ -303,6 +314,7 @@ def open_plan(
         from_files=plan.from_files,
         dead_hosts=dead_hosts,
         roots=plan.roots,
+        gate=gate,
     )
 
 

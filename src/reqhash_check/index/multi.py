@@ -247,6 +247,7 @@ def open_indexes(
     from_files: Collection[str] = (),
     dead_hosts: dict[str, str] | None = None,
     roots: Mapping[str, fs.Root] | None = None,
+    gate: asyncio.Semaphore | None = None,
 ) -> MultiIndex:
     """The index (or merged indexes) a run asks, sharing one HTTP connection pool (and,
     with `dead_hosts`, the hosts given up on with the run's other indexes).
@@ -263,9 +264,14 @@ def open_indexes(
     settings = HttpSettings(
         timeout=timeout, concurrency=concurrency, retries=retries, backoff=backoff
     )
-    http = HttpClient(settings, dead_hosts=dead_hosts)
+    # One limit on requests in flight for both pools (and for the run's other clients, with
+    # `gate`): the tree's indexes having a client of their own does not double it.
+    gate = gate or asyncio.Semaphore(max(1, concurrency))
+    http = HttpClient(settings, dead_hosts=dead_hosts, gate=gate)
     bare = (
-        HttpClient(replace(settings, use_netrc=False), dead_hosts=dead_hosts) if untrusted else None
+        HttpClient(replace(settings, use_netrc=False), dead_hosts=dead_hosts, gate=gate)
+        if untrusted
+        else None
     )
     for url in from_files:
         if url_parses(url):

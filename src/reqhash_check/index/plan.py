@@ -16,9 +16,15 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from reqhash_check import fs
-from reqhash_check.config import refusal, tree_refusals
+from reqhash_check.config import Sourced, refusal, tree_refusals
 from reqhash_check.findings import IndexUse, Location
-from reqhash_check.index.urls import local_path, redact_url, split_credentials, url_host
+from reqhash_check.index.urls import (
+    local_path,
+    redact_url,
+    split_credentials,
+    url_host,
+    url_parses,
+)
 from reqhash_check.requirements import RequirementSet
 from reqhash_check.settings import Settings
 
@@ -58,6 +64,11 @@ class IndexPlan:
     own_client: bool = False
     """Named by a lock: asked with a client of its own that sends no credentials except
     those written in its URL (no netrc, none of the configured indexes')."""
+    no_index_given: bool = False
+    """The run's --no-index (or pip's): no index is asked for a source with no index
+    options of its own, not even one a lock names."""
+    allow_index: frozenset[str] | None = None
+    """--allow-index, for the indexes a lock names (None: any host)."""
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -71,6 +82,7 @@ class IndexPlan:
             tuple(sorted(self.expanded)),
             roots,
             self.own_client,
+            self.no_index_given,
         )
 
     @property
@@ -212,8 +224,11 @@ def configured_plan(settings: Settings) -> IndexPlan:
     configured = settings.configured_indexes()
     urls = tuple(dict.fromkeys(s.value for s in configured.urls if s.value))
     untrusted = frozenset(s.value for s in configured.urls if not s.origin.trusted)
+    if configured.no_index:
+        return _no_index_plan(settings, urls, configured.find_links)
     return IndexPlan(
         urls,
+        allow_index=settings.allow_index,
         refused=tree_refusals(
             configured, allow_index=settings.allow_index, allow_outside=settings.allow_outside
         ),
@@ -223,6 +238,36 @@ def configured_plan(settings: Settings) -> IndexPlan:
             for url in urls
             if (path := local_path(url)) is not None and url not in untrusted
         },
+    )
+
+
+NOT_ASKED_NO_INDEX = "not asked (--no-index, and no --find-links)"
+
+
+def _no_index_plan(
+    settings: Settings, urls: tuple[str, ...], find_links: Iterable[Sourced]
+) -> IndexPlan:
+    """--no-index (the command line's or pip's) for a source with no options of its own:
+    only the find-links locations (trusted origins all) are read; with none, nothing is
+    asked and every question is an index failure, never a finding."""
+    links = tuple(dict.fromkeys(s.value for s in find_links))
+    if links:
+        return IndexPlan(
+            urls,
+            links,
+            no_index=True,
+            labels={u: redact_url(u) for u in links},
+            roots={
+                u: fs.trusted_root(path, allow_outside=settings.allow_outside)
+                for u in links
+                if (path := local_path(u)) is not None
+            },
+            no_index_given=True,
+        )
+    return IndexPlan(
+        urls,
+        refused={u: f"{redact_url(u)} {NOT_ASKED_NO_INDEX}" for u in urls},
+        no_index_given=True,
     )
 
 
@@ -243,6 +288,8 @@ def _comparable(url: str) -> str:
 def _usable_index_url(url: str | None) -> bool:
     if not url or len(url) > _MAX_URL or any(ord(c) < 33 or ord(c) == 127 for c in url):
         return False
+    if not url_parses(url):  # an unclosed `[`, a port past 65535
+        return False
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
@@ -256,16 +303,22 @@ def plan_lock_package(
     An index the lock names is untrusted: unless it is one of the configured indexes, it is
     asked with a client of its own (`own_client`) that sends no credentials except those
     written in that very URL."""
+    if configured.no_index_given:
+        return configured
     known = {_comparable(url) for url in configured.urls}
     named = index if _usable_index_url(index) else None
     if named is None:
         hosts = {
             urlsplit(url).hostname
             for url in file_urls
-            if url and urlsplit(url).hostname in FILE_HOST_INDEXES
+            if url and url_parses(url) and urlsplit(url).hostname in FILE_HOST_INDEXES
         }
         if len(hosts) == 1:
             named = FILE_HOST_INDEXES[str(hosts.pop())]
     if named is None or _comparable(named) in known:
         return configured
+    allowed = configured.allow_index
+    if allowed is not None and url_host(named) not in allowed:
+        reason = f"{redact_url(named)} (named by the lock) is not in --allow-index; not contacted"
+        return IndexPlan((named,), refused={named: reason}, own_client=True)
     return IndexPlan((named,), own_client=True)

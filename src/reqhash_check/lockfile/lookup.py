@@ -80,6 +80,9 @@ async def lookup_packages(
         )
     total = sum(len(pairs) for pairs in wanted.values())
     done = 0
+    # Every index is asked at once: they share the run's --concurrency and dead hosts.
+    gate = asyncio.Semaphore(max(1, settings.concurrency))
+    dead_hosts: dict[str, str] = {}
 
     def tick() -> None:
         nonlocal done
@@ -88,7 +91,7 @@ async def lookup_packages(
             progress(done, total)
 
     async def ask(key: tuple[object, ...], pairs: set[tuple[str, str]]) -> LockLookups:
-        index = open_plan(settings, plans[key], cache)
+        index = open_plan(settings, plans[key], cache, dead_hosts, gate=gate)
         try:
             answers = await ask_releases(index, sorted(pairs), tick)
             found: LockLookups = {(key, name, version): a for (name, version), a in answers.items()}

@@ -857,11 +857,6 @@ def test_a_lock_index_that_is_not_a_usable_http_url_is_never_read(
         assert "root:" not in result.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: lockfile/check.py's insecure-index rule reads the URL with urlsplit, which "
-    "raises on an unclosed `[`",
-)
 def test_a_lock_index_whose_host_does_not_parse_is_no_internal_error(
     repo: Path, hostile: HostileIndex, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -875,6 +870,7 @@ def test_a_lock_index_whose_host_does_not_parse_is_no_internal_error(
         "pylock.toml",
     )  # fmt: skip
     _no_traceback(result)
+    assert result.code in (0, 1, 3), result
 
 
 @pytest.mark.parametrize("behaviour", ["bomb", "endless", "deep_json", "injection"])

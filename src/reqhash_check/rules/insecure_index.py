@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from reqhash_check.check.context import SetContext
 from reqhash_check.check.shared import LOCATION_OPTIONS, is_loopback, shown_value
 from reqhash_check.findings import Finding
-from reqhash_check.index.urls import redact_url, url_host
+from reqhash_check.index.urls import redact_url, url_host, url_parses
 from reqhash_check.lockfile.context import PackageContext
 from reqhash_check.rulebook import Rule, W, define, implements
 
@@ -60,8 +60,10 @@ def insecure_index_in_lock(ctx: PackageContext) -> Iterator[Finding]:
     if package.index:
         urls.append((package.location, package.index))
     for location, url in urls:
-        host = urlsplit(url).hostname or ""
-        if urlsplit(url).scheme == "http" and not is_loopback(host):
+        if not url_parses(url):
+            continue  # never asked (see index.plan): not a plain-http index either
+        parts = urlsplit(url)
+        if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
             yield ctx.finding(
                 "insecure-index",
                 location,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqhash_check import fs
 from reqhash_check.check import check
-from reqhash_check.check.context import ReleaseLookup, SetContext
+from reqhash_check.check.context import SetContext
 from reqhash_check.findings import (
     AddHashes,
     Finding,
@@ -25,7 +25,7 @@ from reqhash_check.findings import (
     Severity,
     Unverified,
 )
-from reqhash_check.index.base import Index
+from reqhash_check.index.base import Index, ReleaseLookup
 from reqhash_check.index.lookup import Lookups, look_up_file_sets, open_cache, open_plan
 from reqhash_check.index.plan import IndexPlan, plan_indexes
 from reqhash_check.requirements import (

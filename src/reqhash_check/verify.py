@@ -19,10 +19,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import reqhash_check.rules  # noqa: F401 - every rule module registers its detections
-from reqhash_check.check import ReleaseLookup
 from reqhash_check.check.downloads import DownloadContext
 from reqhash_check.findings import Finding, Location, Unverified
-from reqhash_check.index.base import DistFile, IndexUnavailable
+from reqhash_check.index.base import DistFile, IndexUnavailable, ReleaseLookup
 from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
 from reqhash_check.index.urls import url_host
 from reqhash_check.lockfile.select import Selection

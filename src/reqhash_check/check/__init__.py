@@ -15,17 +15,16 @@ from dataclasses import dataclass, replace
 from reqhash_check.check.context import (
     NEWEST_PIP,
     OLDEST_PIP,
-    CheckOptions,
     EntryContext,
-    ReleaseLookup,
     SetContext,
     TargetContext,
-    entry_hashes,
-    published_hashes,
 )
 from reqhash_check.findings import Finding, Severity, Unverified
+from reqhash_check.index.base import ReleaseLookup, published_hashes
 from reqhash_check.requirements import ParseProblem, RequirementSet
+from reqhash_check.requirements.model import entry_hashes
 from reqhash_check.rulebook import checks
+from reqhash_check.settings import CheckOptions
 
 __all__ = [
     "NEWEST_PIP",

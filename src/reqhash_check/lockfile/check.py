@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 # Every rule module registers its detections when imported.
 import reqhash_check.rules  # noqa: F401
-from reqhash_check.check import CheckResult, ReleaseLookup
+from reqhash_check.check import CheckResult
 from reqhash_check.findings import Finding, Unverified
-from reqhash_check.index.base import DistFile
+from reqhash_check.index.base import DistFile, ReleaseLookup
 from reqhash_check.lockfile.context import (
     FileKey,
     LockCheckOptions,

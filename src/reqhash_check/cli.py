@@ -384,7 +384,7 @@ def _reader_gone() -> int:
 def _say(message: str) -> None:
     """One line on stderr. Its text may name files or quote an index: made safe, so that
     it can neither break the line nor start a workflow command (see report.escape)."""
-    from reqhash_check.report.escape import safe
+    from reqhash_check.escape import safe
 
     print(f"reqhash-check: {safe(message)}", file=sys.stderr)
 
@@ -716,8 +716,8 @@ def finish(
     sarif: Path | None,
     parser: argparse.ArgumentParser | None = None,
 ) -> int:
+    from reqhash_check.escape import safe_line
     from reqhash_check.report import RenderContext, renderer
-    from reqhash_check.report.escape import safe_line
 
     parser = parser or build_parser()
     for message in result.read_errors:

@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-import reqhash_check.rules  # noqa: F401 - every rule module registers its detections
+from reqhash_check.check import checks
 from reqhash_check.check.downloads import DownloadContext
 from reqhash_check.findings import Finding, Location, Unverified
 from reqhash_check.index.base import DistFile, IndexUnavailable, ReleaseLookup
@@ -26,7 +26,6 @@ from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
 from reqhash_check.index.urls import url_host
 from reqhash_check.lockfile.select import Selection
 from reqhash_check.requirements.model import RequirementEntry
-from reqhash_check.rulebook import checks
 from reqhash_check.targets import BinaryPolicy, Target, pick_file
 
 MIB = 1024 * 1024

@@ -87,9 +87,6 @@ GROUND_FLOOR = frozenset(
         "reqhash_check.targets",
         "reqhash_check.index.base",  # the Index protocol and what it answers (ReleaseLookup)
         "reqhash_check.requirements.model",
-        # URL parsing and redaction, which every layer naming an index needs (configuration,
-        # settings, scrub, rules); it imports nothing of the package.
-        "reqhash_check.index.urls",
     }
 )
 

@@ -457,9 +457,9 @@ def settings_from(
     args: argparse.Namespace, environ: os._Environ[str] | dict[str, str]
 ) -> tuple[Any, bool]:
     from reqhash_check.config import load_config
-    from reqhash_check.index.urls import redact_url, url_parses
     from reqhash_check.rules import parse_rule_list, suggest
     from reqhash_check.settings import CheckOptions, Settings, timeout_problem
+    from reqhash_check.urls import redact_url, url_parses
 
     config = load_config(Path.cwd())
 

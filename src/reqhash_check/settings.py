@@ -13,9 +13,9 @@ from pathlib import Path
 from reqhash_check import pipfile
 from reqhash_check.config import ConfiguredIndexes, FileConfig, configured_indexes
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
-from reqhash_check.index.urls import DEFAULT_INDEX_URL
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.targets import Target
+from reqhash_check.urls import DEFAULT_INDEX_URL
 
 MAX_TIMEOUT = 3600.0
 """The longest --timeout either command takes: past an hour a request is not waited for."""

@@ -23,10 +23,10 @@ from reqhash_check.check.downloads import DownloadContext
 from reqhash_check.findings import Finding, Location, Unverified
 from reqhash_check.index.base import DistFile, IndexUnavailable, ReleaseLookup
 from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
-from reqhash_check.index.urls import url_host
 from reqhash_check.lockfile.select import Selection
 from reqhash_check.requirements.model import RequirementEntry
 from reqhash_check.targets import BinaryPolicy, Target, pick_file
+from reqhash_check.urls import url_host
 
 MIB = 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * MIB

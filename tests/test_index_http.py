@@ -19,7 +19,7 @@ from reqhash_check.index.base import IndexUnavailable, ReleaseFiles
 from reqhash_check.index.http import KEPT_DECODED, HttpAnswer, HttpClient, retry_after_seconds
 from reqhash_check.index.pypi import PyPIJsonIndex
 from reqhash_check.index.simple import SimpleIndex
-from reqhash_check.index.urls import redact_url
+from reqhash_check.urls import redact_url
 from tests.fakeindex import FakeFile, FakeIndex
 from tests.fixtures_index import fake_index, fast_http
 

@@ -13,7 +13,7 @@ from reqhash_check.index.base import (
     VersionNotFound,
 )
 from reqhash_check.index.pypi import PyPIJsonIndex
-from reqhash_check.index.urls import is_pypi_simple_url, pypi_base_url
+from reqhash_check.urls import is_pypi_simple_url, pypi_base_url
 from tests.fakeindex import FakeFile, FakeIndex
 from tests.fixtures_index import fake_index, fast_http
 

@@ -74,3 +74,105 @@ def test_no_import_cycles() -> None:
                     seen.add(nxt)
                     stack.append((nxt, (*trail, nxt)))
     assert cycles == [], cycles[:5]
+
+
+# Package level: each subpackage and top-level module of reqhash_check is one node, read as
+# a pipeline: command → configuration → files → sources → look-ups → rules → report → fixes.
+# The model modules below are the ground floor any layer may import: each is a node of its
+# own, and imports only the ground floor.
+GROUND_FLOOR = frozenset(
+    {
+        "reqhash_check.findings",
+        "reqhash_check.hashes",
+        "reqhash_check.targets",
+        "reqhash_check.index.base",  # the Index protocol and what it answers (ReleaseLookup)
+        "reqhash_check.requirements.model",
+    }
+)
+
+ALLOWED_BACK_EDGES = {
+    ("reqhash_check.check", "reqhash_check.rules"): (
+        "the engine (check.checks) loads the rule modules, which register themselves on "
+        "import and read the contexts of check/; the engine moving out of check/ "
+        "(STYLE.md's engine.py) ends it"
+    ),
+}
+"""Package imports that close a cycle, each with why it is still there. Empty is the aim."""
+
+
+def _package(module: str) -> str:
+    if module in GROUND_FLOOR:
+        return module
+    return ".".join(module.split(".")[:2])
+
+
+def _package_graph() -> dict[tuple[str, str], set[str]]:
+    """(importing package, imported package) → the module imports that make the edge."""
+    modules = _modules()
+    edges: dict[tuple[str, str], set[str]] = {}
+    for name, path in modules.items():
+        for target in _imports(name, path, modules):
+            source, dest = _package(name), _package(target)
+            if source != dest:
+                edges.setdefault((source, dest), set()).add(f"{name} -> {target}")
+    return edges
+
+
+def _cycles(edges: set[tuple[str, str]], limit: int = 200) -> list[list[str]]:
+    """Every elementary cycle (up to `limit`), each from its smallest node."""
+    graph: dict[str, set[str]] = {}
+    for source, dest in edges:
+        graph.setdefault(source, set()).add(dest)
+    found: list[list[str]] = []
+    for start in sorted(graph):
+        stack = [(start, [start])]
+        while stack and len(found) < limit:
+            node, trail = stack.pop()
+            for nxt in sorted(graph.get(node, ()), reverse=True):
+                if nxt == start:
+                    found.append([*trail, start])
+                elif nxt > start and nxt not in trail:
+                    stack.append((nxt, [*trail, nxt]))
+    return found
+
+
+def _describe(cycle: list[str], edges: dict[tuple[str, str], set[str]]) -> str:
+    steps = []
+    for source, dest in zip(cycle, cycle[1:], strict=False):
+        steps.append(f"{source} -> {dest} ({sorted(edges[(source, dest)])[0]})")
+    return "; ".join(steps)
+
+
+def test_ground_floor_imports_only_ground_floor() -> None:
+    above = {
+        (source, dest)
+        for source, dest in _package_graph()
+        if source in GROUND_FLOOR and dest not in GROUND_FLOOR
+    }
+    assert above == set(), sorted(above)
+
+
+def test_no_package_cycles() -> None:
+    edges = _package_graph()
+    cycles = _cycles(set(edges) - set(ALLOWED_BACK_EDGES))
+    assert cycles == [], [_describe(cycle, edges) for cycle in cycles[:10]]
+
+
+def test_every_allowed_back_edge_is_still_needed() -> None:
+    edges = _package_graph()
+    stale = [edge for edge in ALLOWED_BACK_EDGES if edge not in edges]
+    assert stale == [], f"no longer imported, take off ALLOWED_BACK_EDGES: {stale}"
+    # And each still closes a cycle: otherwise it is an ordinary import.
+    lone = [
+        edge
+        for edge in ALLOWED_BACK_EDGES
+        if not _cycles(set(edges) - {e for e in ALLOWED_BACK_EDGES if e != edge})
+    ]
+    assert lone == [], f"closes no cycle, take off ALLOWED_BACK_EDGES: {lone}"
+
+
+if __name__ == "__main__":
+    # Lists every package-level cycle, allowed or not, with one import that makes each step.
+    all_edges = _package_graph()
+    for cycle in _cycles(set(all_edges)):
+        print(_describe(cycle, all_edges))

@@ -384,7 +384,7 @@ def _reader_gone() -> int:
 def _say(message: str) -> None:
     """One line on stderr. Its text may name files or quote an index: made safe, so that
     it can neither break the line nor start a workflow command (see report.escape)."""
-    from reqhash_check.report.escape import safe
+    from reqhash_check.escape import safe
 
     print(f"reqhash-check: {safe(message)}", file=sys.stderr)
 
@@ -456,11 +456,10 @@ def _open_output(path: str | None, flag: str = "--output") -> Path | None:
 def settings_from(
     args: argparse.Namespace, environ: os._Environ[str] | dict[str, str]
 ) -> tuple[Any, bool]:
-    from reqhash_check.check import CheckOptions
     from reqhash_check.config import load_config
-    from reqhash_check.index.urls import redact_url, url_parses
     from reqhash_check.rules import parse_rule_list, suggest
-    from reqhash_check.settings import Settings, timeout_problem
+    from reqhash_check.settings import CheckOptions, Settings, timeout_problem
+    from reqhash_check.urls import redact_url, url_parses
 
     config = load_config(Path.cwd())
 
@@ -717,8 +716,8 @@ def finish(
     sarif: Path | None,
     parser: argparse.ArgumentParser | None = None,
 ) -> int:
+    from reqhash_check.escape import safe_line
     from reqhash_check.report import RenderContext, renderer
-    from reqhash_check.report.escape import safe_line
 
     parser = parser or build_parser()
     for message in result.read_errors:

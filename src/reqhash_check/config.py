@@ -21,8 +21,8 @@ from typing import Any
 
 from reqhash_check import fs
 from reqhash_check.findings import Location
-from reqhash_check.index.urls import local_path, redact_url, url_host
 from reqhash_check.pipconfig import PipLocations
+from reqhash_check.urls import local_path, redact_url, url_host
 
 if sys.version_info >= (3, 11):
     import tomllib

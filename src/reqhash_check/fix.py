@@ -33,9 +33,9 @@ from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from reqhash_check import fs
+from reqhash_check.escape import safe, safe_line, starts_a_command
 from reqhash_check.findings import Location
 from reqhash_check.hashes import is_hex_digest
-from reqhash_check.report.escape import safe, safe_line, starts_a_command
 from reqhash_check.requirements import MAX_FILE_BYTES, MAX_LINE_CHARS, decode_requirements
 from reqhash_check.requirements.lines import logical_lines
 

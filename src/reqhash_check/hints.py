@@ -13,7 +13,7 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reqhash_check.index.urls import redact_url
+from reqhash_check.urls import redact_url
 
 PROGRAM = "reqhash-check"
 

@@ -18,10 +18,16 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from reqhash_check.check.context import ReleaseLookup, marker_applies
+from reqhash_check.check.context import marker_applies
 from reqhash_check.check.shared import combine_markers, without_extras
 from reqhash_check.findings import PinDependency, RepinProject
-from reqhash_check.index.base import DistFile, Index, IndexQueryError, ReleaseFiles
+from reqhash_check.index.base import (
+    DistFile,
+    Index,
+    IndexQueryError,
+    ReleaseFiles,
+    ReleaseLookup,
+)
 from reqhash_check.targets import BinaryPolicy, Target, candidates
 
 MAX_NEW_PINS = 200

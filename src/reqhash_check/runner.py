@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from reqhash_check import fs
 from reqhash_check.check import check
-from reqhash_check.check.context import ReleaseLookup, SetContext
+from reqhash_check.check.context import SetContext
 from reqhash_check.findings import (
     AddHashes,
     Finding,
@@ -25,7 +25,7 @@ from reqhash_check.findings import (
     Severity,
     Unverified,
 )
-from reqhash_check.index.base import Index
+from reqhash_check.index.base import Index, ReleaseLookup
 from reqhash_check.index.lookup import Lookups, look_up_file_sets, open_cache, open_plan
 from reqhash_check.index.plan import IndexPlan, plan_indexes
 from reqhash_check.requirements import (
@@ -48,7 +48,7 @@ from reqhash_check.taint import TaintedLines, tainted_lines, withheld
 
 if TYPE_CHECKING:
     from reqhash_check import fix as fixer
-    from reqhash_check.lockfile.run import LockRun
+    from reqhash_check.lockrunner import LockRun
     from reqhash_check.resolve import NewPin, Repinned
     from reqhash_check.targets import BinaryPolicy
 
@@ -141,7 +141,7 @@ def _check_locks(
     """PEP 751 lock files go to the lockfile package, under pip's lock rules. Before --fix
     no cached row is believed; checking the fixed locks `again` reads the rows just written."""
     # Start-up speed: a run without lock files never loads the lock reader and checker.
-    from reqhash_check.lockfile.run import check_locks
+    from reqhash_check.lockrunner import check_locks
 
     return check_locks(
         settings,
@@ -158,7 +158,7 @@ def _with_locks(settings: Settings, result: RunResult, locks: LockRun) -> RunRes
     """The lock files' findings merged into the report; their fixes applied with the rest,
     and, after --fix, the fixed locks checked again (their answers come from the cache)."""
     # Start-up speed: a run without lock files never loads the lock reader and checker.
-    from reqhash_check.lockfile.run import fix_locks
+    from reqhash_check.lockrunner import fix_locks
 
     diff, messages = "", list(result.fix_messages)
     if settings.fix or settings.diff:

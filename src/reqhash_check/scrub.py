@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus, urlsplit
 
-from reqhash_check.index.urls import split_credentials
+from reqhash_check.urls import split_credentials
 
 _T = TypeVar("_T")
 MIN_SECRET_LENGTH = 3

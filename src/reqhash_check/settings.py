@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reqhash_check import pipfile
-from reqhash_check.check import CheckOptions
 from reqhash_check.config import ConfiguredIndexes, FileConfig, configured_indexes
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
-from reqhash_check.index.urls import DEFAULT_INDEX_URL
 from reqhash_check.pipconfig import pip_locations
 from reqhash_check.targets import Target
+from reqhash_check.urls import DEFAULT_INDEX_URL
 
 MAX_TIMEOUT = 3600.0
 """The longest --timeout either command takes: past an hour a request is not waited for."""
@@ -27,6 +26,24 @@ def timeout_problem(seconds: float) -> str | None:
     if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_TIMEOUT:
         return f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}"
     return None
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    require_hashes: bool = False
+    pip_version: tuple[int, int] | None = None
+    """The pip that will install; None models the strictest pip still in common use for
+    each rule (so nothing some pip in use would fail on is missed)."""
+    targets: tuple[Target, ...] = ()
+    binary_options: tuple[tuple[str, str], ...] = ()
+    """("only_binary" | "no_binary", value) from the command line, in the order given."""
+    prefer_binary: bool = False
+    allowed_hosts: frozenset[str] | None = None
+    """--allow-index: the only hosts a file may send pip to (None: no allow-list)."""
+    indexes_shown: str = ""
+    """The indexes consulted for this set, as messages name them."""
+    fix_targets_only: bool = False
+    """Fixes write only the hashes of files some target can install."""
 
 
 @dataclass(frozen=True)

@@ -18,17 +18,15 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-import reqhash_check.rules  # noqa: F401 - every rule module registers its detections
-from reqhash_check.check import ReleaseLookup
+from reqhash_check.check import checks
 from reqhash_check.check.downloads import DownloadContext
 from reqhash_check.findings import Finding, Location, Unverified
-from reqhash_check.index.base import DistFile, IndexUnavailable
+from reqhash_check.index.base import DistFile, IndexUnavailable, ReleaseLookup
 from reqhash_check.index.http import FileTooLarge, HttpClient, HttpSettings
-from reqhash_check.index.urls import url_host
 from reqhash_check.lockfile.select import Selection
 from reqhash_check.requirements.model import RequirementEntry
-from reqhash_check.rulebook import checks
 from reqhash_check.targets import BinaryPolicy, Target, pick_file
+from reqhash_check.urls import url_host
 
 MIB = 1024 * 1024
 DEFAULT_MAX_DOWNLOAD_BYTES = 512 * MIB

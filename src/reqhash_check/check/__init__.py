@@ -9,23 +9,23 @@ when what they publish does not settle the verdict.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
+from reqhash_check import rulebook
 from reqhash_check.check.context import (
     NEWEST_PIP,
     OLDEST_PIP,
-    CheckOptions,
     EntryContext,
-    ReleaseLookup,
     SetContext,
     TargetContext,
-    entry_hashes,
-    published_hashes,
 )
 from reqhash_check.findings import Finding, Severity, Unverified
+from reqhash_check.index.base import ReleaseLookup, published_hashes
 from reqhash_check.requirements import ParseProblem, RequirementSet
-from reqhash_check.rulebook import checks
+from reqhash_check.requirements.model import entry_hashes
+from reqhash_check.settings import CheckOptions
 
 __all__ = [
     "NEWEST_PIP",
@@ -34,6 +34,7 @@ __all__ = [
     "CheckResult",
     "ReleaseLookup",
     "check",
+    "checks",
     "entry_hashes",
     "published_hashes",
 ]
@@ -43,6 +44,17 @@ __all__ = [
 _FILE_DEPENDENT = frozenset(
     {"stale-hash", "foreign-hash", "uncovered-target", "no-installable-file", "fallback-target"}
 )
+
+
+def checks(scope: str) -> list[tuple[str, Callable[..., Iterable[Any]]]]:
+    """(rule ID, function) for every detection of a scope, every rule module imported first.
+
+    The one place the engines (this one, the lock file's, the download check) load the rule
+    modules, which register themselves when imported; a rule module imports the contexts of
+    this package, so it is loaded when first asked for, not at the top."""
+    import reqhash_check.rules  # noqa: F401
+
+    return rulebook.checks(scope)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import cached_property
 
 from packaging.markers import InvalidMarker, Marker
@@ -17,15 +17,22 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from reqhash_check.findings import Finding, Fix, HashSet, Location, Severity
-from reqhash_check.hashes import STRONG_ALGORITHMS
-from reqhash_check.index.base import DistFile, ReleaseFiles
+from reqhash_check.index.base import (
+    ANY_VERSION,
+    DistFile,
+    ReleaseFiles,
+    ReleaseLookup,
+    published_hashes,
+)
 from reqhash_check.requirements import (
     Kind,
     ParseProblem,
     RequirementEntry,
     RequirementSet,
 )
+from reqhash_check.requirements.model import entry_hashes
 from reqhash_check.rulebook import RULES
+from reqhash_check.settings import CheckOptions
 from reqhash_check.targets import BinaryPolicy, Pick, Target, pick_file
 
 PIP_ACCEPTS_UNPINNED_HASHED = (26, 1)
@@ -37,56 +44,8 @@ them, and still refuse the unpinned dependency). pypa/pip#13887, "Allow unpinned
 requirements to use hashes from constraints", which closed pypa/pip#9243."""
 PIP_REFUSES_INVALID_METADATA = (24, 1)
 """pip 24.1 began to ignore releases whose metadata its packaging cannot parse."""
-ANY_VERSION = "*"
-"""The lookup key of a hashed requirement that is not pinned: every release's files (pip
-26.1 and later install whichever version a listed hash matches)."""
 OLDEST_PIP = (23, 0)
 NEWEST_PIP = (26, 3)
-
-
-@dataclass(frozen=True)
-class ReleaseLookup:
-    """What the index said about one (project, version): files, "no such thing", or nothing."""
-
-    release: ReleaseFiles | None = None
-    missing: str | None = None
-    """"project" or "version" when the index has no such project or version."""
-    error: str | None = None
-    """Why the index could not be asked; the requirement is unverified."""
-    offline: bool = False
-    """The error is an --offline cache miss rather than a failing index."""
-    history: Mapping[str, DistFile] = field(default_factory=dict)
-    """sha256 → file, over every release of the project: where a stale hash comes from."""
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    require_hashes: bool = False
-    pip_version: tuple[int, int] | None = None
-    """The pip that will install; None models the strictest pip still in common use for
-    each rule (so nothing some pip in use would fail on is missed)."""
-    targets: tuple[Target, ...] = ()
-    binary_options: tuple[tuple[str, str], ...] = ()
-    """("only_binary" | "no_binary", value) from the command line, in the order given."""
-    prefer_binary: bool = False
-    allowed_hosts: frozenset[str] | None = None
-    """--allow-index: the only hosts a file may send pip to (None: no allow-list)."""
-    indexes_shown: str = ""
-    """The indexes consulted for this set, as messages name them."""
-    fix_targets_only: bool = False
-    """Fixes write only the hashes of files some target can install."""
-
-
-def entry_hashes(entry: RequirementEntry) -> tuple[str, ...]:
-    """The entry's hashes as `algo:hex`, with a URL's `#sha256=` fragment, as pip counts them."""
-    # pip lowercases digests before comparing, but takes algorithm names as written.
-    listed = [f"{h.algorithm}:{h.digest.lower()}" for h in entry.hashes]
-    if entry.url and "#" in entry.url:
-        for part in entry.url.split("#", 1)[1].split("&"):
-            algorithm, _, digest = part.partition("=")
-            if algorithm in STRONG_ALGORITHMS and digest:
-                listed.append(f"{algorithm}:{digest.lower()}")
-    return tuple(dict.fromkeys(listed))
 
 
 @functools.lru_cache(maxsize=16384)
@@ -109,10 +68,6 @@ def dependency_name_and_marker(text: str) -> tuple[str, str | None] | None:
         return None
     marker = str(requirement.marker) if requirement.marker else None
     return canonicalize_name(requirement.name), marker
-
-
-def published_hashes(files: Iterable[DistFile]) -> set[str]:
-    return {f"{algo}:{digest.lower()}" for f in files for algo, digest in f.hashes.items()}
 
 
 def sha256_hashes(files: Iterable[DistFile]) -> tuple[str, ...]:

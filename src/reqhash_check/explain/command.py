@@ -212,7 +212,7 @@ def _usage(message: str) -> int:
 def _say(message: str) -> None:
     """Errors and warnings on standard error, with the check's `reqhash-check: ` prefix,
     escaped: a log's or a file's name may hold what a terminal or a CI log would obey."""
-    from reqhash_check.report.escape import safe
+    from reqhash_check.escape import safe
 
     print(f"reqhash-check: {safe(message)}", file=sys.stderr)
 

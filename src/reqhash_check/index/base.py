@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -161,3 +161,27 @@ class Index(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+ANY_VERSION = "*"
+"""The lookup key of a hashed requirement that is not pinned: every release's files (pip
+26.1 and later install whichever version a listed hash matches)."""
+
+
+@dataclass(frozen=True)
+class ReleaseLookup:
+    """What the index said about one (project, version): files, "no such thing", or nothing."""
+
+    release: ReleaseFiles | None = None
+    missing: str | None = None
+    """"project" or "version" when the index has no such project or version."""
+    error: str | None = None
+    """Why the index could not be asked; the requirement is unverified."""
+    offline: bool = False
+    """The error is an --offline cache miss rather than a failing index."""
+    history: Mapping[str, DistFile] = field(default_factory=dict)
+    """sha256 → file, over every release of the project: where a stale hash comes from."""
+
+
+def published_hashes(files: Iterable[DistFile]) -> set[str]:
+    return {f"{algo}:{digest.lower()}" for f in files for algo, digest in f.hashes.items()}

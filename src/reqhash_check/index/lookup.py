@@ -20,13 +20,8 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from reqhash_check.check.context import (
-    ANY_VERSION,
-    ReleaseLookup,
-    entry_hashes,
-    published_hashes,
-)
 from reqhash_check.index.base import (
+    ANY_VERSION,
     DistFile,
     Index,
     IndexQueryError,
@@ -34,16 +29,19 @@ from reqhash_check.index.base import (
     OfflineMiss,
     ProjectNotFound,
     ReleaseFiles,
+    ReleaseLookup,
     VersionNotFound,
     first_problem,
     merge_files,
     merge_releases,
+    published_hashes,
 )
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.index.plan import IndexPlan
 from reqhash_check.index.stored import CacheOnlyIndex, NotStored, cache_only_indexes
 from reqhash_check.index.urls import index_urls, redact_url
 from reqhash_check.requirements import Kind, RequirementEntry, RequirementSet
+from reqhash_check.requirements.model import entry_hashes
 from reqhash_check.settings import Settings
 
 if TYPE_CHECKING:

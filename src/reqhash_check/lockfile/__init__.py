@@ -1,7 +1,7 @@
 """PEP 751 lock files (`pylock.toml`, `pylock.<name>.toml`), checked under pip's lock rules.
 
 Only `is_lock_path` is light: a run without lock files never imports the TOML reader,
-the lock checker or their dependencies (`reqhash_check.lockfile.run` holds them).
+the lock checker or their dependencies (`reqhash_check.lockrunner` holds them).
 """
 
 from pathlib import PurePath

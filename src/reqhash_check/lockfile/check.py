@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# Every rule module registers its detections when imported.
-import reqhash_check.rules  # noqa: F401
-from reqhash_check.check import CheckResult, ReleaseLookup
+from reqhash_check.check import CheckResult, checks
 from reqhash_check.findings import Finding, Unverified
-from reqhash_check.index.base import DistFile
+from reqhash_check.index.base import DistFile, ReleaseLookup
 from reqhash_check.lockfile.context import (
     FileKey,
     LockCheckOptions,
@@ -27,7 +25,6 @@ from reqhash_check.lockfile.context import (
 )
 from reqhash_check.lockfile.read import LockFile
 from reqhash_check.lockfile.select import Selection, select_for_target
-from reqhash_check.rulebook import checks
 
 __all__ = ["FileKey", "LockCheck", "LockCheckOptions", "check_lock", "file_key"]
 

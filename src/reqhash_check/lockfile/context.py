@@ -31,10 +31,9 @@ from urllib.parse import unquote
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from reqhash_check.check.context import ReleaseLookup
 from reqhash_check.check.shared import allows
 from reqhash_check.findings import Finding, HashSet, Location, RewriteLockEntries, Severity
-from reqhash_check.index.base import DistFile, ReleaseFiles
+from reqhash_check.index.base import DistFile, ReleaseFiles, ReleaseLookup
 from reqhash_check.rulebook import RULES
 from reqhash_check.targets import BinaryPolicy, Target
 

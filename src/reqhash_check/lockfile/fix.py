@@ -26,9 +26,8 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array, InlineTable, String, StringType, Table
 
-from reqhash_check.check import ReleaseLookup
 from reqhash_check.fix import FilePlan
-from reqhash_check.index.base import DistFile
+from reqhash_check.index.base import DistFile, ReleaseLookup
 from reqhash_check.lockfile.check import LockCheck
 from reqhash_check.lockfile.read import LockFile, parse_lock
 

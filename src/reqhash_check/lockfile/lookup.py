@@ -18,7 +18,7 @@ import asyncio
 import re
 from collections.abc import Callable, Iterable
 
-from reqhash_check.check import ReleaseLookup
+from reqhash_check.index.base import ReleaseLookup
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.index.lookup import ask_releases, attach_histories, open_plan
 from reqhash_check.index.plan import IndexPlan, plan_lock_package

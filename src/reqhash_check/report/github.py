@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reqhash_check.escape import safe
 from reqhash_check.findings import Finding, Location, Report, Severity, Unverified
 from reqhash_check.report import RenderContext
 from reqhash_check.report import markdown as markdown_report
-from reqhash_check.report.escape import safe
 
 STEP_SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from reqhash_check.escape import json_text
 from reqhash_check.findings import (
     AddHashes,
     Finding,
@@ -18,7 +19,6 @@ from reqhash_check.findings import (
     Severity,
 )
 from reqhash_check.report import RenderContext
-from reqhash_check.report.escape import json_text
 
 SCHEMA_VERSION = 1
 

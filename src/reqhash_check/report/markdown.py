@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from reqhash_check.escape import safe
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Report, Severity
 from reqhash_check.report import RenderContext
-from reqhash_check.report.escape import safe
 from reqhash_check.rules import RULES
 
 TITLE = "reqhash-check"

@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import quote
 
 from reqhash_check import __version__
+from reqhash_check.escape import json_text
 from reqhash_check.findings import Finding, Location, Report, Severity, Unverified
 from reqhash_check.report import RenderContext
-from reqhash_check.report.escape import json_text
 from reqhash_check.rules import DOCS_URL, RULES, Rule
 
 SCHEMA_URI = (

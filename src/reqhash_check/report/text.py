@@ -8,9 +8,9 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from itertools import groupby
 
+from reqhash_check.escape import safe, safe_line
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Report, Severity, Unverified
 from reqhash_check.report import RenderContext
-from reqhash_check.report.escape import safe, safe_line
 
 _RED, _YELLOW, _DIM, _BOLD, _RESET = "\033[31m", "\033[33m", "\033[2m", "\033[1m", "\033[0m"
 

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from reqhash_check.findings import Location
+from reqhash_check.hashes import STRONG_ALGORITHMS
 
 
 class Kind(str, enum.Enum):
@@ -118,3 +119,15 @@ class ParseProblem:
     location: Location
     message: str
     suppressed: frozenset[str] = frozenset()
+
+
+def entry_hashes(entry: RequirementEntry) -> tuple[str, ...]:
+    """The entry's hashes as `algo:hex`, with a URL's `#sha256=` fragment, as pip counts them."""
+    # pip lowercases digests before comparing, but takes algorithm names as written.
+    listed = [f"{h.algorithm}:{h.digest.lower()}" for h in entry.hashes]
+    if entry.url and "#" in entry.url:
+        for part in entry.url.split("#", 1)[1].split("&"):
+            algorithm, _, digest = part.partition("=")
+            if algorithm in STRONG_ALGORITHMS and digest:
+                listed.append(f"{algorithm}:{digest.lower()}")
+    return tuple(dict.fromkeys(listed))

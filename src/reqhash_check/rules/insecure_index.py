@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from reqhash_check.check.context import SetContext
 from reqhash_check.check.shared import LOCATION_OPTIONS, is_loopback, shown_value
 from reqhash_check.findings import Finding
-from reqhash_check.index.urls import redact_url, url_host, url_parses
 from reqhash_check.lockfile.context import PackageContext
 from reqhash_check.rulebook import Rule, W, define, implements
+from reqhash_check.urls import redact_url, url_host, url_parses
 
 RULE = define(
     Rule(

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from reqhash_check.check.context import SetContext
 from reqhash_check.check.shared import LOCATION_OPTIONS, shown_value
 from reqhash_check.findings import Finding
-from reqhash_check.index.urls import redact_url, url_host
 from reqhash_check.rulebook import E, Rule, define, implements
+from reqhash_check.urls import redact_url, url_host
 
 RULE = define(
     Rule(

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from reqhash_check.check.downloads import DownloadContext
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Severity
-from reqhash_check.index.urls import redact_url
 from reqhash_check.rulebook import H1, E, Rule, define, implements
+from reqhash_check.urls import redact_url
 
 RULE = define(
     Rule(

@@ -13,8 +13,8 @@ from reqhash_check import lockfile
 from reqhash_check.sources.base import Applied, SourceError
 
 if TYPE_CHECKING:
-    from reqhash_check.check import ReleaseLookup
     from reqhash_check.fix import FilePlan
+    from reqhash_check.index.base import ReleaseLookup
     from reqhash_check.lockfile.check import LockCheck
     from reqhash_check.lockfile.read import LockFile
     from reqhash_check.settings import Settings

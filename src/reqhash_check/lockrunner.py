@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reqhash_check import fix as fixer
-from reqhash_check.check import ReleaseLookup
 from reqhash_check.findings import Finding, Unverified
+from reqhash_check.index.base import ReleaseLookup
 from reqhash_check.index.lookup import open_cache
 from reqhash_check.index.plan import IndexPlan, configured_plan
 from reqhash_check.lockfile.check import LockCheck, LockCheckOptions, check_lock

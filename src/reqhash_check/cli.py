@@ -383,7 +383,7 @@ def _reader_gone() -> int:
 
 def _say(message: str) -> None:
     """One line on stderr. Its text may name files or quote an index: made safe, so that
-    it can neither break the line nor start a workflow command (see report.escape)."""
+    it can neither break the line nor start a workflow command (see escape)."""
     from reqhash_check.escape import safe
 
     print(f"reqhash-check: {safe(message)}", file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
@@ -90,6 +89,8 @@ def _cycle_collection(enabled: bool) -> Iterator[None]:
 def _ask(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """Run a network phase: an event loop, with the cycle collector on."""
     with _cycle_collection(True):
+        import asyncio  # only when the index is asked: a warm run starts no event loop
+
         return asyncio.run(coroutine)
 
 

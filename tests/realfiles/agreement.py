@@ -297,6 +297,9 @@ class PipRun:
     invalid_metadata: list[str]
     tail: str
     seconds: float
+    asked_by: dict[str, list[str]] = field(default_factory=dict)
+    """Name → every project on the paths pip logged for collecting it ("Collecting X (from
+    A==1->B==2->-r FILE (line N))": A, B), the requirement at the top included."""
 
 
 def _names_in_block(text: str, header: str) -> list[str]:
@@ -330,6 +333,19 @@ def _pins_named(text: str) -> dict[str, str]:
         if chosen and wheel:
             pins.setdefault(canonical(chosen.group(1)), f"{chosen.group(1)}=={wheel.group(2)}")
     return pins
+
+
+def collection_paths(text: str) -> dict[str, list[str]]:
+    """Who asked for each project pip collected, all the way up to the requirement."""
+    paths: dict[str, set[str]] = {}
+    for match in re.finditer(
+        r"^Collecting ([A-Za-z0-9][\w.-]*)[^\n(]*\(from ([^)\n]*)\)", text, re.M
+    ):
+        for step in match.group(2).split("->"):
+            name = re.match(r"\s*([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?==", step)
+            if name:
+                paths.setdefault(canonical(match.group(1)), set()).add(canonical(name.group(1)))
+    return {name: sorted(found) for name, found in paths.items()}
 
 
 def parse_pip_output(text: str) -> tuple[list[PipFailure], list[str]]:
@@ -453,7 +469,10 @@ def run_pip(
         args.append("--no-deps")
     tail_args = ["-r", str(requirements)]
     key = hashlib.sha256(
-        json.dumps([pip_version, str(python), args, _files_digest(requirements)]).encode()
+        json.dumps(
+            [pip_version, str(python), args, _files_digest(requirements)]
+            + ([] if no_deps else ["with collection paths"])
+        ).encode()
     ).hexdigest()
     cached = memo.get(key)
     if cached is not None:
@@ -477,6 +496,7 @@ def run_pip(
         invalid_metadata=invalid_metadata,
         tail="\n".join(output.strip().splitlines()[-12:]),
         seconds=round(time.monotonic() - started, 1),
+        asked_by={} if no_deps else collection_paths(output),
     )
     memo.put(key, run)
     return run
@@ -644,16 +664,21 @@ def take_apart(
         copy.write_text(text, encoding="utf-8")
         options.append(f"-c {copy.name}")
 
-    def cannot_pass(name: str) -> None:
-        """pip cannot be got past this dependency: leave out what asked for it."""
-        blocked.add(name)
-        patches.pop(name, None)
+    def cannot_pass(name: str, seen: set[str] | None = None) -> None:
+        """pip cannot be got past this dependency: leave out the requirements that led pip
+        to it (every project on the paths pip logged for collecting it, climbing through
+        the dependencies between)."""
+        seen = set() if seen is None else seen
+        seen.add(name)
+        if name not in keep:
+            blocked.add(name)
+            patches.pop(name, None)
         for requirer in sorted(asked_by.get(name, ())):
             if requirer in keep:
                 keep.remove(requirer)
                 chain.dropped.add(requirer)
-            elif requirer in patches and requirer not in blocked:
-                cannot_pass(requirer)
+            elif requirer not in seen:
+                cannot_pass(requirer, seen)
 
     for round_number in range(max_rounds):
         chain.rounds = round_number + 1
@@ -666,6 +691,8 @@ def take_apart(
             chain.ok = True
             return chain
         before = (len(keep), dict(patches), len(blocked))
+        for collected, path in run.asked_by.items():
+            asked_by.setdefault(collected, set()).update(path)
         for failure in run.failures:
             for name in failure.names:
                 top = name in keep
@@ -841,7 +868,8 @@ def compare(case: Case, target: tuple[str, str], pip_version: str, memo: Memo) -
                     outcome.confirmed.append(label)
                 elif finding.project in failing or finding.project in dropped_requirers:
                     outcome.masked.append(label)
-                elif not chain.ok:
+                elif not chain.ok or (chain.dropped and finding.project not in unique_names):
+                    # A dependency: what needs it may be among the requirements left out.
                     outcome.masked.append(f"{label} (not reached)")
                 else:
                     outcome.false.append(label)

@@ -29,7 +29,9 @@ pip configuration::
     what asked for it) and pip runs again, until it passes. A finding at a
     constraint line is confirmed when pip refused that constraint the way the rule says
     (`CONSTRAINT_RULES_CONFIRMED`); a missing dependency when pip named it. Where pip
-    could not be got past a failure, the findings it never reached count as masked;
+    could not be got past a failure, a constraint finding it never reached is judged by
+    pip on the constraint's pin alone (its line as the only requirement, `--no-deps`:
+    "pin alone"), and the other findings it never reached count as masked;
 (c) pip finds no failure the tool missed: the requirements that fail under `--no-deps`
     are found by peeling (run the file, drop the requirements pip names, run again), and
     each must have a tool finding; each dependency pip says lacks a hash must have a
@@ -728,6 +730,26 @@ def take_apart(
     return chain
 
 
+def _pin_alone(
+    memo: Memo,
+    pip_version: str,
+    python: Path,
+    target: tuple[str, str],
+    lines: Sequence[Line],
+    finding: ToolFinding,
+    work: Path,
+) -> set[str]:
+    """How pip fails on a constraint's pin written as the only requirement (`--no-deps`)."""
+    pinned = constraint_lines(lines).get(finding.project)
+    if pinned is None:
+        return set()
+    options = [ln.text for ln in lines if ln.name is None and not ln.text.startswith("-c ")]
+    probe = work / f"pin-alone-{finding.project}.txt"
+    probe.write_text("\n".join([*options, pinned.text]) + "\n", encoding="utf-8")
+    run = run_pip(memo, pip_version, python, target, probe, no_deps=True)
+    return set() if run.ok else {f.kind for f in run.failures}
+
+
 # ----------------------------------------------------------------------------- one comparison
 
 
@@ -885,8 +907,13 @@ def compare(case: Case, target: tuple[str, str], pip_version: str, memo: Memo) -
                 elif kinds:
                     outcome.masked.append(f"{label} (pip: {','.join(sorted(kinds))})")
                 elif not chain.ok or chain.dropped:
-                    # What needs it may be among the requirements pip could not be got past.
-                    outcome.masked.append(f"{label} (not reached)")
+                    # What needs it is among the requirements pip could not be got past:
+                    # pip judges the pin on its own (the constraint's line as a requirement).
+                    alone = _pin_alone(memo, pip_version, python, target, lines, finding, work)
+                    if alone & expected:
+                        outcome.confirmed.append(f"{label} (pin alone)")
+                    else:
+                        outcome.masked.append(f"{label} (not reached)")
                 else:
                     outcome.false.append(label)
                 continue

@@ -363,3 +363,30 @@ def test_a_used_constraint_on_a_yanked_release_is_reported_at_its_line(
     )
     assert code == 0 and rules(findings) == ["c.txt:2 yanked"]
     assert "broken build" in findings[0]["message"]
+
+
+def test_hashed_constraints_on_one_project_give_pip_only_the_hashes_they_all_list(
+    capsys: pytest.CaptureFixture[str], served: tuple[FakeIndex, dict[str, BuiltFile]]
+) -> None:
+    index, built = served
+    real = pin(built, "lib", "2.1")
+    foreign, other = "sha256:" + "0f" * 32, "sha256:" + "1e" * 32
+    flags = ("--pip-version", "26.3", "--target", LINUX)
+    # Both lines list the wheel: pip 26.1+ takes it (the foreign hashes are only warned of).
+    code, findings = check(
+        capsys,
+        index,
+        [pin(built, "app", "1.0")],
+        [f"{real} --hash={foreign}", f"{real} --hash={other}"],
+        *flags,
+    )
+    assert code == 0 and rules(findings) == ["c.txt:1 foreign-hash", "c.txt:2 foreign-hash"]
+    # They share no hash: pip has none to take, and refuses lib as unpinned; the second
+    # line, used as much as the first, has a hash no file matches.
+    code, findings = check(
+        capsys, index, [pin(built, "app", "1.0")], [real, f"lib==2.1 --hash={foreign}"], *flags
+    )
+    assert code == 1 and rules(findings) == ["c.txt:2 stale-hash", "r.txt:2 missing-dependency"]
+    (missing,) = [f for f in findings if f["rule"] == "missing-dependency"]
+    assert "its hashed constraints (c.txt:1, c.txt:2) share no hash" in missing["message"]
+    assert "pinned with ==" in missing["message"]

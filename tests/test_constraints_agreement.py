@@ -32,6 +32,7 @@ pytestmark = pytest.mark.slow
 CP37_LINUX = "cp37-cp37m-manylinux_2_17_x86_64.manylinux2014_x86_64"
 UNIVERSAL = "py2.py3-none-any"
 FOREIGN = "sha256:" + "0f" * 32
+FOREIGN_2 = "sha256:" + "1e" * 32
 # cp37 manylinux2014, binary only: what the issue's reports were made with.
 FLAGS = (
     "--only-binary=:all:",
@@ -51,11 +52,14 @@ class Dist:
     tags: str = UNIVERSAL
     """Wheel tags, or "sdist"."""
     requires: tuple[str, ...] = ()
+    key: str = ""
+    """How layouts name this file's hash (default `project-version`)."""
 
 
 PUBLISHED = (
     Dist("cffi", "1.15.1", CP37_LINUX, ("pycparser",)),
     Dist("pycparser", "2.21"),
+    Dist("pycparser", "2.21", "sdist", key="pycparser-2.21-sdist"),
     Dist("pycparser", "2.19", "sdist"),  # no wheel: nothing to install with --only-binary
     Dist("Faker", "2.0.3", requires=("text-unidecode==1.3",)),
     Dist("text-unidecode", "1.2"),
@@ -70,6 +74,8 @@ class Layout:
     """Lines of r.txt; `{project-version}` stands for that file's --hash option."""
     constraints: tuple[str, ...] = ()
     """Lines of c.txt (r.txt then starts with `-c c.txt`)."""
+    constraints_2: tuple[str, ...] = ()
+    """Lines of c2.txt (r.txt's second line is then `-c c2.txt`)."""
     expected: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """pip version → the findings reqhash-check reports, as `FILE:LINE RULE`."""
     pip_says: dict[str, str] = field(default_factory=dict)
@@ -167,6 +173,60 @@ LAYOUTS = [
         },
         pip_says={OLDEST_PIP: "Hashes are required", NEWEST_PIP: "Hashes are required"},
     ),
+    # Several hash sets for one project. pip 26.1 and later give a dependency the hashes
+    # every hashed constraint on it lists (pip's Constraint.__and__ intersects them): none
+    # left and pip has no pin to take; only a file the target cannot use left and pip
+    # downloads the wheel and refuses its hash. A requirement's own hashes are not
+    # intersected with a constraint's: pip checks the file against the requirement's.
+    Layout(
+        "two-constraint-files-whose-hashes-share-the-file",
+        ("cffi==1.15.1 {cffi-1.15.1}",),
+        (f"pycparser==2.21 {{pycparser-2.21}} --hash={FOREIGN}",),
+        constraints_2=(f"pycparser==2.21 {{pycparser-2.21}} --hash={FOREIGN_2}",),
+        expected={
+            OLDEST_PIP: (
+                "c.txt:1 foreign-hash",
+                "c2.txt:1 foreign-hash",
+                "r.txt:3 missing-dependency",
+            ),
+            NEWEST_PIP: ("c.txt:1 foreign-hash", "c2.txt:1 foreign-hash"),
+        },
+        pip_says={OLDEST_PIP: PINNED_WITH_EQ},
+    ),
+    Layout(
+        "two-constraint-files-whose-hashes-share-no-file",
+        ("cffi==1.15.1 {cffi-1.15.1}",),
+        ("pycparser==2.21 {pycparser-2.21}",),
+        constraints_2=(f"pycparser==2.21 --hash={FOREIGN}",),
+        expected={
+            OLDEST_PIP: ("c2.txt:1 stale-hash", "r.txt:3 missing-dependency"),
+            NEWEST_PIP: ("c2.txt:1 stale-hash", "r.txt:3 missing-dependency"),
+        },
+        pip_says={OLDEST_PIP: PINNED_WITH_EQ, NEWEST_PIP: PINNED_WITH_EQ},
+    ),
+    Layout(
+        "two-constraint-files-share-only-a-file-the-target-cannot-install",
+        ("cffi==1.15.1 {cffi-1.15.1}",),
+        ("pycparser==2.21 {pycparser-2.21} {pycparser-2.21-sdist}",),
+        constraints_2=("pycparser==2.21 {pycparser-2.21-sdist}",),
+        expected={
+            OLDEST_PIP: ("c2.txt:1 uncovered-target", "r.txt:3 missing-dependency"),
+            NEWEST_PIP: ("c2.txt:1 uncovered-target",),
+        },
+        pip_says={OLDEST_PIP: PINNED_WITH_EQ, NEWEST_PIP: MISMATCH},
+    ),
+    Layout(
+        "requirement-and-constraint-hashes-share-no-file",
+        ("pycparser==2.21 {pycparser-2.21}",),
+        (f"pycparser==2.21 --hash={FOREIGN}",),
+        expected={OLDEST_PIP: (), NEWEST_PIP: ()},
+    ),
+    Layout(
+        "requirement-and-constraint-share-only-a-file-the-target-cannot-install",
+        ("pycparser==2.21 {pycparser-2.21} {pycparser-2.21-sdist}",),
+        ("pycparser==2.21 {pycparser-2.21-sdist}",),
+        expected={OLDEST_PIP: (), NEWEST_PIP: ()},
+    ),
 ]
 
 
@@ -182,7 +242,7 @@ def index() -> Iterator[tuple[FakeIndex, dict[str, BuiltFile]]]:
             made = build_sdist(dist.project, dist.version, requires_dist=dist.requires)
         else:
             made = build_wheel(dist.project, dist.version, dist.tags, requires_dist=dist.requires)
-        built[f"{dist.project}-{dist.version}"] = made
+        built[dist.key or f"{dist.project}-{dist.version}"] = made
         served.add(
             dist.project,
             dist.version,
@@ -208,6 +268,9 @@ def write_layout(folder: Path, layout: Layout, built: dict[str, BuiltFile]) -> P
         return line
 
     lines = [hashed(line) for line in layout.requirements]
+    if layout.constraints_2:
+        lines.insert(0, "-c c2.txt")
+        (folder / "c2.txt").write_text("\n".join(map(hashed, layout.constraints_2)) + "\n")
     if layout.constraints:
         lines.insert(0, "-c c.txt")
         (folder / "c.txt").write_text("\n".join(map(hashed, layout.constraints)) + "\n")

@@ -18,6 +18,20 @@ pip configuration::
 (b) every error finding is confirmed by pip on a one-requirement copy of the file
     (`--no-deps`), or, for `missing-dependency`, by pip naming the dependency when it
     resolves the file without `--no-deps`;
+    A finding at a line of a `-c` constraints file, and a missing dependency, can only be
+    confirmed with dependencies resolved and the constraints in use, as a user installs.
+    pip stops at its first failure there (pip 23.0 at the first dependency it will not
+    take from a hashed constraint), so the set is taken apart one pip run at a time (see
+    `take_apart`): pip runs on the requirements with their `-c` file; what it names is
+    recorded, then got past (a dependency pip calls unpinned is pinned as a hashed
+    requirement, with its constraint's own line where that is hashed, else with the file
+    pip picks; what pip refuses outright, and a failing requirement, is left out with
+    what asked for it) and pip runs again, until it passes. A finding at a
+    constraint line is confirmed when pip refused that constraint the way the rule says
+    (`CONSTRAINT_RULES_CONFIRMED`); a missing dependency when pip named it. Where pip
+    could not be got past a failure, a constraint finding it never reached is judged by
+    pip on the constraint's pin alone (its line as the only requirement, `--no-deps`:
+    "pin alone"), and the other findings it never reached count as masked;
 (c) pip finds no failure the tool missed: the requirements that fail under `--no-deps`
     are found by peeling (run the file, drop the requirements pip names, run again), and
     each must have a tool finding; each dependency pip says lacks a hash must have a
@@ -86,6 +100,16 @@ ERROR_RULES_CONFIRMED_ALONE = {
     "invalid-hash": {"invalid", "hash-mismatch"},
     "unhashable": {"hash-missing", "invalid", "unhashable"},
     "duplicate": {"conflict"},
+}
+
+# A finding at a constraint line, and how pip refuses that constraint once it uses it.
+CONSTRAINT_RULES_CONFIRMED = {
+    "no-installable-file": {"not-found", "conflict"},
+    "unknown-version": {"not-found", "conflict"},
+    "stale-hash": {"hash-mismatch"},
+    "uncovered-target": {"hash-mismatch"},
+    "conflicting-pin": {"conflict"},
+    "invalid-metadata": {"not-found", "conflict"},
 }
 
 
@@ -262,6 +286,9 @@ class PipFailure:
     names: list[str]
     requirers: list[str] = field(default_factory=list)
     """For a failing dependency: the projects whose metadata asked for it."""
+    pins: dict[str, str] = field(default_factory=dict)
+    """Name → what pip says it would take: `name==version --hash=sha256:…` when pip printed
+    the hash (missing hashes), `name==version` when it printed the file it chose."""
 
 
 @dataclass
@@ -272,6 +299,9 @@ class PipRun:
     invalid_metadata: list[str]
     tail: str
     seconds: float
+    asked_by: dict[str, list[str]] = field(default_factory=dict)
+    """Name → every project on the paths pip logged for collecting it ("Collecting X (from
+    A==1->B==2->-r FILE (line N))": A, B), the requirement at the top included."""
 
 
 def _names_in_block(text: str, header: str) -> list[str]:
@@ -288,6 +318,38 @@ def _names_in_block(text: str, header: str) -> list[str]:
     return names
 
 
+_WHEEL_VERSION = re.compile(r"/([A-Za-z0-9_.]+)-([^-/]+)-[^/]*\.whl")
+
+
+def _pins_named(text: str) -> dict[str, str]:
+    """What pip says it would take for each dependency it refuses in --require-hashes mode."""
+    pins: dict[str, str] = {}
+    for line in text.splitlines():
+        hashed = re.match(r"^    ([A-Za-z0-9][\w.-]*)==(\S+) --hash=(sha256:[0-9a-f]{64})", line)
+        if hashed:
+            name, version, digest = hashed.groups()
+            pins[canonical(name)] = f"{name}=={version} --hash={digest}"
+            continue
+        chosen = re.match(r"^    ([A-Za-z0-9][\w.-]*)\S* from (\S+)", line)
+        wheel = _WHEEL_VERSION.search(chosen.group(2)) if chosen else None
+        if chosen and wheel:
+            pins.setdefault(canonical(chosen.group(1)), f"{chosen.group(1)}=={wheel.group(2)}")
+    return pins
+
+
+def collection_paths(text: str) -> dict[str, list[str]]:
+    """Who asked for each project pip collected, all the way up to the requirement."""
+    paths: dict[str, set[str]] = {}
+    for match in re.finditer(
+        r"^Collecting ([A-Za-z0-9][\w.-]*)[^\n(]*\(from ([^)\n]*)\)", text, re.M
+    ):
+        for step in match.group(2).split("->"):
+            name = re.match(r"\s*([A-Za-z0-9][\w.-]*)(?:\[[^\]]*\])?==", step)
+            if name:
+                paths.setdefault(canonical(match.group(1)), set()).add(canonical(name.group(1)))
+    return {name: sorted(found) for name, found in paths.items()}
+
+
 def parse_pip_output(text: str) -> tuple[list[PipFailure], list[str]]:
     failures: list[PipFailure] = []
     header = "THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE"
@@ -302,7 +364,9 @@ def parse_pip_output(text: str) -> tuple[list[PipFailure], list[str]]:
     not_found = re.finditer(r"No matching distribution found for ([A-Za-z0-9][\w.-]*)", text)
     failures.extend(PipFailure("not-found", [canonical(m.group(1))]) for m in not_found)
     if "ResolutionImpossible" in text or "Double requirement given" in text:
-        names = re.findall(r"(?:The user requested|Double requirement given:) ([\w.-]+)", text)
+        names = re.findall(
+            r"(?:The user requested|Double requirement given:) (?:\(constraint\) )?([\w.-]+)", text
+        )
         names += re.findall(r"Cannot install ([\w.-]+)==", text)
         failures.append(PipFailure("conflict", sorted({canonical(n) for n in names})))
     if re.search(r"Invalid requirement|Could not open requirements file|no such option", text):
@@ -314,6 +378,12 @@ def parse_pip_output(text: str) -> tuple[list[PipFailure], list[str]]:
         for failure in failures:
             if failure.kind in ("hash-missing", "unpinned", "not-found"):
                 failure.requirers = requirers
+    for failure in failures:
+        failure.pins = _pins_named(text) if failure.kind in ("hash-missing", "unpinned") else {}
+        if failure.kind == "conflict":
+            depends = re.findall(r"^\s+([\w.-]+) \S+ depends on ([\w.-]+)", text, re.M)
+            asked = {canonical(a) for a, dep in depends if canonical(dep) in failure.names}
+            failure.requirers = sorted(asked)
     invalid_metadata = [
         canonical(m.group(2))
         for m in re.finditer(r"Ignoring version (\S+) of (\S+) since it has invalid metadata", text)
@@ -372,7 +442,13 @@ def _files_digest(lines_source: Path) -> str:
         seen.add(path)
         data = path.read_bytes()
         # The top file is often a temporary copy: its bytes say what it is, not its name.
-        label = b"" if path == lines_source.resolve() else str(path).encode()
+        if path == lines_source.resolve():
+            label = b""
+        elif path.is_relative_to(Path(tempfile.gettempdir()).resolve()):
+            # A probe's constraints copy: its folder is random, its name and bytes are not.
+            label = path.name.encode()
+        else:
+            label = str(path).encode()
         digest.update(label + b"\0" + data)
         included = re.finditer(rb"^\s*(?:-r|-c|--requirement|--constraint)[\s=]+(\S+)", data, re.M)
         pending.extend((path.parent / m.group(1).decode()).resolve() for m in included)
@@ -395,7 +471,10 @@ def run_pip(
         args.append("--no-deps")
     tail_args = ["-r", str(requirements)]
     key = hashlib.sha256(
-        json.dumps([pip_version, str(python), args, _files_digest(requirements)]).encode()
+        json.dumps(
+            [pip_version, str(python), args, _files_digest(requirements)]
+            + ([] if no_deps else ["with collection paths"])
+        ).encode()
     ).hexdigest()
     cached = memo.get(key)
     if cached is not None:
@@ -419,6 +498,7 @@ def run_pip(
         invalid_metadata=invalid_metadata,
         tail="\n".join(output.strip().splitlines()[-12:]),
         seconds=round(time.monotonic() - started, 1),
+        asked_by={} if no_deps else collection_paths(output),
     )
     memo.put(key, run)
     return run
@@ -435,6 +515,7 @@ class ToolFinding:
     line: int
     dependency: str | None
     message: str
+    path: str = ""
 
 
 @dataclass
@@ -478,9 +559,195 @@ def run_tool(pip_version: str, target: tuple[str, str], path: Path) -> ToolRun:
                 line=finding.get("line") or 0,
                 dependency=dependency,
                 message=finding["message"],
+                path=finding.get("path") or "",
             )
         )
     return ToolRun(command, done.returncode, errors, warnings, seconds, done.stderr[-2000:])
+
+
+# ----------------------------------------------------------------------------- constraints
+
+
+def constraint_lines(lines: Sequence[Line]) -> dict[str, Line]:
+    """Every project a `-c` file of the set pins, with its line (pip's reading order)."""
+    pins: dict[str, Line] = {}
+    for ln in lines:
+        if ln.name is None and ln.text.startswith("-c "):
+            for inner in logical_lines(Path(ln.text[3:])):
+                if inner.name:
+                    pins.setdefault(inner.name, inner)
+    return pins
+
+
+def hashed_pin(
+    memo: Memo, pip_version: str, python: Path, target: tuple[str, str], wanted: str
+) -> str | None:
+    """`name==version --hash=sha256:…` for the file pip picks for `wanted` on the target.
+
+    Used only to let a probe get past a dependency pip refuses, so that the next run shows
+    the next failure: the probe then pins what pip itself would have taken."""
+    key = "pin:" + hashlib.sha256(json.dumps([pip_version, target, wanted]).encode()).hexdigest()
+    with memo.lock:
+        known = memo.data.get(key)
+    if known is not None:
+        return known.get("pin")  # type: ignore[return-value]
+    python_version, platform = target
+    with tempfile.TemporaryDirectory(prefix="reqhash-agreement-pin-") as tmp:
+        command = [str(python), "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+        command += ["--python-version", python_version, "--platform", platform, "-d", tmp]
+        command += [wanted, "--isolated", "--index-url", INDEX]
+        command += ["--cache-dir", str(PIPS_HOME / f"cache-{pip_version}")]
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=isolated_env(), timeout=600
+        )
+        files = sorted(Path(tmp).glob("*.whl"))
+        pin = None
+        if done.returncode == 0 and len(files) == 1:
+            match = re.match(r"([^-]+)-([^-]+)-", files[0].name)
+            digest = hashlib.sha256(files[0].read_bytes()).hexdigest()
+            if match:
+                pin = f"{match.group(1)}=={match.group(2)} --hash=sha256:{digest}"
+    with memo.lock:
+        memo.data[key] = {"at": time.time(), "pin": pin}
+    return pin
+
+
+@dataclass
+class Named:
+    """One failure pip showed while a probe was taken apart round by round."""
+
+    kind: str
+    name: str
+    requirers: list[str]
+    top_level: bool
+
+
+@dataclass
+class Chain:
+    named: list[Named] = field(default_factory=list)
+    ok: bool = False
+    """The last probe passed: every failure pip would show was seen."""
+    dropped: set[str] = field(default_factory=set)
+    """Requirements left out because pip could not be got past one of their dependencies."""
+    rounds: int = 0
+
+
+def take_apart(
+    memo: Memo,
+    pip_version: str,
+    python: Path,
+    target: tuple[str, str],
+    lines: Sequence[Line],
+    keep: Sequence[str],
+    work: Path,
+    *,
+    max_rounds: int = 200,
+) -> Chain:
+    """Run pip on the set (dependencies resolved, `-c` files in use) as a user would; each
+    time it fails, record what it named, get past it and run again.
+
+    pip stops at its first failure (pip 23.0 at the first dependency it will not take from
+    a hashed constraint), so one run shows one failure. To get past a dependency pip calls
+    unpinned, the probe pins it as a hashed requirement: the constraint's own line when it
+    is hashed (pip did not use it), else the version pip chose, with its file's hash. A
+    dependency pip refuses outright (a constraint with no file for the target, a conflict,
+    a hash mismatch) cannot be got past: the requirements that asked for it are left out
+    (`Chain.dropped`). A failing requirement is left out."""
+    chain = Chain()
+    keep = list(keep)
+    constraints = constraint_lines(lines)
+    patches: dict[str, str] = {}
+    blocked: set[str] = set()
+    asked_by: dict[str, set[str]] = {}
+    options = [ln.text for ln in lines if ln.name is None and not ln.text.startswith("-c ")]
+    if constraints:
+        text = "\n".join(c.text for c in constraints.values()) + "\n"
+        copy = work / f"c-{hashlib.sha256(text.encode()).hexdigest()[:16]}.txt"
+        copy.write_text(text, encoding="utf-8")
+        options.append(f"-c {copy.name}")
+
+    def cannot_pass(name: str, seen: set[str] | None = None) -> None:
+        """pip cannot be got past this dependency: leave out the requirements that led pip
+        to it (every project on the paths pip logged for collecting it, climbing through
+        the dependencies between)."""
+        seen = set() if seen is None else seen
+        seen.add(name)
+        if name not in keep:
+            blocked.add(name)
+            patches.pop(name, None)
+        for requirer in sorted(asked_by.get(name, ())):
+            if requirer in keep:
+                keep.remove(requirer)
+                chain.dropped.add(requirer)
+            elif requirer not in seen:
+                cannot_pass(requirer, seen)
+
+    for round_number in range(max_rounds):
+        chain.rounds = round_number + 1
+        body = [*options, *(ln.text for ln in lines if ln.name in keep)]
+        body += [patches[n] for n in sorted(patches)]
+        probe = work / f"probe-{round_number}.txt"
+        probe.write_text("\n".join(body) + "\n", encoding="utf-8")
+        run = run_pip(memo, pip_version, python, target, probe, no_deps=False)
+        if run.ok:
+            chain.ok = True
+            return chain
+        before = (len(keep), dict(patches), len(blocked))
+        for collected, path in run.asked_by.items():
+            asked_by.setdefault(collected, set()).update(path)
+        for failure in run.failures:
+            for name in failure.names:
+                top = name in keep
+                chain.named.append(Named(failure.kind, name, list(failure.requirers), top))
+                asked_by.setdefault(name, set()).update(failure.requirers)
+                if top:
+                    keep.remove(name)
+                    continue
+                pin = failure.pins.get(name, "")
+                constraint = constraints.get(name)
+                if name in blocked or failure.kind not in ("unpinned", "hash-missing"):
+                    # A constraint (or a pin) pip refuses: nothing to install it with.
+                    cannot_pass(name)
+                elif constraint is not None and "--hash" in constraint.text:
+                    if name in patches:
+                        cannot_pass(name)
+                    else:
+                        # pip did not take the hashed constraint: pin it as a requirement.
+                        patches[name] = constraint.text
+                elif "--hash=" in pin:
+                    patches[name] = pin  # pip printed the hash of the file it chose
+                elif pin:
+                    # The version pip chose (within the constraints), with its file's hash.
+                    found = hashed_pin(memo, pip_version, python, target, pin.split(" ")[0])
+                    if found and patches.get(name) != found:
+                        patches[name] = found
+                    else:
+                        cannot_pass(name)
+                else:
+                    cannot_pass(name)
+        if (len(keep), patches, len(blocked)) == before:
+            return chain  # nothing pip named could be got past
+    return chain
+
+
+def _pin_alone(
+    memo: Memo,
+    pip_version: str,
+    python: Path,
+    target: tuple[str, str],
+    lines: Sequence[Line],
+    finding: ToolFinding,
+    work: Path,
+) -> set[str]:
+    """How pip fails on a constraint's pin written as the only requirement (`--no-deps`)."""
+    pinned = constraint_lines(lines).get(finding.project)
+    if pinned is None:
+        return set()
+    options = [ln.text for ln in lines if ln.name is None and not ln.text.startswith("-c ")]
+    probe = work / f"pin-alone-{finding.project}.txt"
+    probe.write_text("\n".join([*options, pinned.text]) + "\n", encoding="utf-8")
+    run = run_pip(memo, pip_version, python, target, probe, no_deps=True)
+    return set() if run.ok else {f.kind for f in run.failures}
 
 
 # ----------------------------------------------------------------------------- one comparison
@@ -506,6 +773,8 @@ class Outcome:
     tool_command: list[str] = field(default_factory=list)
     pip_command: list[str] = field(default_factory=list)
     pip_tail: str = ""
+    pip_rounds: list[str] = field(default_factory=list)
+    """What pip named, run after run, while the set was taken apart."""
     seconds: float = 0.0
 
 
@@ -569,39 +838,45 @@ def compare(case: Case, target: tuple[str, str], pip_version: str, memo: Memo) -
                         failing.setdefault(name, set()).add(failure.kind)
             remaining = [n for n in remaining if n not in named]
 
-        # Dependencies pip wants hashes for, once the failing requirements are out of the way.
-        # A dependency outside the file fails as "missing hashes", as "not pinned with ==" or
-        # as "no matching distribution"; pip stops at the first, so drop what failed alone
-        # and resolve again.
+        # Dependencies pip refuses, once the failing requirements are out of the way: pip
+        # stops at the first, so take the set apart one pip run at a time (see take_apart).
         dependency_kinds = {"hash-missing", "unpinned", "not-found"}
         missing_deps: set[str] = set()
         for failure in full.failures:
             if failure.kind in dependency_kinds:
                 missing_deps |= {n for n in failure.names if n not in unique_names}
-        # pip names one missing dependency at a time: drop its requirers and resolve again.
-        dropped_requirers: set[str] = set()
         keep = [n for n in unique_names if n not in failing]
-        for round_number in range(40):
-            if full.ok:
-                break
-            reduced = work / f"reduced-{round_number}.txt"
-            write_subset(lines, keep, reduced)
-            rerun = run_pip(memo, pip_version, python, target, reduced, no_deps=False)
-            if rerun.ok:
-                break
-            found: set[str] = set()
-            requirers: set[str] = set()
-            for failure in rerun.failures:
-                blocking = {n for n in failure.names if n not in keep}
-                if failure.kind in dependency_kinds and blocking:
-                    # A dependency outside the file, or one that already failed on its own.
-                    found |= {n for n in blocking if n not in unique_names}
-                    requirers |= set(failure.requirers) & set(keep)
-            missing_deps |= found
-            if not requirers:
-                break
-            dropped_requirers |= requirers
-            keep = [n for n in keep if n not in requirers]
+        chain = (
+            Chain(ok=True)
+            if full.ok
+            else take_apart(memo, pip_version, python, target, lines, keep, work)
+        )
+        dropped_requirers = set(chain.dropped)
+        outcome.pip_rounds = [
+            f"{n.kind}:{n.name}{'' if n.top_level else ' (dependency)'}" for n in chain.named
+        ]
+        # name → how pip refused it as a dependency (or as a constraint it had to use)
+        refused: dict[str, set[str]] = {}
+        for named in chain.named:
+            if not named.top_level:
+                refused.setdefault(named.name, set()).add(named.kind)
+                if named.kind in dependency_kinds and named.name not in unique_names:
+                    missing_deps.add(named.name)
+        if chain.dropped:
+            outcome.notes.append(
+                "left out after a dependency pip cannot be got past: "
+                + ", ".join(sorted(chain.dropped))
+            )
+        if not chain.ok:
+            outcome.notes.append(
+                f"pip could not be taken past every failure ({chain.rounds} runs): findings "
+                "it did not reach are counted as masked"
+            )
+        constraint_files = {
+            Path(ln.text[3:]).resolve()
+            for ln in lines
+            if ln.name is None and ln.text.startswith("-c ")
+        }
         failed_names_full = {n for f in full.failures for n in f.names}
 
         # (b) each error finding, confirmed by pip.
@@ -615,6 +890,30 @@ def compare(case: Case, target: tuple[str, str], pip_version: str, memo: Memo) -
                     outcome.confirmed.append(label)
                 elif finding.project in failing or finding.project in dropped_requirers:
                     outcome.masked.append(label)
+                elif not chain.ok or (chain.dropped and finding.project not in unique_names):
+                    # A dependency: what needs it may be among the requirements left out.
+                    outcome.masked.append(f"{label} (not reached)")
+                else:
+                    outcome.false.append(label)
+                continue
+            if finding.path and Path(finding.path).resolve() in constraint_files:
+                # A constraint line: pip only uses it when something needs the project, so
+                # only the run with dependencies (the -c file in use) can confirm it.
+                label += " (constraint)"
+                kinds = refused.get(finding.project, set())
+                expected = CONSTRAINT_RULES_CONFIRMED.get(finding.rule, set())
+                if kinds & expected:
+                    outcome.confirmed.append(label)
+                elif kinds:
+                    outcome.masked.append(f"{label} (pip: {','.join(sorted(kinds))})")
+                elif not chain.ok or chain.dropped:
+                    # What needs it is among the requirements pip could not be got past:
+                    # pip judges the pin on its own (the constraint's line as a requirement).
+                    alone = _pin_alone(memo, pip_version, python, target, lines, finding, work)
+                    if alone & expected:
+                        outcome.confirmed.append(f"{label} (pin alone)")
+                    else:
+                        outcome.masked.append(f"{label} (not reached)")
                 else:
                     outcome.false.append(label)
                 continue
@@ -643,6 +942,11 @@ def compare(case: Case, target: tuple[str, str], pip_version: str, memo: Memo) -
         for dep in sorted(missing_deps):
             if dep not in tool_deps and dep not in tool_projects:
                 outcome.missed.append(f"missing-dependency:{dep}")
+        pinned_by_constraint = constraint_lines(lines)
+        for name, kinds in sorted(refused.items()):
+            blamed = kinds & {"conflict", "hash-mismatch"}
+            if blamed and name in pinned_by_constraint and name not in tool_projects | tool_deps:
+                outcome.missed.append(f"{','.join(sorted(blamed))}:{name} (constraint)")
         if not full.ok and tool.exit_code == 0 and not outcome.missed:
             outcome.missed.append(
                 "full-run:" + ";".join(outcome.pip_failures or ["(unattributed)"])

@@ -89,4 +89,7 @@ CASES: tuple[Case, ...] = (
     # file: pip 26.1 and later take those pins, older pips refuse the dependencies.
     Case("tecken/requirements/default.txt", (("3.7", LINUX),), pips=("23.0", "26.3")),
     Case("normandy/requirements/default.txt", (("3.7", LINUX),), pips=("23.0", "26.3")),
+    # The same layout with -r includes that name the same -c file again.
+    Case("kuma/requirements/default.txt", (("3.8", LINUX),), pips=("23.0", "26.3")),
+    Case("ichnaea/requirements/default.txt", (("3.8", LINUX),), pips=("23.0", "26.3")),
 )

@@ -217,7 +217,44 @@ class SetContext:
         applies, a constraint where it decides a needed project's version."""
         if not entry.is_constraint:
             return tuple(t for t in self.options.targets if marker_applies(entry.marker, t))
-        return tuple(t for t in self.options.targets if self.pins_on(t).get(entry.name) is entry)
+        return tuple(t for t in self.options.targets if self._constrains_on(entry, t))
+
+    def _constrains_on(self, entry: RequirementEntry, target: Target) -> bool:
+        """pip applies every constraint line on a project it takes from constraints (their
+        specifiers and, from pip 26.1, their hashes intersect), not only the first."""
+        decided = self.pins_on(target).get(entry.name)
+        if decided is entry:
+            return True
+        return (
+            decided is not None
+            and decided.is_constraint
+            and entry.pin is not None
+            and entry in self.constraints_on(entry.name, target)
+        )
+
+    def decides_on(self, entry: RequirementEntry) -> bool:
+        """Whether this entry is the one whose release pip installs somewhere: a requirement
+        on a target, or the first constraint on a needed project."""
+        return any(self.pins_on(t).get(entry.name) is entry for t in self.options.targets)
+
+    def constraint_hashes_left(self, name: str, target: Target) -> set[str] | None:
+        """The hashes pip 26.1 and later give a dependency from its constraints on this
+        target: per algorithm, those every hashed constraint lists (None: none is hashed).
+        pip intersects the constraints' hash options (`Constraint.__and__`)."""
+        left: dict[str, set[str]] | None = None
+        for constraint in self.constraints_on(name, target):
+            if not constraint.hashes:
+                continue
+            options: dict[str, set[str]] = {}
+            for spec in constraint.hashes:
+                options.setdefault(spec.algorithm, set()).add(spec.digest)
+            if left is None:
+                left = options
+            else:
+                left = {alg: left[alg] & options[alg] for alg in left.keys() & options.keys()}
+        if left is None:
+            return None
+        return {f"{alg}:{digest}" for alg, digests in left.items() for digest in digests}
 
     def hashed_constraint(self, name: str, target: Target) -> RequirementEntry | None:
         """The constraint whose hashes pip 26.1 and later give a dependency on this target."""

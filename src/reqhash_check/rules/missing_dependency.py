@@ -149,7 +149,8 @@ def _constraint_answers(
     they match; older pips get no further than the constraint itself when it leaves them no
     file (no-installable-file, unknown-version or conflicting-pin says so at its line)."""
     if ctx.pip_fails(PIP_TAKES_CONSTRAINT_HASHES):
-        return True
+        # Unless the constraints' hash sets share no hash: pip then has none to take.
+        return bool(ctx.constraint_hashes_left(constraint.name, target))
     lookup = ctx.lookup(constraint)
     if lookup is None:
         return False
@@ -173,7 +174,8 @@ def _constraint_answers(
 def missing_dependency(ctx: SetContext) -> Iterator[Finding]:
     if not ctx.hash_mode:
         return
-    used = [c for c in ctx.constraints if ctx.used_on(c)]
+    # A constraint's dependencies are read once, at the constraint pip takes the version from.
+    used = [c for c in ctx.constraints if ctx.decides_on(c)]
     for entry in (*ctx.requirements, *used):
         lookup = ctx.lookup(entry)
         release = lookup.release if lookup is not None else None
@@ -204,7 +206,17 @@ def missing_dependency(ctx: SetContext) -> Iterator[Finding]:
                 )
                 + f" (on {where}); pip fails with {pip_says}. Pin {dependency} with its hashes"
             )
-            if need.constraint is not None:
+            if need.constraint is not None and ctx.pip_fails(PIP_TAKES_CONSTRAINT_HASHES):
+                lines = ", ".join(
+                    f"{c.location.path}:{c.location.line}"
+                    for c in ctx.constraints
+                    if c.name == dependency and c.hashes
+                )
+                message += (
+                    f" in a requirements file: its hashed constraints ({lines}) share no hash, "
+                    "so pip has none to take for the dependency"
+                )
+            elif need.constraint is not None:
                 where_pinned = need.constraint.location
                 message += (
                     f" in a requirements file: the constraint at {where_pinned.path}:"

@@ -33,7 +33,7 @@ from reqhash_check.requirements import (
 from reqhash_check.requirements.model import entry_hashes
 from reqhash_check.rulebook import RULES
 from reqhash_check.settings import CheckOptions
-from reqhash_check.targets import BinaryPolicy, Pick, Target, pick_file
+from reqhash_check.targets import UNKNOWN_ON_NAMED, BinaryPolicy, Pick, Target, pick_file
 
 PIP_ACCEPTS_UNPINNED_HASHED = (26, 1)
 """pip 26.1 began to accept a hashed requirement that is not pinned with ==."""
@@ -96,10 +96,6 @@ def marker_applies(marker: str | None, target: Target, extra: str = "") -> bool:
             known = True
         target.marker_results[(marker, extra)] = known
     return known
-
-
-UNKNOWN_ON_NAMED = ("platform_release", "platform_version")
-"""Host-only marker values a target named on the command line leaves empty."""
 
 
 def marker_knowable(marker: str | None, targets: Iterable[Target]) -> bool:

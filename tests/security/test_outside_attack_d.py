@@ -525,3 +525,63 @@ def test_many_markers_that_hold_nowhere_stay_warnings_in_every_format(
     assert result.code == 0, result
     assert not any(line.startswith("::error::x") for line in result.out.splitlines())
     assert "\u200b" not in result.out
+
+
+# -- index answers the new behaviour leans on --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "requires",
+    ['dep ; python_version ~= "3"', 'dep ; platform_release >= "0"', 'dep ; extra ~= "x"'],
+)
+@pytest.mark.parametrize("path", ["r.txt", "pylock.toml"])
+def test_a_dependency_marker_that_raises_is_no_internal_error(
+    requires: str,
+    path: str,
+    hostile: HostileIndex,
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Promise: no-tracebacks. A Requires-Dist marker from the index that packaging cannot
+    evaluate (`~=` with one number) is no internal error, for a requirements file and a
+    pylock.toml."""
+    from tests.hostile import sha
+
+    hostile.behaviour = "dependencies"
+    hostile.requires_dist = [requires]
+    if path == "r.txt":
+        (repo / path).write_text(
+            f"--index-url {hostile.simple_url}\ndemo==1.0 --hash=sha256:{sha('demo')}\n"
+        )
+    else:
+        (repo / path).write_text(_pylock(hostile.simple_url, sha("demo")))
+    result = run(capsys, "--isolated", "--target", LINUX, "--timeout", "5", path)
+    _no_traceback(result)
+    assert result.code in (0, 1, 3), result
+
+
+@pytest.mark.parametrize("behaviour", ["error-page", "not-found", "wrong-version"])
+def test_a_pylock_hash_the_index_cannot_confirm_is_never_ok(
+    behaviour: str, hostile: HostileIndex, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: fail-closed (pylock.toml). An index that fails, knows nothing, or answers
+    for another version: the locked hash is unverified or wrong, never "OK"."""
+    hostile.behaviour = behaviour
+    (repo / "pylock.toml").write_text(_pylock(hostile.simple_url, WHEEL_SHA))
+    result = run(capsys, "--isolated", "--target", LINUX, "--timeout", "5", "pylock.toml")
+    _no_traceback(result)
+    assert result.code in (1, 3) and "OK:" not in result.out, result
+
+
+def test_offline_reads_no_remote_find_links_page(
+    hostile: HostileIndex, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: bounded (--offline). A remote find-links page is not asked for offline:
+    no request reaches the host, and the pin is not "OK"."""
+    (repo / "r.txt").write_text(
+        f"--no-index\n--find-links {hostile.url}/links/\ndemo==1.0 --hash=sha256:{WHEEL_SHA}\n"
+    )
+    result = run(capsys, "--isolated", "--offline", "--target", LINUX, "r.txt")
+    _no_traceback(result)
+    assert hostile.requests == []
+    assert "OK:" not in result.out or "NOT verified" in result.out, result

@@ -588,3 +588,48 @@ def test_offline_reads_no_remote_find_links_page(
     _no_traceback(result)
     assert hostile.requests == []
     assert "OK:" not in result.out or "NOT verified" in result.out, result
+
+
+def test_fix_of_a_package_in_two_categories_ends_in_bounded_time(
+    hostile: HostileIndex, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: fix-writes / bounded. The same package stale in `default` and `develop`
+    (two lines pip reads): --fix ends in bounded time, writes only published digests and
+    leaves no hash list empty; the next run writes nothing more."""
+    path = repo / "Pipfile.lock"
+    text = _lock(hostile.simple_url, {"demo": _entry(STALE)}).replace(
+        '"develop": {}', '"develop": {\n        "demo": ' + json.dumps(_entry(STALE)) + "\n    }"
+    )
+    path.write_text(text)
+    started = time.monotonic()
+    result = run(capsys, "--isolated", "--target", LINUX, "--fix", "Pipfile.lock")
+    assert time.monotonic() - started < 30
+    _no_traceback(result)
+    data = json.loads(path.read_text())
+    for category in ("default", "develop"):
+        hashes = data[category]["demo"]["hashes"]
+        assert hashes and set(hashes) <= {f"sha256:{WHEEL_SHA}", f"sha256:{STALE}"}
+    written = path.read_text()
+    again = run(capsys, "--isolated", "--target", LINUX, "--fix", "Pipfile.lock")
+    _no_traceback(again)
+    assert path.read_text() == written
+
+
+@pytest.mark.parametrize(
+    "group",
+    ['"x"', "[1, 2]", '{"other": "==1.0"}', '{"other": {"version": "==1.0", "hashes": []}}'],
+)
+def test_a_custom_category_of_the_wrong_shape_is_bad_input_or_checked(
+    group: str, hostile: HostileIndex, repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Promise: no false OK. `--categories` naming a category that is a string, a list, an
+    entry without hashes beside a hashed one (pip's hash-checking mode): one line exit 2, or
+    the missing hash reported; never "OK"."""
+    text = _lock(hostile.simple_url, {"demo": _entry()})[:-2] + f',\n    "extra": {group}\n}}\n'
+    json.loads(text)
+    (repo / "Pipfile.lock").write_text(text)
+    result = run(
+        capsys, "--isolated", "--target", LINUX, "--categories", "default extra", "Pipfile.lock"
+    )
+    _no_traceback(result)
+    assert result.code in (1, 2) and "OK:" not in result.out, result

@@ -90,6 +90,14 @@ def _load_json(text: str, path: str) -> dict[str, Any]:
         raise RequirementsFileError(f"{path}: not valid JSON{where}: {reason}") from None
     if not isinstance(data, dict):
         raise RequirementsFileError(f"{path}: not a Pipfile.lock (no JSON object at its top)")
+    if "\\u" in text:
+        try:
+            # A `\ud800` escape decodes to a lone surrogate no output can encode.
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise RequirementsFileError(
+                f"{path}: a \\u escape that is half a character (a lone surrogate)"
+            ) from None
     return data
 
 

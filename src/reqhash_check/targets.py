@@ -247,6 +247,11 @@ def _platform_markers(platform_tag: str) -> dict[str, str]:
     return {}
 
 
+UNKNOWN_ON_NAMED = ("platform_release", "platform_version")
+"""Host-only marker values a target named on the command line leaves empty: a marker that
+reads them may hold on the real machine."""
+
+
 def _marker_environment(
     base: Mapping[str, str],
     python_version: Sequence[int] | None,

@@ -20,6 +20,7 @@ from reqhash_check.check.context import (
     EntryContext,
     SetContext,
     TargetContext,
+    marker_knowable,
 )
 from reqhash_check.findings import Finding, Severity, Unverified
 from reqhash_check.index.base import ReleaseLookup, published_hashes
@@ -86,7 +87,12 @@ def check(
         if entry_ctx.lookup is None or (entry.is_constraint and not ctx.used_on(entry)):
             continue  # a constraint is checked where pip uses it, as a requirement is
         found = _release_findings(entry_ctx)
-        if not entry.is_constraint and options.targets and not ctx.used_on(entry):
+        if (
+            not entry.is_constraint
+            and options.targets
+            and not ctx.used_on(entry)
+            and marker_knowable(entry.marker, options.targets)
+        ):
             found = [_ignored_everywhere(f, entry.marker) for f in found]
         lookup = entry_ctx.lookup
         release = lookup.release

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -33,7 +33,7 @@ from reqhash_check.requirements import (
 from reqhash_check.requirements.model import entry_hashes
 from reqhash_check.rulebook import RULES
 from reqhash_check.settings import CheckOptions
-from reqhash_check.targets import BinaryPolicy, Pick, Target, pick_file
+from reqhash_check.targets import UNKNOWN_ON_NAMED, BinaryPolicy, Pick, Target, pick_file
 
 PIP_ACCEPTS_UNPINNED_HASHED = (26, 1)
 """pip 26.1 began to accept a hashed requirement that is not pinned with ==."""
@@ -88,9 +88,26 @@ def marker_applies(marker: str | None, target: Target, extra: str = "") -> bool:
     known = target.marker_results.get((marker, extra))
     if known is None:
         parsed = _marker(marker)
-        known = parsed is None or parsed.evaluate({**target.marker_environment, "extra": extra})
+        try:
+            known = parsed is None or parsed.evaluate({**target.marker_environment, "extra": extra})
+        except (UndefinedComparison, UndefinedEnvironmentName):
+            # `python_version ~= "3"`: pip cannot evaluate it either and fails on the line;
+            # it is never a line pip skips.
+            known = True
         target.marker_results[(marker, extra)] = known
     return known
+
+
+def marker_knowable(marker: str | None, targets: Iterable[Target]) -> bool:
+    """Whether the marker's result on these targets is known: one that reads a value a
+    named target leaves empty (`platform_release >= "5"`) may hold on the real machine."""
+    if not marker:
+        return True
+    return not any(
+        name in marker and target.marker_environment.get(name) == ""
+        for target in targets
+        for name in UNKNOWN_ON_NAMED
+    )
 
 
 def plural(count: int, one: str, many: str) -> str:

@@ -27,7 +27,7 @@ from packaging.utils import parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from reqhash_check.lockfile.read import LockedFile, LockedPackage, LockFile
-from reqhash_check.targets import BinaryPolicy, Target
+from reqhash_check.targets import UNKNOWN_ON_NAMED, BinaryPolicy, Target
 
 __all__ = [
     "Choice",
@@ -224,10 +224,17 @@ def select_for_target(
 def _evaluate(
     marker: Marker, environment: Mapping[str, str | frozenset[str]], context: str
 ) -> bool:
+    """Whether the marker holds; for a package's marker ("lock_file"), also when it cannot
+    be told: a value the named target does not know (`platform_release`), or a marker
+    packaging raises on (pip fails on it), keeps the package's errors errors."""
+    undecided = context == "lock_file"
+    text = str(marker)
+    if undecided and any(name in text and environment.get(name) == "" for name in UNKNOWN_ON_NAMED):
+        return True
     try:
         return marker.evaluate(environment, context=context)  # type: ignore[arg-type]
-    except Exception:  # an undefined variable: packaging raises, and pip with it
-        return False
+    except Exception:  # an undefined variable: packaging raises, and pip fails with it
+        return undecided
 
 
 def _tag_ranks(tags: tuple[Tag, ...]) -> dict[Tag, int]:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 # Only ${NAME} with upper-case ASCII letters, digits and underscores is expanded.
 ENV_VAR_RE = re.compile(r"(?P<var>\$\{(?P<name>[A-Z0-9_]+)\})")
-_SUPPRESS_RE = re.compile(r"#\s*reqhash:\s*ignore\[([^\]]*)\]")
+# Only a comment as pip reads one ("#" at the start of the line or after a blank): the same
+# words inside a URL fragment or a marker's quoted value suppress nothing.
+_SUPPRESS_RE = re.compile(r"(?:^|\s)#\s*reqhash:\s*ignore\[([^\]]*)\]")
 
 
 @dataclass(frozen=True)

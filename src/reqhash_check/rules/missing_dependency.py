@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -89,7 +89,8 @@ def _wanted(marker: Marker | None, environment: dict[str, str], extras: tuple[st
         return True
     try:
         return any(marker.evaluate({**environment, "extra": e}) for e in extras)
-    except InvalidMarker:
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        # `python_version ~= "3"` from an index: pip cannot evaluate it either, and fails.
         return True
 
 

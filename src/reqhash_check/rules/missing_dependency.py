@@ -45,8 +45,9 @@ RULE = define(
         "The file was edited by hand, a new version of a package gained a dependency, or "
         "the file was compiled on another platform (a dependency needed only on Windows). "
         "With a constraints file (-c): a hashed pin there counts from pip 26.1 on, which "
-        "takes the dependency's hashes from it; older pips only filter files with it and "
-        "still fail.",
+        "takes the dependency's hashes from it (from several hashed constraints on one "
+        "project, only the hashes they all list: none in common fails as unpinned); older "
+        "pips only filter files with it and still fail.",
         "Pin the dependency with its hashes (pip-compile --generate-hashes and uv do this "
         "for the whole tree), in the requirements file when a pip older than 26.1 "
         "installs.",

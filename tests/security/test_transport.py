@@ -191,3 +191,23 @@ def test_an_index_that_quotes_the_credentials_back_cannot_get_them_printed(
         text = result.out + result.err
         assert "you sent" in text, fmt
         assert SECRET not in text and "pa ss" not in text, fmt
+
+
+def test_an_index_whose_certificate_is_not_trusted_is_said_so_once(
+    repo: Path,
+    certificate: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A certificate this machine does not trust (a proxy or a private CA) is named as such,
+    with the next step, not as "could not connect"; the host is given up on at once."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with HostileIndex(tls=certificate) as index:
+        (repo / "r.txt").write_text(pinned())
+        result = run(capsys, "--no-cache", "--index-url", index.https_url + "/simple", "r.txt")
+    assert result.code == 3, result.out + result.err
+    text = result.out + result.err
+    assert "TLS certificate is not trusted" in text and "SSL_CERT_FILE" in text
+    assert "could not connect" not in text
+    assert "Traceback" not in text

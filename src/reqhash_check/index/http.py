@@ -306,7 +306,11 @@ _SNIFFIO_CHECKED = False
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 # A host that takes no connection is not asked again; a slow answer says nothing of the rest.
-_UNREACHABLE = frozenset({"could not connect", "timed out connecting"})
+_UNTRUSTED = (
+    "its TLS certificate is not trusted here (behind a proxy or a private CA? give its CA "
+    "bundle in SSL_CERT_FILE)"
+)
+_UNREACHABLE = frozenset({"could not connect", "timed out connecting", _UNTRUSTED})
 NOT_ASKED_AGAIN = "(not asked again, the host failed earlier in this run)"
 _MAX_REDIRECTS = 5
 
@@ -502,8 +506,8 @@ class HttpClient:
             raise _Transient("timed out connecting") from None
         except httpx.TimeoutException:
             raise _Transient("timed out") from None
-        except httpx.ConnectError:
-            raise _Transient("could not connect") from None
+        except httpx.ConnectError as exc:
+            raise _Transient(_connect_problem(exc)) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             raise _Transient("the connection broke") from None
         except httpx.HTTPError:
@@ -645,8 +649,8 @@ class HttpClient:
             raise _Fatal("not a usable URL") from None
         except httpx.TimeoutException:
             raise _Transient("timed out") from None
-        except httpx.ConnectError:
-            raise _Transient("could not connect") from None
+        except httpx.ConnectError as exc:
+            raise _Transient(_connect_problem(exc)) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
             raise _Transient("the connection broke") from None
         except httpx.HTTPError:
@@ -676,6 +680,12 @@ class FileTooLarge(Exception):
     def __init__(self, size: int) -> None:
         super().__init__(size)
         self.size = size
+
+
+def _connect_problem(exc: httpx.ConnectError) -> str:
+    """What a failed connection says to the person: a certificate this machine does not
+    trust (a proxy or a private CA) is not "could not connect"."""
+    return _UNTRUSTED if "CERTIFICATE_VERIFY_FAILED" in str(exc) else "could not connect"
 
 
 class _Transient(Exception):

@@ -67,8 +67,16 @@ async def read_dependencies(
     http: HttpClient, offers: Sequence[MetadataOffer], project: str, version: str
 ) -> Dependencies:
     wheels = [o for o in offers if o.file.is_wheel]
-    # A pure wheel is as good as any for dependencies and is usually the smallest.
-    wheels.sort(key=lambda o: (not o.advertised, "-none-any" not in o.file.filename))
+    # A Python 3 wheel's metadata is what pip reads on any target checked (a release's py2
+    # wheel may declare other dependencies: beautifulsoup4 4.9.1's asks soupsieve<2.0); a
+    # pure wheel is as good as any other for them and is usually the smallest.
+    wheels.sort(
+        key=lambda o: (
+            not o.advertised,
+            not _for_python_3(o.file.filename),
+            "-none-any" not in o.file.filename,
+        )
+    )
     for offer in wheels[:1] + [o for o in offers if o.advertised and not o.file.is_wheel][:1]:
         found = await _metadata_file(http, offer, project, version)
         if found is not None:
@@ -82,6 +90,12 @@ async def read_dependencies(
     if not sdists:
         return Dependencies(None, "the release has no files")
     return await _from_sdist(http, sdists[0], project, version)
+
+
+def _for_python_3(filename: str) -> bool:
+    """The wheel's Python tag names Python 3 (`py3`, `py2.py3`, `cp312`, `py310`…)."""
+    parts = filename[: -len(".whl")].split("-")
+    return len(parts) >= 5 and any(t[2:3] == "3" for t in parts[-3].split("."))
 
 
 async def _metadata_file(

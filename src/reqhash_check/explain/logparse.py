@@ -49,7 +49,7 @@ from reqhash_check.explain.logtext import (
     log_lines,
     normalize_line,
 )
-from reqhash_check.index.urls import without_userinfo
+from reqhash_check.urls import without_userinfo
 
 __all__ = [
     "MAX_LINE_CHARS",

@@ -49,7 +49,7 @@ from reqhash_check.explain.model import (
 from reqhash_check.findings import KB_HASH_MISMATCH
 from reqhash_check.index.answers import parse_version
 from reqhash_check.index.base import DistFile
-from reqhash_check.index.urls import redact_url
+from reqhash_check.urls import redact_url
 
 MAX_NEAR_LOOKUPS = 64
 """Listed hashes per failure compared with the published ones for a near miss."""

@@ -21,10 +21,10 @@ from reqhash_check.explain.lookup import Facts, gather_facts
 from reqhash_check.index.base import Index
 from reqhash_check.index.lookup import Asker, open_cache, open_plan
 from reqhash_check.index.plan import IndexPlan, configured_plan
-from reqhash_check.index.urls import redact_url
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.scrub import credential_replacements, scrub
 from reqhash_check.settings import Settings
+from reqhash_check.urls import redact_url
 
 EXIT_OK, EXIT_SECURITY, EXIT_UNREADABLE, EXIT_INDEX = 0, 1, 2, 3
 

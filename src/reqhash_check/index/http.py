@@ -32,7 +32,7 @@ from urllib.parse import quote, urlsplit
 
 from reqhash_check import __version__
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, IndexUnavailable
-from reqhash_check.index.urls import (
+from reqhash_check.urls import (
     Origin,
     redact_url,
     split_credentials,

@@ -29,7 +29,7 @@ from reqhash_check.index.base import (
 from reqhash_check.index.http import MAX_ANSWER_BYTES, HttpClient
 from reqhash_check.index.metadata import MetadataOffer, read_dependencies
 from reqhash_check.index.simple import SIMPLE_ACCEPT, Link, dist_files, links_of, parse_html_page
-from reqhash_check.index.urls import local_path, redact_url
+from reqhash_check.urls import local_path, redact_url
 
 MAX_FOLDER_ENTRIES = 100_000
 MAX_HASHED_BYTES = 8 * 1024 * 1024 * 1024

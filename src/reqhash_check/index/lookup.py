@@ -39,10 +39,10 @@ from reqhash_check.index.base import (
 from reqhash_check.index.cache import ReleaseCache
 from reqhash_check.index.plan import IndexPlan
 from reqhash_check.index.stored import CacheOnlyIndex, NotStored, cache_only_indexes
-from reqhash_check.index.urls import index_urls, redact_url
 from reqhash_check.requirements import Kind, RequirementEntry, RequirementSet
 from reqhash_check.requirements.model import entry_hashes
 from reqhash_check.settings import Settings
+from reqhash_check.urls import index_urls, redact_url
 
 if TYPE_CHECKING:
     import asyncio

@@ -27,7 +27,7 @@ from reqhash_check.index.http import HttpClient, HttpSettings
 from reqhash_check.index.local import FindLinks, LocalSimpleIndex
 from reqhash_check.index.pypi import PyPIJsonIndex
 from reqhash_check.index.simple import SimpleIndex
-from reqhash_check.index.urls import (
+from reqhash_check.urls import (
     UNPARSED,
     index_urls,
     is_pypi_simple_url,

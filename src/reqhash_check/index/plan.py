@@ -18,15 +18,15 @@ from urllib.parse import urlsplit
 from reqhash_check import fs
 from reqhash_check.config import Sourced, refusal, tree_refusals
 from reqhash_check.findings import IndexUse, Location
-from reqhash_check.index.urls import (
+from reqhash_check.requirements import RequirementSet
+from reqhash_check.settings import Settings
+from reqhash_check.urls import (
     local_path,
     redact_url,
     split_credentials,
     url_host,
     url_parses,
 )
-from reqhash_check.requirements import RequirementSet
-from reqhash_check.settings import Settings
 
 __all__ = [
     "FILE_HOST_INDEXES",

@@ -36,7 +36,7 @@ from reqhash_check.index.simple import (
     release_payload,
 )
 from reqhash_check.index.stored import file_to_json
-from reqhash_check.index.urls import cache_key, redact_url
+from reqhash_check.urls import cache_key, redact_url
 
 
 def _dist_file(entry: Any, version: str, page_url: str) -> tuple[DistFile, Any]:

@@ -33,7 +33,7 @@ from reqhash_check.index.caching import CachingIndex, Fetched
 from reqhash_check.index.http import HttpAnswer, HttpClient
 from reqhash_check.index.metadata import MetadataOffer, read_dependencies
 from reqhash_check.index.stored import file_to_json
-from reqhash_check.index.urls import cache_key, redact_url
+from reqhash_check.urls import cache_key, redact_url
 
 SIMPLE_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "

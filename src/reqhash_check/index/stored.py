@@ -31,7 +31,7 @@ from reqhash_check.index.base import (
     VersionNotFound,
 )
 from reqhash_check.index.cache import CacheEntry, ReleaseCache
-from reqhash_check.index.urls import cache_key, redact_url, stored_api
+from reqhash_check.urls import cache_key, redact_url, stored_api
 
 # --- the normalised answers ----------------------------------------------------------------
 

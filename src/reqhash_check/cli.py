@@ -65,7 +65,15 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that says what is wrong in one line, plus where to look, and exits 2."""
+    """argparse that says what is wrong in one line, plus where to look, and exits 2.
+
+    The epilog names every rule, which means importing the registry: it is built only when
+    the help is shown, so that a check or `--version` does not pay for it."""
+
+    def format_help(self) -> str:
+        if self.epilog is None and self.prog == "reqhash-check":
+            self.epilog = _epilog()
+        return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message}{self._close_option(message)} (see reqhash-check --help)")
@@ -108,7 +116,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Predict whether `pip install --require-hashes` would fail on these\n"
         "requirements files (stale, missing, foreign or insufficient --hash entries, missing\n"
         "dependencies…), before it runs; --fix rewrites the file.",
-        epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument

@@ -41,6 +41,9 @@ from reqhash_check.urls import (
 )
 
 if TYPE_CHECKING:
+    import ssl
+    from http.cookiejar import CookieJar
+
     import httpx
 
 USER_AGENT = f"reqhash-check/{__version__} (+https://pypi.org/project/reqhash-check/)"
@@ -303,6 +306,10 @@ def _httpx() -> ModuleType:
 
 _SNIFFIO_CHECKED = False
 
+SPREAD_CONNECTIONS = 4
+"""The most connections in one of the pools plain-http requests are spread over (see
+`HttpClient._pool_for`)."""
+
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 # A host that takes no connection is not asked again; a slow answer says nothing of the rest.
@@ -334,30 +341,78 @@ class HttpClient:
         """Requests in flight at once (`concurrency`); clients of one run may share it
         (`gate`), so the run, not each client, keeps to --concurrency."""
         self._client: httpx.AsyncClient | None = None
+        self._spread: list[httpx.AsyncClient | None] = []
+        self._loads: list[int] = []
+        """Requests in flight on each pool of `_spread` (see `_pool_for`)."""
+        self._shared: tuple[ssl.SSLContext, CookieJar] | None = None
         self._dead: dict[str, str] = {} if dead_hosts is None else dead_hosts
         self._probes: dict[str, asyncio.Event] = {}
         """Host → why it is not asked again in this run: it refused connections (or took
         none in time) through every attempt; its other questions fail at once, not one by
         one. Clients of one run may share it (`dead_hosts`)."""
 
+    def _new_pool(self, size: int) -> httpx.AsyncClient:
+        module = _httpx()
+        if self._shared is None:
+            from http.cookiejar import CookieJar  # httpx has imported it
+
+            # Every pool of the run verifies TLS alike (the CA bundle is read once) and
+            # keeps one cookie jar, as one client would.
+            self._shared = (module.create_ssl_context(), CookieJar())
+        verify, cookies = self._shared
+        client: httpx.AsyncClient = module.AsyncClient(
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
+            timeout=module.Timeout(self.settings.timeout),
+            follow_redirects=False,
+            # HTTP/2 where the index offers it (ALPN, over TLS): every request to a host
+            # on one connection, so one DNS lookup and one handshake, not one per
+            # connection; pypi.org and its file host offer it.
+            http2=importlib.util.find_spec("h2") is not None,
+            transport=self._transport,
+            verify=verify,
+            cookies=cookies,
+            # Every connection kept alive: with fewer (httpx keeps 20), connections
+            # beyond them are closed when idle and opened again, TLS handshake and all.
+            limits=module.Limits(max_connections=size, max_keepalive_connections=size),
+        )
+        return client
+
     def _pool(self) -> httpx.AsyncClient:
+        """The pool of `concurrency` connections: https (and every request when a transport
+        is given or `concurrency` is small)."""
         if self._client is None:
-            httpx = _httpx()
-            size = max(1, self.settings.concurrency)
-            self._client = httpx.AsyncClient(
-                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
-                timeout=httpx.Timeout(self.settings.timeout),
-                follow_redirects=False,
-                # HTTP/2 where the index offers it (ALPN, over TLS): every request to a host
-                # on one connection, so one DNS lookup and one handshake, not one per
-                # connection; pypi.org and its file host offer it.
-                http2=importlib.util.find_spec("h2") is not None,
-                transport=self._transport,
-                # Every connection kept alive: with fewer (httpx keeps 20), connections
-                # beyond them are closed when idle and opened again, TLS handshake and all.
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-            )
+            self._client = self._new_pool(max(1, self.settings.concurrency))
         return self._client
+
+    def _pool_for(self, url: str) -> tuple[httpx.AsyncClient, int]:
+        """The pool that sends a request to `url`, and its slot for `_release` (-1: none).
+
+        Plain http is HTTP/1.1, one connection for each request in flight; httpcore's pool
+        looks over all its connections (and each of them over all the others) every time a
+        request starts or ends, so one pool of 24 costs a cold run more CPU than its
+        parsing. Such requests go to the least busy of several pools of at most
+        `SPREAD_CONNECTIONS`: as many connections in all, and as each pool has fewer
+        requests in flight than `concurrency` allows the run, no pool ever holds one back.
+        Over TLS, HTTP/2 puts every request to a host on one connection (one DNS lookup,
+        one handshake), so https keeps the one pool."""
+        size = max(1, self.settings.concurrency)
+        if size <= SPREAD_CONNECTIONS or self._transport is not None or url[:5].lower() != "http:":
+            return self._pool(), -1
+        loads = self._loads
+        if not loads:
+            count = -(-size // SPREAD_CONNECTIONS)
+            self._spread = [None] * count
+            loads.extend([0] * count)
+        slot = loads.index(min(loads))
+        client = self._spread[slot]
+        if client is None:
+            client = self._spread[slot] = self._new_pool(SPREAD_CONNECTIONS)
+        loads[slot] += 1
+        return client, slot
+
+    def _release(self, slot: int) -> None:
+        if slot >= 0:
+            self._loads[slot] -= 1
 
     def register(self, url: str) -> str:
         """Remember credentials in `url` for its origin (and, unless the URL was named by an
@@ -483,35 +538,40 @@ class HttpClient:
 
     async def _once(self, url: str, headers: dict[str, str], limit: int) -> HttpAnswer:
         httpx = _httpx()
+        # Credentials written into a link of an index answer are not used: only those
+        # given on the command line, in pip's configuration or in netrc are.
+        url = without_userinfo(url)
+        pool, slot = self._pool_for(url)
         try:
-            # Credentials written into a link of an index answer are not used: only those
-            # given on the command line, in pip's configuration or in netrc are.
-            request = self._pool().build_request("GET", without_userinfo(url), headers=headers)
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
-            raise _Fatal("not a usable URL") from None
-        try:
-            response = await self._pool().send(request, stream=True, auth=self._auth)
             try:
-                status = response.status_code
-                collected = {k.lower(): v for k, v in response.headers.items()}
-                raw, encoding = b"", ""
-                if status in (200, 206, 404):
-                    raw, encoding = await self._read(response, limit)
-                return HttpAnswer(str(response.url), status, raw, collected, encoding, limit)
-            finally:
-                await response.aclose()
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-            raise _Fatal("not a usable URL") from None
-        except httpx.ConnectTimeout:
-            raise _Transient("timed out connecting") from None
-        except httpx.TimeoutException:
-            raise _Transient("timed out") from None
-        except httpx.ConnectError as exc:
-            raise _Transient(_connect_problem(exc)) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-            raise _Transient("the connection broke") from None
-        except httpx.HTTPError:
-            raise _Transient("network error") from None
+                request = pool.build_request("GET", url, headers=headers)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
+                raise _Fatal("not a usable URL") from None
+            try:
+                response = await pool.send(request, stream=True, auth=self._auth)
+                try:
+                    status = response.status_code
+                    collected = {k.lower(): v for k, v in response.headers.items()}
+                    raw, encoding = b"", ""
+                    if status in (200, 206, 404):
+                        raw, encoding = await self._read(response, limit)
+                    return HttpAnswer(str(response.url), status, raw, collected, encoding, limit)
+                finally:
+                    await response.aclose()
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise _Fatal("not a usable URL") from None
+            except httpx.ConnectTimeout:
+                raise _Transient("timed out connecting") from None
+            except httpx.TimeoutException:
+                raise _Transient("timed out") from None
+            except httpx.ConnectError as exc:
+                raise _Transient(_connect_problem(exc)) from None
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                raise _Transient("the connection broke") from None
+            except httpx.HTTPError:
+                raise _Transient("network error") from None
+        finally:
+            self._release(slot)
 
     async def _read(self, response: httpx.Response, limit: int) -> tuple[bytes, str]:
         """(body, the encoding it is still in): decoded as it streams in, against the cap;
@@ -609,57 +669,66 @@ class HttpClient:
         httpx = _httpx()
         # pip asks for the file as stored: its hash is of those bytes, not a decoded body.
         headers = {"Accept-Encoding": "identity"}
+        url = without_userinfo(url)
+        pool, slot = self._pool_for(url)
         try:
-            request = self._pool().build_request("GET", without_userinfo(url), headers=headers)
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
-            raise _Fatal("not a usable URL") from None
-        hashers = {name: hashlib.new(name) for name in dict.fromkeys(("sha256", *algorithms))}
-        try:
-            response = await self._pool().send(request, stream=True, auth=self._auth)
             try:
-                status = response.status_code
-                if status in _REDIRECTS and "location" in response.headers:
-                    return response.headers["location"]
-                if status == 429 or status >= 500:
-                    raise _Transient(f"HTTP {status}")
-                if status != 200:
-                    raise _Fatal(f"HTTP {status}")
-                declared = response.headers.get("content-length", "")
-                if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
-                    raise FileTooLarge(int(declared))
-                size = 0
-                async for chunk in response.aiter_raw():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FileTooLarge(size)
-                    for hasher in hashers.values():
-                        hasher.update(chunk)
-                    if on_bytes is not None:
-                        on_bytes(len(chunk))
-                coding = response.headers.get("content-encoding", "").strip().lower()
-                return Downloaded(
-                    str(response.url),
-                    {name: hasher.hexdigest() for name, hasher in hashers.items()},
-                    size,
-                    "" if coding == "identity" else coding[:40],
-                )
-            finally:
-                await response.aclose()
-        except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-            raise _Fatal("not a usable URL") from None
-        except httpx.TimeoutException:
-            raise _Transient("timed out") from None
-        except httpx.ConnectError as exc:
-            raise _Transient(_connect_problem(exc)) from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-            raise _Transient("the connection broke") from None
-        except httpx.HTTPError:
-            raise _Transient("network error") from None
+                request = pool.build_request("GET", url, headers=headers)
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
+                raise _Fatal("not a usable URL") from None
+            hashers = {name: hashlib.new(name) for name in dict.fromkeys(("sha256", *algorithms))}
+            try:
+                response = await pool.send(request, stream=True, auth=self._auth)
+                try:
+                    status = response.status_code
+                    if status in _REDIRECTS and "location" in response.headers:
+                        return response.headers["location"]
+                    if status == 429 or status >= 500:
+                        raise _Transient(f"HTTP {status}")
+                    if status != 200:
+                        raise _Fatal(f"HTTP {status}")
+                    declared = response.headers.get("content-length", "")
+                    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+                        raise FileTooLarge(int(declared))
+                    size = 0
+                    async for chunk in response.aiter_raw():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise FileTooLarge(size)
+                        for hasher in hashers.values():
+                            hasher.update(chunk)
+                        if on_bytes is not None:
+                            on_bytes(len(chunk))
+                    coding = response.headers.get("content-encoding", "").strip().lower()
+                    return Downloaded(
+                        str(response.url),
+                        {name: hasher.hexdigest() for name, hasher in hashers.items()},
+                        size,
+                        "" if coding == "identity" else coding[:40],
+                    )
+                finally:
+                    await response.aclose()
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+                raise _Fatal("not a usable URL") from None
+            except httpx.TimeoutException:
+                raise _Transient("timed out") from None
+            except httpx.ConnectError as exc:
+                raise _Transient(_connect_problem(exc)) from None
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+                raise _Transient("the connection broke") from None
+            except httpx.HTTPError:
+                raise _Transient("network error") from None
+        finally:
+            self._release(slot)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        clients = [self._client, *self._spread]
+        self._client = None
+        self._spread = []
+        self._loads = []
+        for client in clients:
+            if client is not None:
+                await client.aclose()
 
 
 @dataclass(frozen=True)

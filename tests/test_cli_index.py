@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -354,3 +355,33 @@ def test_a_wheel_with_damaged_metadata_leaves_its_dependencies_unknown(
     assert "internal error" not in err and code == 0
     assert any("range" in headers for _, path, headers in fake_index.requests if "demo-1" in path)
     assert json.loads(out)["summary"]["dependencies_unknown"]
+
+
+def test_many_requests_at_once_ask_and_find_the_same_as_few(
+    tmp_path: Path, index: FakeIndex, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Beyond a few requests in flight, plain-http requests are spread over several
+    connection pools: the same check asks the same questions, with the same credentials,
+    and finds the same as with one pool."""
+    (tmp_path / "requirements.txt").write_text(
+        lockfile(urllib3=entry("urllib3", "2.2.1", published("urllib3", "2.2.2")))
+    )
+    secret_url = index.simple_url.replace("http://", "http://erin:spread-secret@")
+    outputs, asked = [], []
+    for concurrency in ("1", "4", "24"):
+        index.requests.clear()
+        code = main(
+            [
+                *("--index-url", secret_url, "--concurrency", concurrency),
+                *("--cache-dir", str(tmp_path / f"cache-{concurrency}"), "--format", "json"),
+                *("--target", "linux-x86_64-glibc2.28-cp312", "requirements.txt"),
+            ]
+        )
+        out, _ = capsys.readouterr()
+        outputs.append((code, out))
+        asked.append(sorted((p, h.get("authorization", "")) for _, p, h in index.requests))
+    assert outputs[0][0] == 1 and "spread-secret" not in outputs[0][1]
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    assert asked[1] == asked[0] and asked[2] == asked[0]
+    expected = "Basic " + base64.b64encode(b"erin:spread-secret").decode()
+    assert len(asked[0]) > 10 and {a for _, a in asked[0]} == {expected}

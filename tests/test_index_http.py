@@ -278,3 +278,106 @@ def test_a_large_compressed_answer_waits_compressed_and_reads_the_same(size: int
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _Counting(BaseHTTPRequestHandler):
+    """`/page/<n>` answers 200 (setting a cookie), `/hop/<n>` redirects to `/page/<n>` on
+    `localhost` (another origin); every request is recorded with its Host, Authorization
+    and Cookie headers, and no answer leaves before `fill` requests were in flight at once
+    (or 2 s went by), so the most in flight is what the client allows."""
+
+    protocol_version = "HTTP/1.1"
+    lock = threading.Lock()
+    in_flight = 0
+    most = 0
+    fill = 0
+    filled = threading.Event()
+    seen: list[tuple[str, str, str, str]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        cls = type(self)
+        with cls.lock:
+            cls.in_flight += 1
+            cls.most = max(cls.most, cls.in_flight)
+            cls.seen.append(
+                (
+                    self.headers.get("Host", ""),
+                    self.path,
+                    self.headers.get("Authorization", ""),
+                    self.headers.get("Cookie", ""),
+                )
+            )
+            if cls.in_flight >= cls.fill:
+                cls.filled.set()
+        cls.filled.wait(2)
+        try:
+            if self.path.startswith("/hop/"):
+                port = self.server.server_address[1]
+                self.send_response(302)
+                self.send_header("Location", f"http://localhost:{port}/page/{self.path[5:]}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = self.path.encode()
+            self.send_response(200)
+            self.send_header("Set-Cookie", "visited=yes; Path=/")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        finally:
+            with cls.lock:
+                cls.in_flight -= 1
+
+
+class _Backlogged(ThreadingHTTPServer):
+    request_queue_size = 128  # many connections at once, none waiting for a SYN retry
+
+
+@pytest.mark.parametrize("concurrency", [3, 10, 24])
+def test_many_requests_keep_the_limit_the_credentials_and_the_cookies(concurrency: int) -> None:
+    """Plain-http requests beyond a few in flight are spread over several connection pools:
+    the run still has exactly --concurrency requests in flight at most (and reaches it: no
+    pool holds one back), each request and each redirect hop carries only its own origin's
+    credentials, and a cookie the index set comes back whichever pool sends the request,
+    as from one client."""
+    handler = type("Handler", (_Counting,), {"seen": [], "filled": threading.Event()})
+    handler.fill = concurrency
+    handler.filled.set()  # the first request alone
+    server = _Backlogged(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+
+    async def go() -> tuple[bytes, list[bytes]]:
+        client = fast_http(concurrency=concurrency)
+        client.register(origin.replace("http://", "http://dora:pool-secret@") + "/")
+        try:
+            first = await client.get(f"{origin}/page/first")  # sets the cookie
+            handler.filled.clear()
+            rest = await asyncio.gather(
+                *(client.get(f"{origin}/{kind}/{n}") for n in range(30) for kind in ("page", "hop"))
+            )
+            return first.content, [a.content for a in rest]
+        finally:
+            await client.aclose()
+
+    try:
+        first, rest = asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert handler.most == concurrency
+    assert first == b"/page/first"
+    assert rest == [f"/page/{n}".encode() for n in range(30) for _ in range(2)]
+    expected = "Basic " + base64.b64encode(b"dora:pool-secret").decode()
+    seen = handler.seen
+    assert len(seen) == 91
+    to_index = [s for s in seen if s[0].startswith("127.0.0.1:")]
+    to_other = [s for s in seen if s[0].startswith("localhost:")]
+    assert len(to_index) == 61 and len(to_other) == 30
+    assert {s[2] for s in to_index} == {expected}
+    assert {s[2] for s in to_other} == {""}
+    assert all(s[3] == "visited=yes" for s in to_index[1:])

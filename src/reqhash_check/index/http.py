@@ -1,4 +1,4 @@
-"""Shared HTTP plumbing for the index clients: one connection pool, retries, credentials, bounds.
+"""Shared HTTP plumbing for the index clients: connection pools, retries, credentials, bounds.
 
 Every message this module produces goes through `redact_url`, so credentials
 taken from an index URL or from netrc are sent to the index but never printed; and
@@ -323,7 +323,8 @@ _MAX_REDIRECTS = 5
 
 
 class HttpClient:
-    """One pool of connections for a whole run, shared by every index client."""
+    """The connections of a whole run, shared by every index client: one pool, or for
+    plain http with more than a few requests in flight, several small ones (`_pool_for`)."""
 
     def __init__(
         self,
@@ -389,10 +390,12 @@ class HttpClient:
 
         Plain http is HTTP/1.1, one connection for each request in flight; httpcore's pool
         looks over all its connections (and each of them over all the others) every time a
-        request starts or ends, so one pool of 24 costs a cold run more CPU than its
-        parsing. Such requests go to the least busy of several pools of at most
-        `SPREAD_CONNECTIONS`: as many connections in all, and as each pool has fewer
-        requests in flight than `concurrency` allows the run, no pool ever holds one back.
+        request starts or ends: with one pool of 24, a third of a cold run's CPU. Such
+        requests go to the least busy of several pools of `SPREAD_CONNECTIONS`, at least
+        `concurrency` connections in all: the run's gate lets fewer requests than that be
+        in flight, so the least busy pool always has a connection free and none waits.
+        Nothing else differs between the pools: same settings, one TLS context, one cookie
+        jar; credentials, redirects and the gate are this client's, whichever pool sends.
         Over TLS, HTTP/2 puts every request to a host on one connection (one DNS lookup,
         one handshake), so https keeps the one pool."""
         size = max(1, self.settings.concurrency)

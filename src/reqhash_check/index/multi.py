@@ -249,10 +249,10 @@ def open_indexes(
     roots: Mapping[str, fs.Root] | None = None,
     gate: asyncio.Semaphore | None = None,
 ) -> MultiIndex:
-    """The index (or merged indexes) a run asks, sharing one HTTP connection pool (and,
+    """The index (or merged indexes) a run asks, sharing one HTTP client (and,
     with `dead_hosts`, the hosts given up on with the run's other indexes).
 
-    `untrusted` indexes (named by the checked tree's configuration) get a pool of their
+    `untrusted` indexes (named by the checked tree's configuration) get a client of their
     own that sends no credentials but those written in their own URL. `from_files` ones
     (named by a requirements file) get netrc's credentials only as any other URL does (see
     `HttpClient.distrust`). `expanded` ones (built from an environment value) are asked

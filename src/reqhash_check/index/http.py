@@ -727,8 +727,8 @@ class HttpClient:
     async def aclose(self) -> None:
         clients = [self._client, *self._spread]
         self._client = None
-        self._spread = []
-        self._loads = []
+        # The counts stay: a request still unwinding releases its slot after this.
+        self._spread = [None] * len(self._spread)
         for client in clients:
             if client is not None:
                 await client.aclose()

@@ -46,6 +46,22 @@ def default_state_dir() -> Path:
     return base / "reqhash-check"
 
 
+def default_cache_dir() -> Path:
+    """The user cache folder: $REQHASH_CHECK_CACHE_DIR, else the platform's convention.
+    Here, not in `cache.py`, so that the verdict cache finds it without importing SQLite."""
+    explicit = os.environ.get("REQHASH_CHECK_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(local) / "reqhash-check" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "reqhash-check"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "reqhash-check"
+
+
 def default_key_path() -> Path:
     """$REQHASH_CHECK_CACHE_KEY_FILE, else `cache.key` in `default_state_dir()`."""
     explicit = os.environ.get(KEY_FILE_ENV)
@@ -85,6 +101,12 @@ def cache_key_bytes(cache_dir: Path) -> bytes:
         str(path), f"cache key {path} {problem}; the cache answers this run's questions only"
     )
     return _SESSION_KEY
+
+
+def is_lasting(key: bytes) -> bool:
+    """Whether `key` outlives this process (not the stand-in `cache_key_bytes` gives when no
+    lasting key can be had): what it signs can be believed by a later run."""
+    return key is not _SESSION_KEY
 
 
 _warned: set[str] = set()

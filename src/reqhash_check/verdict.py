@@ -224,7 +224,9 @@ def _streams() -> list[Any]:
     return found
 
 
-def _key(argv: Sequence[str], cache_dir: str) -> str:
+def _key(argv: Sequence[str], cache_dir: str, secret: bytes) -> str:
+    """The key, as an HMAC of all it is made of: neither the environment nor the command
+    line can be guessed back from a verdict's name."""
     material = [
         VERSION,
         sys.version,
@@ -240,8 +242,8 @@ def _key(argv: Sequence[str], cache_dir: str) -> str:
         os.path.realpath(cache_dir),
         os.getuid() if hasattr(os, "getuid") else None,
     ]
-    text = json.dumps(material, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    text = json.dumps(material, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return hmac.new(secret, b"reqhash-check verdict key\x00" + text, "sha256").hexdigest()
 
 
 # --- the answers cache's state -----------------------------------------------------------
@@ -490,6 +492,7 @@ class Session:
         self.recorder: _Recorder | None = None
         self.code: int | None = None
         self._key = ""
+        self._secret = b""
         self._cache_dir = ""
         self._saved: tuple[Any, Any] | None = None
         self._begun = 0.0
@@ -530,9 +533,15 @@ def session(
         return
     try:
         current._cache_dir = cache_folder(args)
-        current._key = _key(argv, current._cache_dir)
-        found = _load(current._key, current._cache_dir)
-    except (OSError, ValueError, _Unrecordable):
+        secret = keys.cache_key_bytes(Path(current._cache_dir), warn=False)
+        if not keys.is_lasting(secret):  # what it signs would not be believed later
+            yield current
+            return
+        current._secret = secret
+        current._key = _key(argv, current._cache_dir, secret)
+        found = _load(current._key, current._cache_dir, secret)
+    except Exception:  # a broken store is a miss, never a crash
+        current._key = ""
         found = None
     if found is not None and _outputs_writable(found):
         current.replayed = _replay(found, write)
@@ -616,9 +625,6 @@ def _store(current: Session) -> None:
         recorder.busy = True
         if recorder.problem is not None or recorder.unaccounted() is not None:
             return
-        key = keys.cache_key_bytes(Path(current._cache_dir))
-        if not keys.is_lasting(key):
-            return
         now = time.time()
         expires = min(recorder.expires, current._begun + LIFETIME)
         if not current._begun <= now < expires:
@@ -652,8 +658,8 @@ def _store(current: Session) -> None:
             "events": recorder.events,
             "code": current.code,
         }
-        _write_verdict(current._key, current._cache_dir, key, body)
-    except (OSError, ValueError, _Unrecordable):
+        _write_verdict(current._key, current._cache_dir, current._secret, body)
+    except Exception:  # a verdict not stored is only a miss later
         return
 
 
@@ -730,7 +736,7 @@ def _make_room(folder: int) -> bool:
     return count < MAX_VERDICTS
 
 
-def _load(key: str, cache_dir: str) -> dict[str, Any] | None:
+def _load(key: str, cache_dir: str, secret: bytes) -> dict[str, Any] | None:
     """The verdict for `key`, when it is authentic and still true; else None."""
     name = _name(key)
     folder = _folder(cache_dir, create=False)
@@ -753,9 +759,6 @@ def _load(key: str, cache_dir: str) -> dict[str, Any] | None:
     mac, newline, data = text.partition(b"\n")
     if not newline or len(text) > MAX_VERDICT_BYTES:
         return None
-    secret = keys.cache_key_bytes(Path(cache_dir))
-    if not keys.is_lasting(secret):
-        return None
     if not hmac.compare_digest(mac, _mac(secret, name, data).encode()):
         return None
     body = json.loads(data)
@@ -767,7 +770,7 @@ def _load(key: str, cache_dir: str) -> dict[str, Any] | None:
         return None
     if not made <= now < expires or expires - made > LIFETIME:
         return None
-    if body.get("code") not in (0, 1) or not isinstance(body.get("events"), list):
+    if body.get("code") not in (0, 1) or not _valid_events(body.get("events")):
         return None
     if body.get("generation") != _generation(cache_dir):
         return None
@@ -784,6 +787,17 @@ def _load(key: str, cache_dir: str) -> dict[str, Any] | None:
         if _state(path, deep=not path.endswith(os.sep + ".git")) != state:
             return None
     return body
+
+
+def _valid_events(events: Any) -> bool:
+    if not isinstance(events, list):
+        return False
+    for event in events:
+        if not isinstance(event, list) or not all(isinstance(part, str) for part in event):
+            return False
+        if not (len(event) == 2 and event[0] in ("o", "e") or len(event) == 3 and event[0] == "f"):
+            return False
+    return True
 
 
 def _outputs_writable(body: dict[str, Any]) -> bool:

@@ -70,13 +70,16 @@ def default_key_path() -> Path:
     return default_state_dir() / KEY_FILENAME
 
 
-def cache_key_bytes(cache_dir: Path) -> bytes:
+def cache_key_bytes(cache_dir: Path, *, warn: bool = True) -> bytes:
     """The key for rows of a cache in `cache_dir`: from the environment, else the key file
-    (made on first use); this process's own key when neither can be used, with a warning."""
+    (made on first use); this process's own key when neither can be used, with a warning
+    (unless `warn` is false: the warning is then left to a later call)."""
     secret = os.environ.get(KEY_ENV)
     if secret:
         if len(secret) >= MIN_SECRET_CHARS:
             return hashlib.sha256(b"reqhash-check cache key\x00" + secret.encode()).digest()
+        if not warn:
+            return _SESSION_KEY
         _warn_once(
             "env",
             f"${KEY_ENV} is shorter than {MIN_SECRET_CHARS} characters and is not used; "
@@ -97,6 +100,8 @@ def cache_key_bytes(cache_dir: Path) -> bytes:
             problem = f"cannot be used ({error.strerror or error})"
         except ValueError as error:
             problem = str(error)
+    if not warn:
+        return _SESSION_KEY
     _warn_once(
         str(path), f"cache key {path} {problem}; the cache answers this run's questions only"
     )

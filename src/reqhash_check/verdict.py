@@ -505,7 +505,9 @@ def in_scope(argv: Sequence[str], args: Any) -> bool:
     """A run a verdict may answer: a plain check, nothing read from standard input, no
     file written but the report, no download verified."""
     return not (
-        args.fix
+        sys.stdout is None
+        or sys.stderr is None
+        or args.fix
         or args.diff
         or args.no_cache
         or args.verify_downloads

@@ -378,6 +378,31 @@ def test_a_forged_or_damaged_verdict_is_a_miss(tool: Tool, damage: str) -> None:
     assert not after.hit and same(after, before)
 
 
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "huge", "folder-symlink"])
+def test_a_verdict_that_is_a_symlink_fifo_or_huge_is_a_miss(tool: Tool, kind: str) -> None:
+    """Never followed through a symlink (the file or its folder), never blocked on, never
+    read past its cap: a miss, and the check's own result."""
+    before = tool.primed(*TARGET, "requirements.txt")
+    (path,) = tool.verdicts()
+    folder = path.parent
+    if kind == "symlink":
+        moved = tool.root / "moved-verdict"
+        path.rename(moved)
+        path.symlink_to(moved)
+    elif kind == "fifo":
+        path.unlink()
+        os.mkfifo(path)
+    elif kind == "huge":
+        with path.open("ab") as handle:
+            handle.truncate(64 * 1024 * 1024)
+    else:
+        moved = tool.root / "moved-verdicts"
+        folder.rename(moved)
+        folder.symlink_to(moved)
+    after = tool.run(*TARGET, "requirements.txt")
+    assert not after.hit and same(after, before)
+
+
 def test_a_verdict_copied_from_another_cache_folder_is_a_miss(
     tmp_path: Path, index: FakeIndex
 ) -> None:

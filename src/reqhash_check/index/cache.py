@@ -290,6 +290,14 @@ class ReleaseCache:
     def get(self, index_url: str, kind: str, project: str, version: str = "") -> CacheEntry | None:
         """The row, or None; a row whose MAC does not verify (written with another key, or
         changed since) or of the wrong shape is dropped and reads as a miss."""
+        entry = self._get(index_url, kind, project, version)
+        if entry is None:
+            watch.no_answer()
+        else:
+            watch.answer(entry.fetched_at, self.freshness, self.is_fresh(entry))
+        return entry
+
+    def _get(self, index_url: str, kind: str, project: str, version: str) -> CacheEntry | None:
         if self.refresh:
             return None
         for _ in range(2):
@@ -307,15 +315,11 @@ class ReleaseCache:
                     return None
                 continue
             if row is None:
-                watch.no_answer()
                 return None
             key = (index_url, kind, project, version)
             entry = _entry(row[:4]) if self._authentic((*key, *row[:4]), row[4]) else None
             if entry is None:
                 self.drop(index_url, kind, project, version)
-                watch.no_answer()
-            else:
-                watch.answer(entry.fetched_at, self.freshness, self.is_fresh(entry))
             return entry
         return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -259,6 +260,34 @@ def test_a_discovered_file_appearing_is_a_miss(tool: Tool) -> None:
     (tool.project / "requirements-dev.txt").write_text(pins(requests=STALE))
     after = tool.run(*TARGET)
     assert not after.hit and after.code == 1
+
+
+def test_an_edited_lock_file_is_a_miss(tmp_path: Path, fake_index: FakeIndex) -> None:
+    from tests.lockproject import flip, publish, write_uv_style
+
+    tool = Tool(tmp_path, fake_index)
+    text = write_uv_style(publish(fake_index))
+    (tool.project / "pylock.toml").write_text(text)
+    before = tool.primed(*TARGET, "pylock.toml")
+    assert before.code == 0
+    digests = re.findall(r'sha256 = "([0-9a-f]{64})"', text)
+    assert digests
+    digest = digests[-1]
+    (tool.project / "pylock.toml").write_text(text.replace(digest, flip(digest)))
+    after = tool.run(*TARGET, "pylock.toml")
+    assert not after.hit and b"foreign-hash" in after.out and b"foreign-hash" not in before.out
+
+
+def test_a_find_links_folder_changed_is_a_miss(tool: Tool) -> None:
+    """A file appearing in a --find-links folder changes what pip could install."""
+    wheels = tool.project / "wheels"
+    wheels.mkdir()
+    (wheels / "six-1.16.0-py2.py3-none-any.whl").write_bytes(b"not a wheel")
+    (tool.project / "requirements.txt").write_text("--find-links ./wheels\n" + pins())
+    before = tool.primed(*TARGET, "requirements.txt")
+    (wheels / "idna-3.7-py3-none-any.whl").write_bytes(b"other bytes")
+    after = tool.run(*TARGET, "requirements.txt")
+    assert not after.hit and after.out != before.out
 
 
 @pytest.mark.parametrize(

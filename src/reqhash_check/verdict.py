@@ -29,6 +29,7 @@ import os
 import stat
 import sys
 import time
+from _thread import get_ident
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -318,7 +319,8 @@ class _Recorder:
         self.size = 0
         self.opened: list[tuple[str, bool]] = []
         self.listed: list[str] = []
-        self.busy = False
+        self.busy: int | None = None
+        """The thread recording a path (its own opens are not events), -1 once stopped."""
 
     def fail(self, why: str) -> None:
         if self.problem is None:
@@ -327,7 +329,7 @@ class _Recorder:
     def path(self, path: str, data: bytes | None) -> None:
         if self.problem is not None:
             return
-        self.busy = True
+        self.busy = get_ident()
         try:
             if path not in self.states:
                 if len(self.states) >= MAX_PATHS:
@@ -338,7 +340,7 @@ class _Recorder:
         except _Unrecordable as exc:
             self.fail(str(exc))
         finally:
-            self.busy = False
+            self.busy = None
 
     def answer(self, fetched_at: float, freshness: float, fresh: bool) -> None:
         if not fresh:
@@ -472,7 +474,7 @@ _hooked = False
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     recorder = _active
-    if recorder is None or recorder.busy:
+    if recorder is None or recorder.busy is not None and recorder.busy in (-1, get_ident()):
         return
     try:
         recorder.audit(event, args)
@@ -603,7 +605,7 @@ def _stop(current: Session) -> None:
         return
     _active = None
     watch.listener = None
-    current.recorder.busy = True
+    current.recorder.busy = -1
     if current._saved is not None:
         if isinstance(sys.stdout, _Tee):
             sys.stdout = current._saved[0]
@@ -624,7 +626,6 @@ def _store(current: Session) -> None:
     if recorder is None or current.code not in (0, 1):
         return
     try:
-        recorder.busy = True
         if recorder.problem is not None or recorder.unaccounted() is not None:
             return
         now = time.time()

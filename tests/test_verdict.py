@@ -253,6 +253,15 @@ def test_a_pip_configuration_file_added_is_a_miss(tool: Tool) -> None:
     assert not tool.run(*TARGET, "requirements.txt").hit
 
 
+def test_a_netrc_added_is_a_miss(tool: Tool) -> None:
+    tool.primed(*TARGET, "requirements.txt")
+    netrc = tool.home / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login user password secret-password\n")
+    netrc.chmod(0o600)
+    after = tool.run(*TARGET, "requirements.txt")
+    assert not after.hit and b"secret-password" not in after.out + after.err
+
+
 def test_a_discovered_file_appearing_is_a_miss(tool: Tool) -> None:
     """No FILE given: the folder's listing is part of the verdict."""
     (tool.project / "requirements.txt").write_text(pins())

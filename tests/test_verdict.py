@@ -514,6 +514,19 @@ def test_an_unreachable_index_stores_no_verdict(tool: Tool) -> None:
     assert not any(r.hit for r in results) and results[2].code == 3
 
 
+def test_without_a_lasting_key_nothing_is_stored_and_errors_stay_errors(tool: Tool) -> None:
+    """A key too short to use: the run keeps a key of its own, which a later run cannot
+    check, so no verdict is stored; a usage error is still that error, exit 2."""
+    tool.env["REQHASH_CHECK_CACHE_KEY"] = "too short"
+    results = [tool.run(*TARGET, "requirements.txt") for _ in range(3)]
+    assert not any(r.hit for r in results) and same(results[1], results[2])
+    assert b"too short" not in results[2].err and b"shorter than" in results[2].err
+    assert not (tool.cache / "verdicts").exists()
+    failed = tool.run(*TARGET, "--output", "missing/report.json", "requirements.txt")
+    assert failed.code == 2 and b"does not exist" in failed.err
+    assert b"internal error" not in failed.err
+
+
 def test_a_verdict_file_is_private_and_signed(tool: Tool) -> None:
     tool.primed(*TARGET, "requirements.txt")
     (path,) = tool.verdicts()

@@ -395,8 +395,8 @@ class _Recorder:
             if not os.path.isabs(name) and os.sep not in name and name in components:
                 continue  # opened by the file layer, relative to a folder it holds open
             path = os.path.abspath(name)
-            if path in allowed or _under(path, (self.cache_dir,)):
-                continue
+            if path in allowed or writing and _under(path, (self.cache_dir,)):
+                continue  # the answers cache's own files (SQLite's are not seen here)
             if not writing and path in folders and os.path.isdir(path):
                 continue  # a folder the file layer holds open to read what is in it
             if writing:
@@ -532,21 +532,21 @@ def session(
     """Answer the check from a verdict (`Session.replayed`), or record it and store a
     verdict when it ends with `Session.code` set (0 or 1) and could be replayed exactly."""
     current = Session()
-    if not in_scope(argv, args):
+    found = None
+    if in_scope(argv, args):
+        try:
+            current._cache_dir = cache_folder(args)
+            secret = keys.cache_key_bytes(Path(current._cache_dir), warn=False)
+            if keys.is_lasting(secret):  # else what it signs would not be believed later
+                current._secret = secret
+                current._key = _key(argv, current._cache_dir, secret)
+                found = _load(current._key, current._cache_dir, secret)
+        except Exception:  # a broken store is a miss, never a crash
+            current._key = ""
+            found = None
+    if not current._key:
         yield current
         return
-    try:
-        current._cache_dir = cache_folder(args)
-        secret = keys.cache_key_bytes(Path(current._cache_dir), warn=False)
-        if not keys.is_lasting(secret):  # what it signs would not be believed later
-            yield current
-            return
-        current._secret = secret
-        current._key = _key(argv, current._cache_dir, secret)
-        found = _load(current._key, current._cache_dir, secret)
-    except Exception:  # a broken store is a miss, never a crash
-        current._key = ""
-        found = None
     if found is not None and _outputs_writable(found):
         current.replayed = _replay(found, write)
         yield current
@@ -576,7 +576,7 @@ def _begin(current: Session, args: Any) -> None:
         current._markers = _markers([])
         for path in _always_watched():
             recorder.path(path, None)
-    except (OSError, ValueError, _Unrecordable) as exc:
+    except Exception as exc:  # nothing is stored; the check runs as ever
         recorder.fail(f"cannot start ({type(exc).__name__})")
     current._begun = time.time()
     current._saved = (sys.stdout, sys.stderr)

@@ -5,7 +5,8 @@ A verdict is stored only for a run that could be replayed exactly: a plain check
 --fix, --diff, --no-cache, --verify-downloads, standard input, GITHUB_STEP_SUMMARY), exit
 code 0 or 1, every index answer from a fresh row of the answers cache (no question asked
 of the network, no row written, missing or stale), every file it read or looked for
-recorded, nothing read or written that could not be. When in doubt, nothing is stored.
+recorded, nothing read or written that could not be, no `${VAR}` of a file expanded (what
+derives from its value is kept nowhere). When in doubt, nothing is stored.
 
 A verdict is found by a key made of all that can change a run without a file changing:
 the tool's own files (names, sizes, times), the interpreter, the command line exactly, the
@@ -40,13 +41,13 @@ from reqhash_check.index import keys
 
 FOLDER = "verdicts"
 VERSION = 1
-MAX_VERDICT_BYTES = 8 * 1024 * 1024
+MAX_VERDICT_BYTES = 2 * 1024 * 1024
 """A verdict holds the run's outputs: a larger one is not stored (nor read)."""
 MAX_INPUT_BYTES = 32 * 1024 * 1024
 """A file larger than this, read or looked at, is not digested: the run stores nothing."""
 MAX_LISTING = 100_000
 MAX_PATHS = 20_000
-MAX_VERDICTS = 256
+MAX_VERDICTS = 128
 LIFETIME = 600.0
 """The longest a verdict lives (the answers cache's freshness window)."""
 GENERATION_FILENAME = "index-cache.generation"
@@ -352,6 +353,9 @@ class _Recorder:
 
     def wrote(self) -> None:
         self.fail("the answers cache was written")
+
+    def expanded(self) -> None:
+        self.fail("an environment value expanded from a file")
 
     def emit(self, event: list[Any], size: int) -> None:
         self.size += size

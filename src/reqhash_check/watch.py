@@ -15,6 +15,7 @@ class Listener(Protocol):
     def answer(self, fetched_at: float, freshness: float, fresh: bool) -> None: ...
     def no_answer(self) -> None: ...
     def wrote(self) -> None: ...
+    def expanded(self) -> None: ...
 
 
 listener: Listener | None = None
@@ -44,3 +45,10 @@ def wrote() -> None:
     """The answers cache was written (a row put, refreshed or dropped)."""
     if listener is not None:
         listener.wrote()
+
+
+def expanded() -> None:
+    """A file's `${VAR}` was expanded: what derives from the value (a path, a name) must be
+    kept nowhere, so this run stores no verdict."""
+    if listener is not None:
+        listener.expanded()

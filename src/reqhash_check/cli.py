@@ -404,6 +404,16 @@ def _check_command(argv: list[str]) -> int:
         return int(exc.code or 0)
     if args.explain:
         return _rules_command([args.explain])
+    from reqhash_check import verdict
+
+    with verdict.session(argv, args, _write) as run:
+        if run.replayed is not None:
+            return run.replayed
+        run.code = _checked(parser, args)
+        return run.code
+
+
+def _checked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from reqhash_check.config import ConfigError
     from reqhash_check.requirements import RequirementsFileError
     from reqhash_check.rules import UnknownRuleError
@@ -771,6 +781,9 @@ def exit_code(result: Any, strict: bool) -> int:
 
 
 def _write(path: Path | None, text: str) -> None:
+    from reqhash_check.verdict import note_file
+
+    note_file(path, text)
     if path is None:
         sys.stdout.write(text)
         return

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from reqhash_check import watch
+
 MAX_SYMLINKS = 40
 """Symlinks followed while resolving one path (the kernel's own limit)."""
 
@@ -331,6 +333,7 @@ def _open_regular(place: _Place) -> int:
 @contextmanager
 def open_file(root: Root, path: str | Path, *, cwd: str | None = None) -> Iterator[BinaryIO]:
     """The regular file `path` leads to under `root`, open for reading. Raises Refused."""
+    watch.path(path, cwd=cwd)
     with _resolved(root, path, cwd=cwd, writing=False) as place:
         descriptor = _open_regular(place)
     with os.fdopen(descriptor, "rb") as handle:
@@ -349,12 +352,15 @@ def read_bytes(root: Root, path: str | Path, limit: int, *, cwd: str | None = No
                 break
             chunks.append(chunk)
             size += len(chunk)
-        return b"".join(chunks)
+    data = b"".join(chunks)
+    watch.path(path, data, cwd=cwd)
+    return data
 
 
 def kind(root: Root, path: str | Path, *, cwd: str | None = None) -> str:
     """ "file", "folder", "other" (a FIFO, device…), "missing", or "refused" (outside the
     root or under `.git/`)."""
+    watch.path(path, cwd=cwd)
     try:
         with _resolved(root, path, cwd=cwd, writing=False) as place:
             status = place.status
@@ -370,6 +376,7 @@ def kind(root: Root, path: str | Path, *, cwd: str | None = None) -> str:
 def list_folder(root: Root, path: str | Path, limit: int, *, cwd: str | None = None) -> list[str]:
     """The names in a folder, at most `limit`, sorted. Raises Refused. Entries are only
     named: each is resolved again under the root when it is read."""
+    watch.path(path, cwd=cwd)
     with _resolved(root, path, cwd=cwd, writing=False) as place:
         if place.status is not None and not stat.S_ISDIR(place.status.st_mode):
             raise Refused("is not a directory")

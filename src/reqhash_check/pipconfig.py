@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from reqhash_check import watch
+
 SECTIONS = ("global", "install")
 KEYS = ("index-url", "extra-index-url", "find-links", "no-index", "trusted-host")
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -65,6 +67,8 @@ def config_files(environ: Mapping[str, str]) -> list[Path]:
         xdg = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
         user_files.append(Path(xdg) / "pip" / name)
     # pip does not read the user's files when PIP_CONFIG_FILE names a file that exists.
+    if explicit:
+        watch.path(explicit)
     if not (explicit and Path(explicit).exists()):
         files += user_files
     if explicit:
@@ -74,6 +78,7 @@ def config_files(environ: Mapping[str, str]) -> list[Path]:
 
 def _read(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
+    watch.path(path)
     try:
         if not path.is_file() or path.stat().st_size > MAX_CONFIG_BYTES:
             return values

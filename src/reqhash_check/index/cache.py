@@ -31,29 +31,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reqhash_check.index.keys import cache_key_bytes
+from reqhash_check import watch
+from reqhash_check.index.keys import cache_key_bytes, default_cache_dir
 
 SCHEMA_VERSION = 4
 _APPLICATION_ID = 0x72686368  # "rhch"
 DEFAULT_FRESHNESS = 600.0
 _BUSY_TIMEOUT_MS = 10_000
 CACHE_FILENAME = "index-cache.sqlite3"
+GENERATION_FILENAME = "index-cache.generation"
+"""Random bytes replaced by every write to the answers (before and after it): a verdict
+(`verdict.py`) holds the bytes it saw and is believed only while they are unchanged."""
+GENERATION_BYTES = 16
 MAX_ROW_BYTES = 64 * 1024 * 1024
-
-
-def default_cache_dir() -> Path:
-    """The user cache folder: $REQHASH_CHECK_CACHE_DIR, else the platform's convention."""
-    explicit = os.environ.get("REQHASH_CHECK_CACHE_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    if sys.platform == "win32":
-        local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(local) / "reqhash-check" / "Cache"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "reqhash-check"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "reqhash-check"
 
 
 def default_cache_path() -> Path:
@@ -117,6 +107,8 @@ class ReleaseCache:
         self._rebuilt = False
         self._keyed: hmac.HMAC | None = None
         """An HMAC object holding the key, copied for each row (keyed once a run)."""
+        self._generation: int | None = None
+        """The open generation file (`bump`), once this process has written."""
 
     @classmethod
     def in_dir(cls, cache_dir: Path | None = None, **options: Any) -> ReleaseCache:
@@ -216,10 +208,13 @@ class ReleaseCache:
             # milliseconds, on the event loop) was a fifth of a cold run. A power cut may
             # lose the last answers, never damage the file; a cache can lose answers.
             conn.execute("PRAGMA synchronous = NORMAL")
+            if _current(conn):
+                return conn  # nothing to write: the file stays as it was (see verdict.py)
             conn.execute("BEGIN IMMEDIATE")
             try:
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 if version != SCHEMA_VERSION:
+                    self.bump()
                     conn.execute("DROP TABLE IF EXISTS answers")
                 conn.execute(_SCHEMA)
                 conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
@@ -234,6 +229,7 @@ class ReleaseCache:
         return conn
 
     def _discard_file(self) -> None:
+        self.bump()
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
@@ -258,7 +254,31 @@ class ReleaseCache:
         self._disable(f"cache {self.path} is damaged ({type(exc).__name__}); going on without it")
         return False
 
+    def bump(self) -> None:
+        """Replace the generation file's bytes: every verdict made before reads as a miss.
+        Where they cannot be written, the file is removed, which every verdict reads as a
+        miss too."""
+        if self.read_only:
+            return
+        watch.wrote()
+        path = self.path.with_name(GENERATION_FILENAME)
+        try:
+            if self._generation is None:
+                self._generation = _open_generation(path)
+            os.pwrite(self._generation, os.urandom(GENERATION_BYTES), 0)
+        except OSError:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+
     def close(self) -> None:
+        if self._generation is not None:
+            try:
+                os.close(self._generation)
+            except OSError:
+                pass
+            self._generation = None
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -270,6 +290,14 @@ class ReleaseCache:
     def get(self, index_url: str, kind: str, project: str, version: str = "") -> CacheEntry | None:
         """The row, or None; a row whose MAC does not verify (written with another key, or
         changed since) or of the wrong shape is dropped and reads as a miss."""
+        entry = self._get(index_url, kind, project, version)
+        if entry is None:
+            watch.no_answer()
+        else:
+            watch.answer(entry.fetched_at, self.freshness, self.is_fresh(entry))
+        return entry
+
+    def _get(self, index_url: str, kind: str, project: str, version: str) -> CacheEntry | None:
         if self.refresh:
             return None
         for _ in range(2):
@@ -356,16 +384,32 @@ class ReleaseCache:
         )
 
     def _write(self, sql: str, params: tuple[Any, ...]) -> None:
-        for _ in range(2):
-            conn = self._connection()
-            if conn is None:
-                return
-            try:
-                conn.execute(sql, params)
-                return
-            except sqlite3.Error as exc:
-                if not self._recover(exc):
+        """One write, with the generation replaced before it (a process stopped in between
+        still changed it) and after it (a verdict recorded meanwhile saw the old rows)."""
+        self.bump()
+        try:
+            for _ in range(2):
+                conn = self._connection()
+                if conn is None:
                     return
+                try:
+                    conn.execute(sql, params)
+                    return
+                except sqlite3.Error as exc:
+                    if not self._recover(exc):
+                        return
+        finally:
+            self.bump()
+
+
+def _current(conn: sqlite3.Connection) -> bool:
+    """The file already holds this schema, marked as ours."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    table = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'answers'"
+    ).fetchone()
+    return bool(version == SCHEMA_VERSION and app_id == _APPLICATION_ID and table)
 
 
 _DOCUMENTS = frozenset({"version", "project", "page"})
@@ -414,6 +458,25 @@ def _entry(row: tuple[Any, ...]) -> CacheEntry | None:
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _open_generation(path: Path) -> int:
+    """The generation file, open for writing: a regular file of this user, private, never
+    through a symlink (one in its place is removed)."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        pass
+    else:
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            path.unlink()
+    flags = os.O_WRONLY | os.O_CREAT | _NOFOLLOW | _NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    descriptor = os.open(path, flags, 0o600)
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or (hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
+        os.close(descriptor)
+        raise OSError(f"{path} is not a regular file of this user")
+    return descriptor
 
 
 def _create_private(path: Path) -> None:

@@ -30,7 +30,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-from reqhash_check import __version__
+from reqhash_check import __version__, watch
 from reqhash_check.index.base import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT, IndexUnavailable
 from reqhash_check.urls import (
     Origin,
@@ -254,6 +254,7 @@ class _IndexAuth:
         if not self._netrc_loaded:
             self._netrc_loaded = True
             path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
+            watch.path(path)
             try:
                 self._netrc = netrc.netrc(path)
             except (OSError, netrc.NetrcParseError, UnicodeError):

@@ -46,6 +46,22 @@ def default_state_dir() -> Path:
     return base / "reqhash-check"
 
 
+def default_cache_dir() -> Path:
+    """The user cache folder: $REQHASH_CHECK_CACHE_DIR, else the platform's convention.
+    Here, not in `cache.py`, so that the verdict cache finds it without importing SQLite."""
+    explicit = os.environ.get("REQHASH_CHECK_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    if sys.platform == "win32":
+        local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(local) / "reqhash-check" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "reqhash-check"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "reqhash-check"
+
+
 def default_key_path() -> Path:
     """$REQHASH_CHECK_CACHE_KEY_FILE, else `cache.key` in `default_state_dir()`."""
     explicit = os.environ.get(KEY_FILE_ENV)
@@ -54,13 +70,16 @@ def default_key_path() -> Path:
     return default_state_dir() / KEY_FILENAME
 
 
-def cache_key_bytes(cache_dir: Path) -> bytes:
+def cache_key_bytes(cache_dir: Path, *, warn: bool = True) -> bytes:
     """The key for rows of a cache in `cache_dir`: from the environment, else the key file
-    (made on first use); this process's own key when neither can be used, with a warning."""
+    (made on first use); this process's own key when neither can be used, with a warning
+    (unless `warn` is false: the warning is then left to a later call)."""
     secret = os.environ.get(KEY_ENV)
     if secret:
         if len(secret) >= MIN_SECRET_CHARS:
             return hashlib.sha256(b"reqhash-check cache key\x00" + secret.encode()).digest()
+        if not warn:
+            return _SESSION_KEY
         _warn_once(
             "env",
             f"${KEY_ENV} is shorter than {MIN_SECRET_CHARS} characters and is not used; "
@@ -81,10 +100,18 @@ def cache_key_bytes(cache_dir: Path) -> bytes:
             problem = f"cannot be used ({error.strerror or error})"
         except ValueError as error:
             problem = str(error)
+    if not warn:
+        return _SESSION_KEY
     _warn_once(
         str(path), f"cache key {path} {problem}; the cache answers this run's questions only"
     )
     return _SESSION_KEY
+
+
+def is_lasting(key: bytes) -> bool:
+    """Whether `key` outlives this process (not the stand-in `cache_key_bytes` gives when no
+    lasting key can be had): what it signs can be believed by a later run."""
+    return key is not _SESSION_KEY
 
 
 _warned: set[str] = set()

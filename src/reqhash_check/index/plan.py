@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from reqhash_check import fs
+from reqhash_check import fs, watch
 from reqhash_check.config import Sourced, refusal, tree_refusals
 from reqhash_check.findings import IndexUse, Location
 from reqhash_check.requirements import RequirementSet
@@ -192,6 +192,7 @@ def _find_links_location(value: str, including: str) -> str:
     if "://" in value or value.startswith("file:") or os.path.isabs(value) or not including:
         return value
     beside = os.path.join(os.path.dirname(os.path.abspath(including)), value)
+    watch.path(beside)
     return beside if os.path.exists(beside) else value
 
 

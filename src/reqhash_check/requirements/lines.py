@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from reqhash_check import watch
+
 # A comment starts at a '#' at the start of a line or after whitespace.
 COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 # Only ${NAME} with upper-case ASCII letters, digits and underscores is expanded.
@@ -74,6 +76,7 @@ def expand(
             continue
         count = text.count(var)
         if count:
+            watch.expanded()
             done.append((name, value))
             if limit is not None and len(text) + count * (len(value) - len(var)) > limit:
                 raise ExpansionTooLong(name)

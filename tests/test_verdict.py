@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from reqhash_check.cli import FORMATS
+from reqhash_check.cli import FORMATS, main
 from reqhash_check.index.cache import ReleaseCache
 from tests.fakeindex import RECORDED, FakeIndex
 
@@ -42,7 +42,7 @@ if shift:
     real = time.time
     time.time = lambda: real() + shift
 from reqhash_check.cli import flushed, main
-code = flushed(main(sys.argv[1:]))
+code = flushed(main(sys.argv[1:], verdicts=True))
 with open(os.environ["VERDICT_TEST_DIR"] + "/runs", "a") as runs:
     runs.write("ran\\n" if "reqhash_check.runner" in sys.modules else "hit\\n")
 os._exit(code)
@@ -540,3 +540,27 @@ def test_a_verdict_file_is_private_and_signed(tool: Tool) -> None:
     assert (tool.cache / "verdicts").stat().st_mode & 0o077 == 0
     mac, newline, body = path.read_bytes().partition(b"\n")
     assert newline and len(mac) == 64 and json.loads(body)["code"] == 1
+
+
+def test_a_check_run_inside_another_program_stores_no_verdict(
+    tool: Tool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`main()` called by another program (the tests, an embedding tool) always checks: only
+    the command's own process answers from verdicts, so code patched in that program is
+    never bypassed by an earlier run's output."""
+    tool.primed()
+    stored = tool.verdicts()
+    assert stored
+    env = {**os.environ, **tool.env}
+    cwd = os.getcwd()
+    try:
+        os.chdir(tool.project)
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            codes = [main(tool.argv()) for _ in range(2)]
+    finally:
+        os.chdir(cwd)
+    capsys.readouterr()
+    assert codes[0] == codes[1] == 1
+    assert tool.verdicts() == stored  # the command's process would have stored one

@@ -2,4 +2,4 @@
 # at exit); the installed command skips the teardown, see `cli.entry`.
 from reqhash_check.cli import flushed, main
 
-raise SystemExit(flushed(main()))
+raise SystemExit(flushed(main(verdicts=True)))

@@ -117,8 +117,10 @@ def _exact_filter(wanted: str) -> Callable[[dict[str, Any]], Any]:
 
 def release_needle(wanted: str) -> str | None:
     """Text every spelling of the version `wanted` (a `version_key`) contains: the longest
-    of its release numbers that is not 0 (spellings of one number differ only by leading
-    zeros, and zeros at the release's end may be added or left out), or None."""
+    of its release numbers that is not 0, or None. A PEP 440 spelling writes each number
+    with maybe leading zeros (and maybe more or fewer zeros at the release's end); a
+    spelling that is not PEP 440 matches only as the same text in another case or between
+    blanks, and no character lower-cases to a digit."""
     parsed = parse_version(wanted)
     numbers = [str(number) for number in parsed.release if number] if parsed else []
     return max(numbers, key=len) if numbers else None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -22,6 +24,7 @@ from reqhash_check.index.answers import (
     expect_project,
     load_json,
     optional_str,
+    parse_version,
     same_version,
     stated_size,
     stated_time,
@@ -102,10 +105,73 @@ def _other_version(filename: str, wanted: str | None) -> bool:
     return found is not None and version_key(found) != wanted
 
 
+def _exact_filter(wanted: str) -> Callable[[dict[str, Any]], Any]:
+    def other_versions_dropped(entry: dict[str, Any]) -> Any:
+        # Each file entry is looked at as the decoder builds it: the thousands of a big
+        # page's other versions are let go at once instead of all held until the end.
+        name = entry.get("filename")
+        return _DROPPED if isinstance(name, str) and _other_version(name, wanted) else entry
+
+    return other_versions_dropped
+
+
+def release_needle(wanted: str) -> str | None:
+    """Text every spelling of the version `wanted` (a `version_key`) contains: the longest
+    of its release numbers that is not 0, or None. A PEP 440 spelling writes each number
+    with maybe leading zeros (and maybe more or fewer zeros at the release's end); a
+    spelling that is not PEP 440 matches only as the same text in another case or between
+    blanks, and no character lower-cases to a digit."""
+    parsed = parse_version(wanted)
+    numbers = [str(number) for number in parsed.release if number] if parsed else []
+    return max(numbers, key=len) if numbers else None
+
+
+def _quick_filter(wanted: str) -> Callable[[dict[str, Any]], Any]:
+    """`_exact_filter`, cheaper per entry: a file name without the version's needle is of
+    another version whenever it has a version part at all, found without splitting it."""
+    needle = release_needle(wanted)
+    if needle is None:
+        return _exact_filter(wanted)
+
+    def other_versions_dropped(entry: dict[str, Any]) -> Any:
+        name = entry.get("filename")
+        if not isinstance(name, str):
+            return entry
+        if needle in name:
+            return _DROPPED if _other_version(name, wanted) else entry
+        # The same tests as quick_version's, without building the version part:
+        if name.endswith(".whl"):
+            return _DROPPED if name.count("-") >= 4 else entry
+        return _DROPPED if name.endswith(_SDIST_SUFFIXES) and "-" in name else entry
+
+    return other_versions_dropped
+
+
 def file_version(filename: str, project: str) -> str | None:
     """The version a file is for, or None when its name can't be read or is another project's."""
     parsed = dist_name_version(filename)
     return parsed[1] if parsed is not None and parsed[0] == project else None
+
+
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?/[A-Za-z0-9._~%!$&'()*+,=:@/-]*(?:#[!-~]+)?"
+)
+"""An absolute URL that `urljoin` gives back as it is, against any base it can read: a
+lower-case scheme, a plain host, a path and maybe a fragment (no query, parameters, spaces,
+or characters it would drop or re-encode)."""
+
+
+def _url_joiner(page_url: str) -> Callable[[str, str], str]:
+    """`urljoin`, answering at once for a plain absolute URL (a page's files' usual links)."""
+    try:
+        urlsplit(page_url)  # urljoin reads the base first, and fails on one it can't
+    except ValueError:
+        return urljoin
+
+    def join(base: str, url: str) -> str:
+        return url if _PLAIN_URL.fullmatch(url) else urljoin(base, url)
+
+    return join
 
 
 def _metadata_flag(value: Any) -> bool | dict[str, str]:
@@ -115,24 +181,27 @@ def _metadata_flag(value: Any) -> bool | dict[str, str]:
 
 
 def parse_json_page(
-    content: bytes, page_url: str, project: str | None, version: str | None = None
+    content: bytes,
+    page_url: str,
+    project: str | None,
+    version: str | None = None,
+    *,
+    exact: bool = False,
 ) -> list[Link]:
     """The page's links; with `version`, only those that may be of that version (the others
-    are skipped before their URLs and digests are looked at)."""
-    wanted = version_key(version) if version is not None else None
-
-    def other_versions_dropped(entry: dict[str, Any]) -> Any:
-        # Each file entry is looked at as the decoder builds it: the thousands of a big
-        # page's other versions are let go at once instead of all held until the end.
-        name = entry.get("filename")
-        return _DROPPED if isinstance(name, str) and _other_version(name, wanted) else entry
-
-    data = load_json(content, other_versions_dropped if wanted is not None else None)
+    are skipped before their URLs and digests are looked at). `exact` takes the plain paths
+    the quick ones must agree with (for the tests that hold them to it)."""
+    hook: Callable[[dict[str, Any]], Any] | None = None
+    if version is not None:
+        wanted = version_key(version)
+        hook = _exact_filter(wanted) if exact else _quick_filter(wanted)
+    data = load_json(content, hook)
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise BadAnswer("JSON that is not a simple index page")
     if "name" in data and project is not None:
         expect_project(data["name"], project)
     links = []
+    join = urljoin if exact else _url_joiner(page_url)
     for entry in data["files"]:
         if entry is _DROPPED:
             continue
@@ -142,7 +211,7 @@ def parse_json_page(
         links.append(
             Link(
                 filename=entry["filename"],
-                url=urljoin(page_url, str(entry.get("url") or "")),
+                url=join(page_url, str(entry.get("url") or "")),
                 hashes=digests(entry.get("hashes")),
                 requires_python=_short(optional_str(entry.get("requires-python"))),
                 yanked=_short(yanked) or True if isinstance(yanked, str) else bool(yanked),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import (
     SetContext,
@@ -20,10 +21,14 @@ from reqhash_check.check.context import (
 )
 from reqhash_check.check.shared import RESOLUTION_IMPOSSIBLE, allows
 from reqhash_check.findings import Finding, RepinProject, Severity
-from reqhash_check.lockfile.context import LockContext
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.rulebook import H1, H2, E, Rule, define, implements
 from reqhash_check.targets import Target
+
+if TYPE_CHECKING:
+    # A lock file's context: imported by the lock-file checker, never by a run that reads
+    # requirements files only.
+    from reqhash_check.lockfile.context import LockContext
 
 RULE = define(
     Rule(

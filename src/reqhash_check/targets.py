@@ -571,17 +571,30 @@ def requires_python_allows(requires_python: str | None, python_version: Sequence
     """Whether a file's Requires-Python admits the version (pip pads it to three parts)."""
     if not requires_python:
         return True
+    return _requires_python_allows(requires_python, _pad3(python_version))
+
+
+@functools.lru_cache(maxsize=4096)
+def _requires_python_allows(requires_python: str, python_version: tuple[int, int, int]) -> bool:
+    """Once per run for each Requires-Python and version: most of a release's files state
+    the same one, and every target and rule asks about every file."""
     try:
         specifier = SpecifierSet(requires_python)
     except InvalidSpecifier:
         return True  # pip ignores a Requires-Python it cannot parse
-    version = Version(".".join(str(p) for p in _pad3(python_version)))
+    version = Version(".".join(str(p) for p in python_version))
     return specifier.contains(version, prereleases=True)
 
 
 def _version_of(file: DistFile) -> Version:
+    return _parsed_version(file.version)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parsed_version(text: str) -> Version:
+    """A file's version as pip sorts it, read once per run (Version is immutable)."""
     try:
-        return Version(file.version)
+        return Version(text)
     except InvalidVersion:
         return Version("0")
 
@@ -618,12 +631,15 @@ class _Ranker:
         self.target = target
         self.policy = policy
         self.priority = target.priority
+        # The project's formats are the same for each of its files: asked once.
+        self.wheels = policy.allows_wheel(self.project)
+        self.sdists = policy.allows_sdist(self.project)
 
     def applicable(self, file: DistFile) -> bool:
         filename = file.filename
         lower = filename.lower()
         if lower.endswith(".whl"):
-            if not self.policy.allows_wheel(self.project):
+            if not self.wheels:
                 return False
             # The tags first: most wheels are for other platforms, and their names and
             # versions need not be read to know that they do not apply.
@@ -641,7 +657,7 @@ class _Ranker:
                 return False
             if "macosx10" in lower and lower.endswith(".zip"):
                 return False
-            if not self.policy.allows_sdist(self.project):
+            if not self.sdists:
                 return False
         return requires_python_allows(file.requires_python, self.target.python_version)
 

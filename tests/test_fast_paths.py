@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
+from pathlib import Path
 
 import pytest
 
+from reqhash_check import targets
 from reqhash_check.requirements import pep508
+from reqhash_check.targets import Target
 
 
 def _exact_clause(grammar: pep508.Grammar, text: str) -> bool:
@@ -161,3 +165,63 @@ def test_requirements_read_as_without_the_shortcut(
     monkeypatch.setattr(pep508, "_common_clause", lambda source, at: None)
     monkeypatch.setattr(pep508, "_COMMON_CLAUSE_RE", pep508.re.compile(r"(?!)"))
     assert read() == fast
+
+
+def _applicable_by_tags(target: Target, filename: str) -> bool:
+    """The wheel test as it reads every name's tags (the exact path)."""
+    tags = targets._tags_only(filename)
+    return tags is not None and any(tag in target.priority for tag in tags)
+
+
+_WHEEL_NAMES = [
+    "pkg-1.0-py3-none-any.whl",
+    "pkg-1.0-1-py3-none-any.whl",
+    "pkg-1.0-cp314-cp314-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "pkg-1.0-cp314-cp314-MANYLINUX_2_17_X86_64.whl",
+    "pkg-1.0-cp311-cp311-manylinux_2_28_aarch64.whl",
+    "pkg-1.0-cp311-cp311-win_amd64.whl",
+    "pkg-1.0-cp311-cp311-macosx_11_0_arm64.whl",
+    "pkg-1.0-cp311-abi3-macosx_10_9_universal2.whl",
+    "pkg-1.0-py2.py3-none-any.whl",
+    "pkg-1.0-py3-none-any..whl",
+    "pkg-1.0-py3-none-.any.whl",
+    "pkg-1.0-py3--any.whl",
+    "pkg-1.0-3py-none-any.whl",
+    "pkg-1.0-any.whl",
+    "pkg-1.0-py3-none-any-x-y.whl",
+    "pkg-py3-none-any.whl",
+    "pkg-1.0-py3-none-linux_x86_64.whl",
+    "pkg-1.0-cp314-cp314t-musllinux_1_2_x86_64.whl",
+    "pkg-1.0-cp39-abi3-manylinux1_x86_64.whl",
+    "pkg-1.0-py3-none-ANY.whl",
+    "pkg-1.0-py3-none-İany.whl",
+]
+
+
+def _real_wheel_names() -> list[str]:
+    """The wheel names of the recorded index answers (numpy's: every platform there is)."""
+    names: set[str] = set()
+    for path in sorted((Path(__file__).parent / "data").rglob("*")):
+        if path.is_file() and path.suffix in (".json", ".html", ".txt"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            names.update(re.findall(r"[A-Za-z0-9_.+!-]+\.whl", text))
+    return sorted(names)
+
+
+@pytest.mark.parametrize(
+    "target_name",
+    [*targets.EXAMPLE_TARGETS, "linux-x86_64-glibc2.17-cp314", "linux-i686-glibc2.5-cp39"],
+)
+def test_wheels_for_other_platforms_are_refused_as_their_tags_refuse_them(
+    target_name: str,
+) -> None:
+    target = targets.parse_target_name(target_name)
+    names = _WHEEL_NAMES + _real_wheel_names()
+    ranker = targets._Ranker(target, "pkg", targets.BinaryPolicy())
+    listed = 0
+    for name in names:
+        if ranker._platform_listed(name):
+            listed += 1
+        else:
+            assert not _applicable_by_tags(target, name), name
+    assert 0 < listed < len(names)

@@ -94,10 +94,16 @@ class Target:
     )
     """(marker text, extra) → whether it holds here: a run asks the same few hundred
     markers thousands of times (`check.context.marker_applies`)."""
+    platforms: set[str] = field(
+        init=False, default_factory=set, hash=False, compare=False, repr=False
+    )
+    """The platform parts of `tags` (lower case, as Tag keeps them): a wheel none of whose
+    platforms is one of these has no tag here, whatever the rest of its name says."""
 
     def __post_init__(self) -> None:
         for index, tag in enumerate(self.tags):
             self.priority.setdefault(tag, index)
+        self.platforms.update(tag.platform for tag in self.tags)
 
     def __str__(self) -> str:
         return self.name
@@ -642,7 +648,12 @@ class _Ranker:
             if not self.wheels:
                 return False
             # The tags first: most wheels are for other platforms, and their names and
-            # versions need not be read to know that they do not apply.
+            # versions need not be read to know that they do not apply. Nor need their
+            # tags, when no platform part of the name is one of the target's: no tag built
+            # from them could be the target's (a name whose tags do not parse is refused
+            # either way).
+            if not self._platform_listed(filename):
+                return False
             tags = _tags_only(filename)
             if tags is None or not any(tag in self.priority for tag in tags):
                 return False
@@ -660,6 +671,15 @@ class _Ranker:
             if not self.sdists:
                 return False
         return requires_python_allows(file.requires_python, self.target.python_version)
+
+    def _platform_listed(self, filename: str) -> bool:
+        """Whether a platform part of the wheel name (its last field, split at dots) is one
+        of the target's. When none is, no tag of the name is the target's, or the name
+        does not parse: the wheel does not apply either way."""
+        stem = filename[:-4]
+        platform_field = stem.rpartition("-")[2]
+        platforms = self.target.platforms
+        return any(part.lower() in platforms for part in platform_field.split("."))
 
     def key(self, file: DistFile, allowed: _AllowedHashes | None) -> _SortKey:
         binary_preference = 0

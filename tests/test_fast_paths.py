@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reqhash_check import targets
-from reqhash_check.requirements import pep508
+from reqhash_check.requirements import lines as lines_module
+from reqhash_check.requirements import options, pep508
 from reqhash_check.targets import Target
 
 
@@ -225,3 +226,41 @@ def test_wheels_for_other_platforms_are_refused_as_their_tags_refuse_them(
         else:
             assert not _applicable_by_tags(target, name), name
     assert 0 < listed < len(names)
+
+
+def test_words_split_without_the_pattern_are_the_patterns_words() -> None:
+    rng = random.Random(24)
+    alphabet = "ab-=: \t\r\n#"
+    for _ in range(5000):
+        text = "".join(rng.choices(alphabet, k=rng.randint(0, 24)))
+        assert options.shell_split(text) == [w for w in options._SHELL_SPACE.split(text) if w]
+
+
+def _joined_exactly(lines: list[str]) -> list[tuple[int, int, str]]:
+    """pip's join_lines with the comment pattern tried on every line (the exact path)."""
+    found, parts, first = [], [], 0
+    for index, line in enumerate(lines):
+        if line.endswith("\\") and not lines_module.COMMENT_RE.match(line):
+            if not parts:
+                first = index
+            parts.append(line.strip("\\"))
+            continue
+        if lines_module.COMMENT_RE.match(line):
+            line = " " + line
+        if parts:
+            parts.append(line)
+            found.append((first, index, "".join(parts)))
+            parts = []
+        else:
+            found.append((index, index, line))
+    if parts:
+        found.append((first, len(lines) - 1, "".join(parts)))
+    return found
+
+
+def test_lines_are_joined_as_when_every_line_is_matched() -> None:
+    rng = random.Random(25)
+    pieces = ["a==1", " ", "\t", "#", " #", "# x", "\\", "--hash=sha256:00", "x#y", "\u00a0#"]
+    for _ in range(3000):
+        physical = ["".join(rng.choices(pieces, k=rng.randint(0, 4))) for _ in range(6)]
+        assert list(lines_module._joined(physical)) == _joined_exactly(physical), physical

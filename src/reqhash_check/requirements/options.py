@@ -63,6 +63,8 @@ def break_args_options(line: str) -> tuple[str, str]:
 
 def shell_split(text: str) -> list[str]:
     if not _SHELL_SPECIAL.search(text):
+        if "\t" not in text and "\r" not in text and "\n" not in text:
+            return [word for word in text.split(" ") if word]  # the same words, sooner
         return [word for word in _SHELL_SPACE.split(text) if word]
     try:
         return shlex.split(text)

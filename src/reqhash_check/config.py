@@ -102,6 +102,8 @@ class Sourced:
 
 @dataclass(frozen=True)
 class FileConfig:
+    """The `[tool.reqhash-check]` table read, and the file it comes from."""
+
     path: Path | None
     values: dict[str, Any]
     lines: dict[str, int] = field(default_factory=dict)

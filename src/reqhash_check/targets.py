@@ -712,6 +712,8 @@ class _Ranker:
 
 @dataclass(frozen=True)
 class _AllowedHashes:
+    """The hashes a requirement allows, by algorithm (lower case)."""
+
     by_algorithm: Mapping[str, frozenset[str]]
 
     @classmethod

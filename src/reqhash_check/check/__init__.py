@@ -60,6 +60,8 @@ def checks(scope: str) -> list[tuple[str, Callable[..., Iterable[Any]]]]:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """What checking one file set found."""
+
     findings: tuple[Finding, ...]
     unverified: tuple[Unverified, ...]
 

@@ -62,6 +62,8 @@ def default_cache_path() -> Path:
 
 @dataclass(frozen=True)
 class CacheEntry:
+    """One cache row, its MAC verified."""
+
     payload: Any
     """The normalised answer as JSON data, checked by the reader before use."""
     etag: str | None

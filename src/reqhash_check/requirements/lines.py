@@ -18,6 +18,8 @@ _SUPPRESS_RE = re.compile(r"(?:^|\s)#\s*reqhash:\s*ignore\[([^\]]*)\]")
 
 @dataclass(frozen=True)
 class LogicalLine:
+    """One logical line: its continuations joined, its comment stripped."""
+
     start: int
     """1-based number of the first physical line (the number pip reports)."""
     end: int

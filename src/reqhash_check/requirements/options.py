@@ -32,6 +32,8 @@ class OptionError(Exception):
 
 @dataclass
 class LineOptions:
+    """A line's requirement part and the options pip reads from the rest."""
+
     args: str
     """The requirement part of the line ("" for an option line)."""
     values: dict[str, object] = field(default_factory=dict)

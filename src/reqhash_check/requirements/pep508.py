@@ -32,6 +32,8 @@ class InvalidMarker(ValueError):
 
 @dataclass(frozen=True)
 class ParsedRequirement:
+    """A requirement string as packaging reads it."""
+
     name: str
     url: str | None
     extras: tuple[str, ...]
@@ -43,6 +45,8 @@ class ParsedRequirement:
 
 @dataclass(frozen=True)
 class Grammar:
+    """The PEP 508 details that differ between the packaging releases pips vendor."""
+
     legacy: bool
     """packaging 21.3 (pip before 24.1)."""
     marker_sets: bool

@@ -64,6 +64,8 @@ RULE = define(
 
 @dataclass
 class _Clash:
+    """A specifier something installed puts on a pinned project."""
+
     pinned: RequirementEntry
     requirer: str
     specifier: str

@@ -78,6 +78,8 @@ RULE = define(
 
 @dataclass
 class _Need:
+    """A dependency no line pins, and where it is needed."""
+
     requirement: Requirement
     targets: list[str] = field(default_factory=list)
     patch_dependent: bool = False

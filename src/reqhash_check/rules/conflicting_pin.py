@@ -9,7 +9,7 @@ anything more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -75,11 +75,16 @@ class _Clash:
     targets: list[str] = field(default_factory=list)
 
 
-def _wanted_on(text: str, requirer: RequirementEntry, target: Target) -> str | None:
-    """The dependency's name when `requirer` needs it on `target`, else None."""
+def _wanted_on(
+    text: str, requirer: RequirementEntry, target: Target, pins: Mapping[str, RequirementEntry]
+) -> str | None:
+    """The dependency's name when `requirer` needs it on `target` and it is one of `pins`,
+    else None (the marker of a dependency nothing pins is not evaluated)."""
     parts = dependency_name_and_marker(text)
-    if parts is None or not any(
-        marker_applies(parts[1], target, e) for e in ("", *requirer.extras)
+    if (
+        parts is None
+        or parts[0] not in pins
+        or not any(marker_applies(parts[1], target, e) for e in ("", *requirer.extras))
     ):
         return None
     return parts[0]
@@ -101,7 +106,7 @@ def _edges_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:
         if not requirer.pin or release is None or release.requires_dist is None:
             continue
         for text in release.requires_dist:
-            wanted = _wanted_on(text, requirer, target)
+            wanted = _wanted_on(text, requirer, target, pins)
             pinned = pins.get(wanted) if wanted else None
             requirement = parsed_requirement(text)
             if pinned is None or pinned is requirer or not pinned.pin or requirement is None:

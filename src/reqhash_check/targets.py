@@ -94,8 +94,8 @@ class Target:
     )
     """(marker text, extra) → whether it holds here: a run asks the same few hundred
     markers thousands of times (`check.context.marker_applies`)."""
-    platforms: set[str] = field(
-        init=False, default_factory=set, hash=False, compare=False, repr=False
+    platforms: frozenset[str] = field(
+        init=False, default=frozenset(), hash=False, compare=False, repr=False
     )
     """The platform parts of `tags` (lower case, as Tag keeps them): a wheel none of whose
     platforms is one of these has no tag here, whatever the rest of its name says."""
@@ -103,7 +103,7 @@ class Target:
     def __post_init__(self) -> None:
         for index, tag in enumerate(self.tags):
             self.priority.setdefault(tag, index)
-        self.platforms.update(tag.platform for tag in self.tags)
+        object.__setattr__(self, "platforms", frozenset(tag.platform for tag in self.tags))
 
     def __str__(self) -> str:
         return self.name
@@ -629,6 +629,13 @@ def _tags_only(filename: str) -> frozenset[Tag] | None:
     return _tag_set(stem.split("-", stem.count("-") - 2)[-1])
 
 
+@functools.lru_cache(maxsize=4096)
+def _platform_listed(platform_field: str, platforms: frozenset[str]) -> bool:
+    """Once per run for each platform field and target: a few recur across thousands of
+    wheels."""
+    return any(part.lower() in platforms for part in platform_field.split("."))
+
+
 class _Ranker:
     """pip's LinkEvaluator and CandidateEvaluator._sort_key for one target and project."""
 
@@ -676,10 +683,7 @@ class _Ranker:
         """Whether a platform part of the wheel name (its last field, split at dots) is one
         of the target's. When none is, no tag of the name is the target's, or the name
         does not parse: the wheel does not apply either way."""
-        stem = filename[:-4]
-        platform_field = stem.rpartition("-")[2]
-        platforms = self.target.platforms
-        return any(part.lower() in platforms for part in platform_field.split("."))
+        return _platform_listed(filename[:-4].rpartition("-")[2], self.target.platforms)
 
     def key(self, file: DistFile, allowed: _AllowedHashes | None) -> _SortKey:
         binary_preference = 0

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reqhash_check import targets
+from reqhash_check.index import stored
 from reqhash_check.requirements import lines as lines_module
 from reqhash_check.requirements import options, pep508
 from reqhash_check.targets import Target
@@ -264,3 +265,47 @@ def test_lines_are_joined_as_when_every_line_is_matched() -> None:
     for _ in range(3000):
         physical = ["".join(rng.choices(pieces, k=rng.randint(0, 4))) for _ in range(6)]
         assert list(lines_module._joined(physical)) == _joined_exactly(physical), physical
+
+
+class _Text(str):
+    """A string that is not exactly a str (JSON never gives one; the checks still take it)."""
+
+
+def _stored_variants() -> list[object]:
+    base = {
+        "filename": "demo-1.0-py3-none-any.whl",
+        "version": "1.0",
+        "url": "https://files.example/demo-1.0-py3-none-any.whl",
+        "hashes": {"sha256": "a" * 64},
+        "requires_python": ">=3.8",
+        "yanked": False,
+        "yanked_reason": None,
+        "size": 123,
+        "upload_time": "2025-06-03T06:55:30.804163Z",
+    }
+    odd: list[object] = [1, None, "x", [], base | {"extra": 1}, {}]
+    values: list[object] = [None, 1, 1.5, True, "", "x", _Text("t"), [], {}, {"sha256": "A" * 64}]
+    for key in base:
+        odd.append({k: v for k, v in base.items() if k != key})
+        odd += [base | {key: value} for value in values]
+    odd += [base | {"url": url} for url in ("ftp://x/y.whl", "file:/x.whl", "HTTPS://x", "/x")]
+    odd += [base | {"hashes": h} for h in ({"sha256": "a" * 63}, {"md5": "a" * 32}, {})]
+    odd += [base | {"size": s} for s in (-1, 2**53, 2**53 - 1, True)]
+    odd += [
+        base | {"yanked": y, "yanked_reason": r} for y in (True, 1, "", "y") for r in (None, "why")
+    ]
+    return [base, *odd]
+
+
+def _outcome(read: object, data: object) -> object:
+    try:
+        return read(data)  # type: ignore[operator]
+    except stored.BadAnswer:
+        return "refused"
+
+
+def test_stored_files_are_read_as_every_check_reads_them() -> None:
+    for data in _stored_variants():
+        assert _outcome(stored.file_from_json, data) == _outcome(
+            stored._checked_file_from_json, data
+        ), data

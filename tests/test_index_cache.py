@@ -240,6 +240,62 @@ def test_a_foreign_or_older_database_is_replaced(fake_index: FakeIndex, tmp_path
         assert [r[0] for r in rows] == [f"simple:{fake_index.simple_url}"]
 
 
+def _traced(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every SQL statement the caches opened from now on run."""
+    statements: list[str] = []
+    connect = ReleaseCache._connect
+
+    def traced(self: ReleaseCache) -> sqlite3.Connection:
+        conn = connect(self)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(ReleaseCache, "_connect", traced)
+    return statements
+
+
+_WRITES = ("BEGIN", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP")
+
+
+def test_reading_a_cache_of_this_schema_writes_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A warm run only reads: setting the schema again was a write, synced at close.
+    path = tmp_path / "c.sqlite3"
+    made = ReleaseCache(path)
+    made.put("x", "release", "demo", "1", {"a": 1})
+    made.close()
+    statements = _traced(monkeypatch)
+    cache = ReleaseCache(path)
+    entry = cache.get("x", "release", "demo", "1")
+    cache.close()
+    assert entry is not None and entry.payload == {"a": 1}
+    written = [
+        s
+        for s in statements
+        if s.lstrip().upper().startswith(_WRITES)
+        or s.replace(" ", "").upper().startswith(("PRAGMAAPPLICATION_ID=", "PRAGMAUSER_VERSION="))
+    ]
+    assert statements and written == []
+
+
+def test_a_cache_without_its_table_gets_it_again(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite3"
+    ReleaseCache(path).close()
+    made = ReleaseCache(path)
+    made.get("x", "release", "demo", "1")
+    made.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE answers")
+    conn.commit()
+    conn.close()
+    cache = ReleaseCache(path)
+    cache.put("x", "release", "demo", "1", {"a": 1})
+    entry = cache.get("x", "release", "demo", "1")
+    cache.close()
+    assert entry is not None and entry.payload == {"a": 1}
+
+
 def test_an_unusable_cache_folder_means_no_cache(
     fake_index: FakeIndex, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -24,11 +24,6 @@ from reqhash_check.findings import Location
 from reqhash_check.pipconfig import PipLocations
 from reqhash_check.urls import local_path, redact_url, url_host
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-
 
 class ConfigError(Exception):
     """The configuration table is unreadable or holds unknown keys or wrong types."""
@@ -107,6 +102,8 @@ class Sourced:
 
 @dataclass(frozen=True)
 class FileConfig:
+    """The `[tool.reqhash-check]` table read, and the file it comes from."""
+
     path: Path | None
     values: dict[str, Any]
     lines: dict[str, int] = field(default_factory=dict)
@@ -279,6 +276,11 @@ def load_config(start: Path) -> FileConfig:
         raise ConfigError(f"{path}: cannot read: {refused.reason}") from None
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB; not read")
+    # Imported here: a folder without a pyproject.toml never loads the TOML reader.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     try:
         document = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -128,6 +128,8 @@ Fix = SetHashes | AddHashes | PinDependency | RepinProject | RewriteLockEntries
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem found at a location, with what pip does about it and how to fix it."""
+
     rule: str
     severity: Severity
     location: Location
@@ -174,6 +176,8 @@ class IndexUse:
 
 @dataclass(frozen=True)
 class Report:
+    """Everything one check found and looked at, as every output format shows it."""
+
     findings: tuple[Finding, ...]
     unverified: tuple[Unverified, ...] = ()
     files: tuple[str, ...] = ()

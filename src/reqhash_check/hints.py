@@ -58,6 +58,8 @@ CREDENTIALS_NOTE = (
 
 @dataclass(frozen=True)
 class Hint:
+    """A command line to run, with a note when it cannot be run as printed."""
+
     command: str
     note: str | None = None
     """Said once when the command cannot be run exactly as printed (credentials left out)."""

@@ -23,6 +23,8 @@ E, W = Severity.ERROR, Severity.WARNING
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule: its ID, severity and documentation."""
+
     id: str
     severity: Severity
     summary: str

@@ -57,6 +57,8 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class RunResult:
+    """One run's report, with what was not read and what --fix did."""
+
     report: Report
     read_errors: tuple[str, ...] = ()
     fix_messages: tuple[str, ...] = ()

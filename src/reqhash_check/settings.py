@@ -30,6 +30,8 @@ def timeout_problem(seconds: float) -> str | None:
 
 @dataclass(frozen=True)
 class CheckOptions:
+    """What the checker itself is told: the pip modelled, the targets, the options."""
+
     require_hashes: bool = False
     pip_version: tuple[int, int] | None = None
     """The pip that will install; None models the strictest pip still in common use for
@@ -48,6 +50,8 @@ class CheckOptions:
 
 @dataclass(frozen=True)
 class Settings:
+    """One run's inputs, from the command line and the configuration."""
+
     files: tuple[str, ...]
     targets: tuple[Target, ...]
     stdin_text: str | None = None

@@ -24,6 +24,8 @@ _VARIABLE = re.compile(r"\$\{[A-Z0-9_]+\}")
 
 @dataclass(frozen=True)
 class TaintedLine:
+    """A line whose requirement or options come from the environment."""
+
     written: str
     """The line as written (with `${VAR}`), shortened."""
     variables: tuple[str, ...]

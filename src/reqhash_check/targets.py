@@ -94,10 +94,16 @@ class Target:
     )
     """(marker text, extra) → whether it holds here: a run asks the same few hundred
     markers thousands of times (`check.context.marker_applies`)."""
+    platforms: frozenset[str] = field(
+        init=False, default=frozenset(), hash=False, compare=False, repr=False
+    )
+    """The platform parts of `tags` (lower case, as Tag keeps them): a wheel none of whose
+    platforms is one of these has no tag here, whatever the rest of its name says."""
 
     def __post_init__(self) -> None:
         for index, tag in enumerate(self.tags):
             self.priority.setdefault(tag, index)
+        object.__setattr__(self, "platforms", frozenset(tag.platform for tag in self.tags))
 
     def __str__(self) -> str:
         return self.name
@@ -571,17 +577,30 @@ def requires_python_allows(requires_python: str | None, python_version: Sequence
     """Whether a file's Requires-Python admits the version (pip pads it to three parts)."""
     if not requires_python:
         return True
+    return _requires_python_allows(requires_python, _pad3(python_version))
+
+
+@functools.lru_cache(maxsize=4096)
+def _requires_python_allows(requires_python: str, python_version: tuple[int, int, int]) -> bool:
+    """Once per run for each Requires-Python and version: most of a release's files state
+    the same one, and every target and rule asks about every file."""
     try:
         specifier = SpecifierSet(requires_python)
     except InvalidSpecifier:
         return True  # pip ignores a Requires-Python it cannot parse
-    version = Version(".".join(str(p) for p in _pad3(python_version)))
+    version = Version(".".join(str(p) for p in python_version))
     return specifier.contains(version, prereleases=True)
 
 
 def _version_of(file: DistFile) -> Version:
+    return _parsed_version(file.version)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parsed_version(text: str) -> Version:
+    """A file's version as pip sorts it, read once per run (Version is immutable)."""
     try:
-        return Version(file.version)
+        return Version(text)
     except InvalidVersion:
         return Version("0")
 
@@ -610,6 +629,13 @@ def _tags_only(filename: str) -> frozenset[Tag] | None:
     return _tag_set(stem.split("-", stem.count("-") - 2)[-1])
 
 
+@functools.lru_cache(maxsize=4096)
+def _platform_listed(platform_field: str, platforms: frozenset[str]) -> bool:
+    """Once per run for each platform field and target: a few recur across thousands of
+    wheels."""
+    return any(part.lower() in platforms for part in platform_field.split("."))
+
+
 class _Ranker:
     """pip's LinkEvaluator and CandidateEvaluator._sort_key for one target and project."""
 
@@ -618,15 +644,23 @@ class _Ranker:
         self.target = target
         self.policy = policy
         self.priority = target.priority
+        # The project's formats are the same for each of its files: asked once.
+        self.wheels = policy.allows_wheel(self.project)
+        self.sdists = policy.allows_sdist(self.project)
 
     def applicable(self, file: DistFile) -> bool:
         filename = file.filename
         lower = filename.lower()
         if lower.endswith(".whl"):
-            if not self.policy.allows_wheel(self.project):
+            if not self.wheels:
                 return False
             # The tags first: most wheels are for other platforms, and their names and
-            # versions need not be read to know that they do not apply.
+            # versions need not be read to know that they do not apply. Nor need their
+            # tags, when no platform part of the name is one of the target's: no tag built
+            # from them could be the target's (a name whose tags do not parse is refused
+            # either way).
+            if not self._platform_listed(filename):
+                return False
             tags = _tags_only(filename)
             if tags is None or not any(tag in self.priority for tag in tags):
                 return False
@@ -641,9 +675,15 @@ class _Ranker:
                 return False
             if "macosx10" in lower and lower.endswith(".zip"):
                 return False
-            if not self.policy.allows_sdist(self.project):
+            if not self.sdists:
                 return False
         return requires_python_allows(file.requires_python, self.target.python_version)
+
+    def _platform_listed(self, filename: str) -> bool:
+        """Whether a platform part of the wheel name (its last field, split at dots) is one
+        of the target's. When none is, no tag of the name is the target's, or the name
+        does not parse: the wheel does not apply either way."""
+        return _platform_listed(filename[:-4].rpartition("-")[2], self.target.platforms)
 
     def key(self, file: DistFile, allowed: _AllowedHashes | None) -> _SortKey:
         binary_preference = 0
@@ -676,6 +716,8 @@ class _Ranker:
 
 @dataclass(frozen=True)
 class _AllowedHashes:
+    """The hashes a requirement allows, by algorithm (lower case)."""
+
     by_algorithm: Mapping[str, frozenset[str]]
 
     @classmethod

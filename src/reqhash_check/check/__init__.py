@@ -60,6 +60,8 @@ def checks(scope: str) -> list[tuple[str, Callable[..., Iterable[Any]]]]:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """What checking one file set found."""
+
     findings: tuple[Finding, ...]
     unverified: tuple[Unverified, ...]
 
@@ -80,13 +82,15 @@ def check(
     unverified: list[Unverified] = []
     for _rule, function in checks("set"):
         findings.extend(function(ctx))
+    # Each scope's detections, listed once for the whole set rather than per entry.
+    entry_checks, scoped = checks("entry"), (checks("release"), checks("target"))
     for entry in req_set.entries:
         entry_ctx = EntryContext(ctx, entry)
-        for _rule, function in checks("entry"):
+        for _rule, function in entry_checks:
             findings.extend(function(entry_ctx))
         if entry_ctx.lookup is None or (entry.is_constraint and not ctx.used_on(entry)):
             continue  # a constraint is checked where pip uses it, as a requirement is
-        found = _release_findings(entry_ctx)
+        found = _release_findings(entry_ctx, *scoped)
         if (
             not entry.is_constraint
             and options.targets
@@ -119,16 +123,21 @@ def check(
     return CheckResult(tuple(ordered), tuple(unverified))
 
 
-def _release_findings(ctx: EntryContext) -> list[Finding]:
+_Checks = list[tuple[str, Callable[..., Iterable[Any]]]]
+
+
+def _release_findings(
+    ctx: EntryContext, release_checks: _Checks, target_checks: _Checks
+) -> list[Finding]:
     found: list[Finding] = []
     if ctx.entry.pin:  # the release rules are about one version; unpinned: the targets only
-        for _rule, function in checks("release"):
+        for _rule, function in release_checks:
             found.extend(function(ctx))
     if ctx.release is None:
         return found
     for target in ctx.set.used_on(ctx.entry):
         target_ctx = TargetContext(ctx, target)
-        for _rule, function in checks("target"):
+        for _rule, function in target_checks:
             found.extend(function(target_ctx))
     return found
 

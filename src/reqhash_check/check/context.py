@@ -203,10 +203,13 @@ class SetContext:
 
     def _find_pins(self, target: Target) -> dict[str, RequirementEntry]:
         chosen = self._requirements_on(target)
+        if not self.constraints:
+            return chosen  # a dependency is only ever pinned here by a constraint
+        constrained = frozenset(c.name for c in self.constraints)
         queue = list(chosen.values())
         while queue:
             entry = queue.pop()
-            for name in self._dependencies_on(entry, target):
+            for name in self._dependencies_on(entry, target, constrained):
                 if name in chosen:
                     continue
                 used = self.constraints_on(name, target)
@@ -215,7 +218,11 @@ class SetContext:
                     queue.append(used[0])
         return chosen
 
-    def _dependencies_on(self, entry: RequirementEntry, target: Target) -> set[str]:
+    def _dependencies_on(
+        self, entry: RequirementEntry, target: Target, among: frozenset[str]
+    ) -> set[str]:
+        """The entry's dependencies on the target, of the projects `among` (whose markers
+        alone are evaluated: the others' would not change what is pinned)."""
         lookup = self.lookup(entry)
         release = lookup.release if lookup is not None else None
         if release is None or release.requires_dist is None or not entry.pin:
@@ -223,8 +230,10 @@ class SetContext:
         names: set[str] = set()
         for text in release.requires_dist:
             parts = dependency_name_and_marker(text)
-            if parts is not None and any(
-                marker_applies(parts[1], target, e) for e in ("", *entry.extras)
+            if (
+                parts is not None
+                and parts[0] in among
+                and any(marker_applies(parts[1], target, e) for e in ("", *entry.extras))
             ):
                 names.add(parts[0])
         return names

@@ -52,6 +52,8 @@ def default_cache_path() -> Path:
 
 @dataclass(frozen=True)
 class CacheEntry:
+    """One cache row, its MAC verified."""
+
     payload: Any
     """The normalised answer as JSON data, checked by the reader before use."""
     etag: str | None
@@ -403,7 +405,9 @@ class ReleaseCache:
 
 
 def _current(conn: sqlite3.Connection) -> bool:
-    """The file already holds this schema, marked as ours."""
+    """The file already holds this schema, marked as ours: nothing to write. A warm run
+    then only reads (setting the schema's pragmas again, even to the same values, was a
+    write transaction, and the checkpoint at close synced the file to disk)."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     app_id = conn.execute("PRAGMA application_id").fetchone()[0]
     table = conn.execute(

@@ -13,6 +13,8 @@ FORMATS = ("text", "json", "sarif", "github", "markdown")
 
 @dataclass(frozen=True)
 class RenderContext:
+    """How a report is shown."""
+
     color: bool = False
     verbose: bool = False
     quiet: bool = False

@@ -97,6 +97,8 @@ class BuildError(ValueError):
 
 @dataclass(frozen=True)
 class Built:
+    """What pip builds from a requirement line's requirement part."""
+
     name: str | None
     specifiers: tuple[str, ...]
     extras: tuple[str, ...]

@@ -20,6 +20,8 @@ _SUPPRESS_RE = re.compile(r"(?:^|\s)#\s*reqhash:\s*ignore\[([^\]]*)\]")
 
 @dataclass(frozen=True)
 class LogicalLine:
+    """One logical line: its continuations joined, its comment stripped."""
+
     start: int
     """1-based number of the first physical line (the number pip reports)."""
     end: int
@@ -40,12 +42,14 @@ def _joined(lines: Sequence[str]) -> Iterator[tuple[int, int, str]]:
     parts: list[str] = []
     first = 0
     for index, line in enumerate(lines):
-        if line.endswith("\\") and not COMMENT_RE.match(line):
+        # A comment has a "#": most lines (a hash's continuation) are told without the pattern.
+        comment = "#" in line and COMMENT_RE.match(line) is not None
+        if line.endswith("\\") and not comment:
             if not parts:
                 first = index
             parts.append(line.strip("\\"))
             continue
-        if COMMENT_RE.match(line):
+        if comment:
             line = " " + line  # keeps the comment a comment once joined
         if parts:
             parts.append(line)

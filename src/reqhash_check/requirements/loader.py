@@ -82,6 +82,8 @@ _FLAG_OPTIONS = (
 
 @dataclass(frozen=True)
 class _Source:
+    """A file of the set: as findings name it, where it is, and its URL when included as one."""
+
     display: str
     """The path as findings name it (relative paths stay relative)."""
     real: str | None
@@ -92,6 +94,8 @@ class _Source:
 
 @dataclass
 class _Include:
+    """A -r or -c line, followed once its file is read."""
+
     target: str
     constraint: bool
     location: Location

@@ -36,6 +36,8 @@ REQUIREMENT, HASHES = "requirement", "hashes"
 
 @dataclass(frozen=True)
 class RequirementEntry:
+    """One requirement or constraint line as pip reads it."""
+
     name: str
     """PEP 503-normalised project name; "" when the line names none (a bare path or URL)."""
     raw_name: str

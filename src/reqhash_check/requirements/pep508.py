@@ -32,6 +32,8 @@ class InvalidMarker(ValueError):
 
 @dataclass(frozen=True)
 class ParsedRequirement:
+    """A requirement string as packaging reads it."""
+
     name: str
     url: str | None
     extras: tuple[str, ...]
@@ -43,6 +45,8 @@ class ParsedRequirement:
 
 @dataclass(frozen=True)
 class Grammar:
+    """The PEP 508 details that differ between the packaging releases pips vendor."""
+
     legacy: bool
     """packaging 21.3 (pip before 24.1)."""
     marker_sets: bool
@@ -112,6 +116,34 @@ def _clause_re(grammar: Grammar) -> re.Pattern[str]:
 
 _LEGACY_RE = re.compile(_LEGACY_CLAUSE_21, re.IGNORECASE)
 
+# The clauses nearly every pin is written with (`==1.2.3`, `>=2.0rc1`, `~=1.4.post0`): each
+# is matched by both grammars' clause patterns above (the release, then at most one of each
+# label in its normal form), so a clause this small pattern takes is a clause, and the
+# large patterns, whose compiling is most of what reading a short file costs, are compiled
+# only when a clause is written otherwise.
+_LABELS = r"(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+_COMMON_CLAUSE_RE = re.compile(
+    rf"(?:==|!=|<=|>=|<|>)[ \t]*[0-9]+(?:\.[0-9]+)*{_LABELS}|~=[ \t]*[0-9]+(?:\.[0-9]+)+{_LABELS}"
+)
+
+
+_CLAUSE_ENDS = frozenset(" \t\n\r,;)")
+"""What may follow a clause `_COMMON_CLAUSE_RE` takes for the clause patterns to take the
+same characters: no tail of theirs (more release parts, labels, `.*`, a local label, the
+legacy clause's run of characters) begins with one of these."""
+
+
+def _common_clause(source: str, at: int) -> str | None:
+    """The clause at `at` when it is a common one: what the grammar's clause pattern (and,
+    for packaging 21.3, the longer of it and the legacy clause) takes there."""
+    match = _COMMON_CLAUSE_RE.match(source, at)
+    if match is None:
+        return None
+    end = match.end()
+    if end < len(source) and source[end] not in _CLAUSE_ENDS:
+        return None
+    return match.group(0)
+
 
 def _full_clause(grammar: Grammar, text: str) -> bool:
     # packaging anchors `\s*(?:clause)\s*` with ^ and $ ($ also matches before a trailing
@@ -121,6 +153,8 @@ def _full_clause(grammar: Grammar, text: str) -> bool:
     # for character): the clause patterns, the costliest the start-up compiles, are
     # compiled once per grammar instead of twice.
     core = text.strip()
+    if _COMMON_CLAUSE_RE.fullmatch(core):
+        return True
     for pattern in (_clause_re(grammar),) + ((_LEGACY_RE,) if grammar.legacy else ()):
         if pattern.fullmatch(core):
             return True
@@ -356,11 +390,13 @@ def _specifier_modern(tokens: _Tokens) -> str:
     opened = tokens.take(_LPAREN) is not None
     tokens.space()
     joined = ""
-    clause_re = _clause_re(tokens.grammar)
     while True:
-        clause = tokens.take(clause_re)
+        clause = _common_clause(tokens.source, tokens.position)
+        if clause is None:
+            clause = tokens.check(_clause_re(tokens.grammar))
         if clause is None:
             break
+        tokens.position += len(clause)
         joined += clause
         if tokens.check(_PREFIX_TRAIL_RE) is not None:
             raise tokens.fail(".* suffix can only be used with `==` or `!=` operators")
@@ -551,6 +587,9 @@ class _Legacy:
     # requirements
     def version_one(self, at: int) -> tuple[int, str] | None:
         at = self.skip(at)
+        common = _common_clause(self.source, at)
+        if common is not None:
+            return at + len(common), common
         best: tuple[int, str] | None = None
         for pattern in (_clause_re(self.grammar), _LEGACY_RE):
             match = pattern.match(self.source, at)

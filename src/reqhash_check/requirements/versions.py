@@ -32,6 +32,8 @@ class OptionSpec:
 
 @dataclass(frozen=True)
 class PipRules:
+    """What one pip release accepts in a requirements file."""
+
     version: tuple[int, int]
     options: tuple[OptionSpec, ...]
     requirement_dests: frozenset[str]

@@ -9,8 +9,9 @@ anything more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import (
     SetContext,
@@ -20,10 +21,14 @@ from reqhash_check.check.context import (
 )
 from reqhash_check.check.shared import RESOLUTION_IMPOSSIBLE, allows
 from reqhash_check.findings import Finding, RepinProject, Severity
-from reqhash_check.lockfile.context import LockContext
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.rulebook import H1, H2, E, Rule, define, implements
 from reqhash_check.targets import Target
+
+if TYPE_CHECKING:
+    # A lock file's context: imported by the lock-file checker, never by a run that reads
+    # requirements files only.
+    from reqhash_check.lockfile.context import LockContext
 
 RULE = define(
     Rule(
@@ -59,6 +64,8 @@ RULE = define(
 
 @dataclass
 class _Clash:
+    """A specifier something installed puts on a pinned project."""
+
     pinned: RequirementEntry
     requirer: str
     specifier: str
@@ -68,11 +75,16 @@ class _Clash:
     targets: list[str] = field(default_factory=list)
 
 
-def _wanted_on(text: str, requirer: RequirementEntry, target: Target) -> str | None:
-    """The dependency's name when `requirer` needs it on `target`, else None."""
+def _wanted_on(
+    text: str, requirer: RequirementEntry, target: Target, pins: Mapping[str, RequirementEntry]
+) -> str | None:
+    """The dependency's name when `requirer` needs it on `target` and it is one of `pins`,
+    else None (the marker of a dependency nothing pins is not evaluated)."""
     parts = dependency_name_and_marker(text)
-    if parts is None or not any(
-        marker_applies(parts[1], target, e) for e in ("", *requirer.extras)
+    if (
+        parts is None
+        or parts[0] not in pins
+        or not any(marker_applies(parts[1], target, e) for e in ("", *requirer.extras))
     ):
         return None
     return parts[0]
@@ -94,7 +106,7 @@ def _edges_on(ctx: SetContext, target: Target) -> Iterator[_Clash]:
         if not requirer.pin or release is None or release.requires_dist is None:
             continue
         for text in release.requires_dist:
-            wanted = _wanted_on(text, requirer, target)
+            wanted = _wanted_on(text, requirer, target, pins)
             pinned = pins.get(wanted) if wanted else None
             requirement = parsed_requirement(text)
             if pinned is None or pinned is requirer or not pinned.pin or requirement is None:

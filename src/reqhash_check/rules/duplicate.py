@@ -5,12 +5,17 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import SetContext
 from reqhash_check.findings import Finding
-from reqhash_check.lockfile.context import SelectionContext
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.rulebook import E, Rule, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import SelectionContext
 
 RULE = define(
     Rule(

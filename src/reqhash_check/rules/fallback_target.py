@@ -5,13 +5,18 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import TargetContext
 from reqhash_check.check.fixes import published_set
 from reqhash_check.check.shared import hashes_tell
 from reqhash_check.findings import AddHashes, Finding, HashSet
-from reqhash_check.lockfile.context import SelectionContext
 from reqhash_check.rulebook import H1, Rule, W, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import SelectionContext
 
 RULE = define(
     Rule(

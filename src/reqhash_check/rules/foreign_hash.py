@@ -5,13 +5,18 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import EntryContext
 from reqhash_check.check.fixes import published_set
 from reqhash_check.check.shared import index_shown, origins
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, SetHashes
-from reqhash_check.lockfile.context import PackageContext, wrong_hashes
 from reqhash_check.rulebook import H1, H2, Rule, W, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import PackageContext
 
 RULE = define(
     Rule(
@@ -55,4 +60,6 @@ def foreign_hash(ctx: EntryContext) -> Iterator[Finding]:
 @implements("foreign-hash", "lock-package")
 def foreign_hash_in_lock(ctx: PackageContext) -> Iterator[Finding]:
     """An archive whose hash matches nothing the project has published."""
+    from reqhash_check.lockfile.context import wrong_hashes
+
     return wrong_hashes(ctx, "foreign-hash")

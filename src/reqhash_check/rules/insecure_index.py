@@ -5,14 +5,19 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from reqhash_check.check.context import SetContext
 from reqhash_check.check.shared import LOCATION_OPTIONS, is_loopback, shown_value
 from reqhash_check.findings import Finding
-from reqhash_check.lockfile.context import PackageContext
 from reqhash_check.rulebook import Rule, W, define, implements
 from reqhash_check.urls import redact_url, url_host, url_parses
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import PackageContext
 
 RULE = define(
     Rule(

@@ -5,12 +5,17 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import EntryContext
 from reqhash_check.findings import Finding
 from reqhash_check.hashes import DIGEST_LENGTHS, is_hex
-from reqhash_check.lockfile.context import PackageContext, file_key, hash_problems
 from reqhash_check.rulebook import E, Rule, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import PackageContext
 
 RULE = define(
     Rule(
@@ -55,6 +60,8 @@ def invalid_hash(ctx: EntryContext) -> Iterator[Finding]:
 @implements("invalid-hash", "lock-package")
 def invalid_hash_in_lock(ctx: PackageContext) -> Iterator[Finding]:
     """Names `hashlib` does not know and digests of the wrong shape."""
+    from reqhash_check.lockfile.context import file_key, hash_problems
+
     for file in ctx.package.files:
         for algorithm, problem in hash_problems(file):
             line = file.hash_lines.get(algorithm)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
@@ -26,10 +27,14 @@ from reqhash_check.check.shared import (
     without_extras,
 )
 from reqhash_check.findings import Finding, PinDependency, Severity
-from reqhash_check.lockfile.context import LockContext
 from reqhash_check.requirements import RequirementEntry
 from reqhash_check.rulebook import H1, E, Rule, define, implements
 from reqhash_check.targets import Target
+
+if TYPE_CHECKING:
+    # A lock file's context: imported by the lock-file checker, never by a run that reads
+    # requirements files only.
+    from reqhash_check.lockfile.context import LockContext
 
 RULE = define(
     Rule(
@@ -73,6 +78,8 @@ RULE = define(
 
 @dataclass
 class _Need:
+    """A dependency no line pins, and where it is needed."""
+
     requirement: Requirement
     targets: list[str] = field(default_factory=list)
     patch_dependent: bool = False

@@ -5,13 +5,18 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import EntryContext
 from reqhash_check.check.fixes import published_set
 from reqhash_check.check.shared import HASHES_REQUIRED, UNHASHABLE, in_hash_mode, what
 from reqhash_check.findings import Finding, SetHashes
-from reqhash_check.lockfile.context import LockContext, lock_problems
 from reqhash_check.rulebook import H1, E, Rule, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's context: imported by the lock-file checker, never by a run that reads
+    # requirements files only.
+    from reqhash_check.lockfile.context import LockContext
 
 RULE = define(
     Rule(
@@ -54,4 +59,6 @@ def missing_hash(ctx: EntryContext) -> Iterator[Finding]:
 
 @implements("missing-hash", "lock-file")
 def missing_hash_in_lock(ctx: LockContext) -> Iterator[Finding]:
+    from reqhash_check.lockfile.context import lock_problems
+
     return lock_problems(ctx, "missing-hash")

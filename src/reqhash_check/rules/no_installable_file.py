@@ -5,13 +5,18 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import TargetContext
 from reqhash_check.findings import Finding, Severity
 from reqhash_check.index.base import DistFile
-from reqhash_check.lockfile.context import SelectionContext
 from reqhash_check.rulebook import H1, E, Rule, define, implements
 from reqhash_check.targets import BinaryPolicy, requires_python_allows
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import SelectionContext
 
 RULE = define(
     Rule(

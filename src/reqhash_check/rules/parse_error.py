@@ -5,12 +5,17 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import SetContext
 from reqhash_check.check.shared import set_problems
 from reqhash_check.findings import Finding
-from reqhash_check.lockfile.context import LockContext, lock_problems
 from reqhash_check.rulebook import E, Rule, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's context: imported by the lock-file checker, never by a run that reads
+    # requirements files only.
+    from reqhash_check.lockfile.context import LockContext
 
 RULE = define(
     Rule(
@@ -53,4 +58,6 @@ def require_hashes_both_ways(ctx: SetContext) -> Iterator[Finding]:
 
 @implements("parse-error", "lock-file")
 def parse_error_in_lock(ctx: LockContext) -> Iterator[Finding]:
+    from reqhash_check.lockfile.context import lock_problems
+
     return lock_problems(ctx, "parse-error")

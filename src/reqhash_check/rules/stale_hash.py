@@ -5,13 +5,18 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import EntryContext, plural
 from reqhash_check.check.fixes import published_set
 from reqhash_check.check.shared import MISMATCH, index_shown, origins
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, SetHashes
-from reqhash_check.lockfile.context import PackageContext, wrong_hashes
 from reqhash_check.rulebook import DEAD_ENDS, H1, E, Rule, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import PackageContext
 
 RULE = define(
     Rule(
@@ -57,4 +62,6 @@ def stale_hash(ctx: EntryContext) -> Iterator[Finding]:
 @implements("stale-hash", "lock-package")
 def stale_hash_in_lock(ctx: PackageContext) -> Iterator[Finding]:
     """An archive carrying the hash of another published file (of this or another version)."""
+    from reqhash_check.lockfile.context import wrong_hashes
+
     return wrong_hashes(ctx, "stale-hash")

@@ -5,14 +5,18 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import TargetContext
 from reqhash_check.check.fixes import published_set
 from reqhash_check.check.shared import MISMATCH, hashes_tell
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, HashSet, SetHashes
-from reqhash_check.lockfile.context import MISMATCH as LOCK_MISMATCH
-from reqhash_check.lockfile.context import SelectionContext, file_key
 from reqhash_check.rulebook import H1, E, Rule, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import SelectionContext
 
 RULE = define(
     Rule(
@@ -57,6 +61,9 @@ def uncovered_target(ctx: TargetContext) -> Iterator[Finding]:
 
 @implements("uncovered-target", "lock-selection")
 def uncovered_target_in_lock(ctx: SelectionContext) -> Iterator[Finding]:
+    from reqhash_check.lockfile.context import MISMATCH as LOCK_MISMATCH
+    from reqhash_check.lockfile.context import file_key
+
     if ctx.selection.lock_refused is not None:
         return
     wrong = ctx.lock.wrong_files

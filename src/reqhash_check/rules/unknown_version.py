@@ -5,12 +5,17 @@ Pipfile.lock) and for pylock.toml.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reqhash_check.check.context import EntryContext
 from reqhash_check.check.shared import index_shown
 from reqhash_check.findings import Finding
-from reqhash_check.lockfile.context import PackageContext
 from reqhash_check.rulebook import H1, E, Rule, define, implements
+
+if TYPE_CHECKING:
+    # A lock file's contexts: imported by the lock-file checker, never by a run that
+    # reads requirements files only.
+    from reqhash_check.lockfile.context import PackageContext
 
 RULE = define(
     Rule(

@@ -5,12 +5,17 @@ fetches (from requirements files, Pipfile.lock and pylock.toml alike).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from reqhash_check.check.downloads import DownloadContext
 from reqhash_check.findings import KB_HASH_MISMATCH, Finding, Severity
 from reqhash_check.rulebook import H1, E, Rule, define, implements
 from reqhash_check.urls import redact_url
+
+if TYPE_CHECKING:
+    # Built by --verify-downloads (`verify.py`), which imports it: a check without it never
+    # needs it.
+    from reqhash_check.check.downloads import DownloadContext
 
 RULE = define(
     Rule(

@@ -196,6 +196,7 @@ def measure(
     cwd: Path,
     server: replay.ReplayServer | None,
     timeout: float | None = None,
+    process_cwd: Path | None = None,
 ) -> tuple[Sample, str]:
     """Run a command; wall-clock seconds, peak RSS of it and its children, exit code.
 
@@ -211,7 +212,7 @@ def measure(
         process = subprocess.Popen(
             wrapped,
             env=env,
-            cwd=cwd,
+            cwd=process_cwd or cwd,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -257,6 +258,10 @@ class Row:
     """The command for a run folder; None when the tool is not installed."""
     ok_codes: tuple[int, ...] = (0,)
     warm_up: bool = False
+    warm_ups: int = 1
+    """How many untimed runs warm it up (with `warm_up`)."""
+    same_folder: bool = False
+    """Every run in one folder (the same current folder each time), not a fresh one."""
     copy_input: bool = False
     slow: bool = False
     """Runs only in the first ``--slow-rounds`` rounds (it downloads distributions)."""
@@ -341,7 +346,7 @@ def tool_rows(
     uv_cache = shared / "uv-cache"
     index = [] if simple_url == REAL_SIMPLE else ["--index-url", simple_url]
 
-    def rc(*options: str) -> Callable[[Path], list[str]]:
+    def rc(*options: str, output: str = "{run}/report.json") -> Callable[[Path], list[str]]:
         return lambda run: [
             *tools.reqhash_check,
             *options,
@@ -351,7 +356,7 @@ def tool_rows(
             "--format",
             "json",
             "--output",
-            f"{run}/report.json",
+            output.replace("{run}", str(run)),
             file,
         ]
 
@@ -412,6 +417,15 @@ def tool_rows(
             rc("--cache-dir", str(warm_cache)),
             ok_codes=(0, 1),
             warm_up=True,
+        ),
+        Row(
+            "rc-again",
+            "reqhash-check, the same run again (verdict)",
+            rc("--cache-dir", str(shared / "again-cache"), output=str(shared / "again.json")),
+            ok_codes=(0, 1),
+            warm_up=True,
+            warm_ups=2,
+            same_folder=True,
         ),
         Row(
             "rc-offline",
@@ -518,7 +532,11 @@ def run_once(
     if row.copy_input and source is not None:
         shutil.copyfile(source, run / source.name)
     argv = [part.replace("{run}", str(run)) for part in row.argv(run)]
-    sample, output = measure(argv, env, run, server, timeout)
+    process_cwd = None
+    if row.same_folder:
+        process_cwd = work / f"{row.key}-folder"
+        process_cwd.mkdir(exist_ok=True)
+    sample, output = measure(argv, env, run, server, timeout, process_cwd)
     if timeout and sample.code == -signal.SIGKILL and sample.seconds >= timeout:
         row.failure = f"timed out after {timeout:.0f} s"
         shutil.rmtree(run, ignore_errors=True)
@@ -550,10 +568,11 @@ def interleave(
     """Warm-ups first, then ``rounds`` rounds of every row, the starting row rotating."""
     live = [r for r in rows if r.argv is not None]
     for row in live:
-        if row.warm_up:
+        for _ in range(row.warm_ups if row.warm_up else 0):
             print(f"  [{label}] warm-up: {row.name}", file=sys.stderr, flush=True)
             if run_once(row, work, env, server, source, timeout) is None:
                 print(f"    failed: {row.failure}", file=sys.stderr)
+                break
     for number in range(rounds):
         shift = number % len(live) if live else 0
         for row in live[shift:] + live[:shift]:

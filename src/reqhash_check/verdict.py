@@ -293,7 +293,11 @@ def _database(cache_dir: str) -> list[Any]:
     for suffix in ("", "-wal"):
         try:
             info = os.lstat(os.path.join(cache_dir, CACHE_FILENAME + suffix))
-            found.append([info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns])
+            # The change time too: a file edited with its size and modification time put
+            # back (by hand, or by a writer that knows nothing of the generation) moves it.
+            found.append(
+                [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+            )
         except OSError as exc:
             found.append(exc.errno)
     return found

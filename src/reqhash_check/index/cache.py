@@ -518,7 +518,9 @@ def _create_private(path: Path) -> None:
             raise OSError(f"{path} has another name")
         if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
             raise OSError(f"{path} belongs to another user")
-        if hasattr(os, "fchmod"):
+        # Only when it differs: a change of mode moves the file's change time, which a
+        # verdict (verdict.py) holds to see the file edited behind the generation's back.
+        if hasattr(os, "fchmod") and stat.S_IMODE(info.st_mode) != 0o600:
             try:
                 os.fchmod(descriptor, 0o600)
             except OSError:

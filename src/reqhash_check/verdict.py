@@ -664,8 +664,8 @@ def _store(current: Session) -> None:
             "expires": expires,
             "generation": generation,
             "database": database,
-            "paths": paths,
-            "markers": markers,
+            "paths": {path: _seal(current._secret, state) for path, state in paths.items()},
+            "markers": {path: _seal(current._secret, m) for path, m in markers.items()},
             "events": recorder.events,
             "code": current.code,
         }
@@ -679,6 +679,14 @@ def _store(current: Session) -> None:
 
 def _name(key: str) -> str:
     return hashlib.sha256(b"reqhash-check verdict name\x00" + key.encode()).hexdigest()[:40]
+
+
+def _seal(secret: bytes, state: list[Any]) -> str:
+    """A path's state as kept in a verdict: keyed, so that a verdict (in a cache folder CI
+    may share) holds no digest of what a run looked at (a netrc, a pip configuration, a
+    file outside the tree) against which a guess of its content could be tested."""
+    text = json.dumps(state, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return hmac.new(secret, b"reqhash-check verdict state\x00" + text, "sha256").hexdigest()
 
 
 def _mac(secret: bytes, name: str, body: bytes) -> str:
@@ -792,10 +800,10 @@ def _load(key: str, cache_dir: str, secret: bytes) -> dict[str, Any] | None:
     if not isinstance(paths, dict) or not isinstance(markers, dict):
         return None
     for path, state in paths.items():
-        if _state(path) != state:
+        if _seal(secret, _state(path)) != state:
             return None
     for path, state in markers.items():
-        if _state(path, deep=not path.endswith(os.sep + ".git")) != state:
+        if _seal(secret, _state(path, deep=not path.endswith(os.sep + ".git"))) != state:
             return None
     return body
 

@@ -89,7 +89,9 @@ def _state(path: str, deep: bool = True) -> list[Any]:
             return [real, stat.S_IFMT(info.st_mode)]
         info = os.stat(real)
     except FileNotFoundError:
-        return ["missing", path]
+        # A symlink leading nowhere is found by name (`os.path.lexists`, as the nearest
+        # pyproject.toml is): where the name is, and where it leads, tell it from none.
+        return ["missing", path, *_dangling(path)]
     except OSError as exc:
         return ["error", path, exc.errno]
     except ValueError:
@@ -100,6 +102,13 @@ def _state(path: str, deep: bool = True) -> list[Any]:
     if stat.S_ISDIR(info.st_mode):
         return [*head, _listing(real)]
     return head
+
+
+def _dangling(path: str) -> list[Any]:
+    try:
+        return [os.path.lexists(path), os.path.realpath(path)]
+    except (OSError, ValueError) as exc:
+        return ["error", getattr(exc, "errno", None)]
 
 
 def _digest(path: str, size: int) -> str:

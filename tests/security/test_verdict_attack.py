@@ -220,3 +220,68 @@ def test_standard_output_that_is_full_or_closed_is_never_a_crash(tool: Tool) -> 
         assert b"Traceback" not in process.stderr
     after = tool.run(*TARGET, "requirements.txt")
     assert after.code == 1 and b"stale-hash" in after.out
+
+
+def test_a_verdict_holds_no_index_password(tool: Tool) -> None:
+    """An index URL with a password, on the command line or in the environment: neither
+    the verdict's name nor its contents hold it."""
+    url = tool.index.simple_url.replace("http://", "http://user:s3cret-pw@")
+    tool.env["PIP_EXTRA_INDEX_URL"] = url.replace("s3cret-pw", "s3cret-env")
+    argv = ("--index-url", url, *TARGET, "requirements.txt")
+    results = [tool.run(*argv) for _ in range(3)]
+    assert results[2].code == 1
+    data = stored(tool)
+    names = b"".join(os.fsencode(p.name) for p in (tool.cache / "verdicts").iterdir())
+    for secret in (b"s3cret-pw", b"s3cret-env"):
+        assert secret not in data + names
+        assert all(secret not in r.out + r.err for r in results)
+
+
+def test_a_non_utf8_environment_value_is_never_a_crash(tool: Tool) -> None:
+    tool.env["ODD"] = os.fsdecode(b"\xff\xfe")
+    results = [tool.run(*TARGET, "requirements.txt") for _ in range(3)]
+    assert results[2].hit and same(results[1], results[2])
+    tool.env["ODD"] = os.fsdecode(b"\xff\xfd")
+    assert not tool.run(*TARGET, "requirements.txt").hit
+
+
+def test_a_reader_gone_early_is_never_a_crash(tool: Tool) -> None:
+    """`reqhash-check ... | head -c1`: the replay meets a closed pipe as the check does."""
+    tool.primed(*TARGET, "--format", "json", "requirements.txt")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        process = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                PROBE,
+                *tool.argv(*TARGET, "--format", "json", "requirements.txt"),
+            ],
+            cwd=tool.project,
+            env=tool.env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+    finally:
+        os.close(write)
+    assert b"Traceback" not in process.stderr
+
+
+def test_a_dangling_pyproject_symlink_appearing_is_a_miss(tool: Tool) -> None:
+    """The nearest pyproject.toml is found by name, a symlink leading nowhere included: one
+    appearing below the table that ignored the finding changes the run, though it, like the
+    file that was not there, cannot be read."""
+    (tool.project / ".git").mkdir()
+    (tool.root / "pyproject.toml").write_text('[tool.reqhash-check]\nignore = ["stale-hash"]\n')
+    before = tool.run(*TARGET, "requirements.txt")
+    assert before.code == 0
+    for _ in range(2):
+        tool.run(*TARGET, "requirements.txt")
+    (tool.project / "pyproject.toml").symlink_to("nowhere.toml")
+    fresh = tool.run(*TARGET, "--no-cache", "requirements.txt")
+    after = tool.run(*TARGET, "requirements.txt")
+    # Exit 2 is never a verdict's (the harness's "hit" only says no check pipeline ran).
+    assert after.code == fresh.code == 2 and after.err == fresh.err

@@ -26,7 +26,12 @@ def path(name: str | os.PathLike[str], data: bytes | None = None, cwd: str | Non
     """The run looked at (`data` None) or read (`data`) the file or folder `name`; one that
     does not exist counts too: it appearing later changes the run."""
     if listener is not None:
-        listener.path(os.path.abspath(os.path.join(cwd or os.getcwd(), os.fspath(name))), data)
+        full = os.path.join(os.getcwd(), cwd or "", os.fspath(name))
+        # The file layer walks `..` after a symlink to where the symlink leads, as the
+        # system does: a path holding one is kept as written, so that the verdict's
+        # realpath of it is the file or folder the run used (not the one the text names).
+        keep = os.pardir in full.split(os.sep)
+        listener.path(full if keep else os.path.abspath(full), data)
 
 
 def answer(fetched_at: float, freshness: float, fresh: bool) -> None:

@@ -285,3 +285,26 @@ def test_a_dangling_pyproject_symlink_appearing_is_a_miss(tool: Tool) -> None:
     after = tool.run(*TARGET, "requirements.txt")
     # Exit 2 is never a verdict's (the harness's "hit" only says no check pipeline ran).
     assert after.code == fresh.code == 2 and after.err == fresh.err
+
+
+def test_a_find_links_folder_named_through_dotdot_after_a_symlink_is_watched(
+    tool: Tool,
+) -> None:
+    """`--find-links link/../wheels` with `link -> sub/deep` lists `sub/wheels` (the file
+    layer walks `..` after the symlink): a file appearing there is a miss, though a folder
+    with the same names sits at `wheels`, where the name leads when read as text."""
+    (tool.project / "sub" / "deep").mkdir(parents=True)
+    (tool.project / "link").symlink_to("sub/deep")
+    for folder in (tool.project / "wheels", tool.project / "sub" / "wheels"):
+        folder.mkdir()
+        (folder / "six-1.16.0-py2.py3-none-any.whl").write_bytes(b"not a wheel")
+    (tool.project / "sub" / "deep" / "pins.txt").write_text(pins())
+    (tool.project / "requirements.txt").write_text(
+        "--find-links link/../wheels\n-r sub/deep/pins.txt\n"
+    )
+    before = [tool.run(*TARGET, "requirements.txt") for _ in range(3)][-1]
+    (tool.project / "sub" / "wheels" / "idna-3.7-py3-none-any.whl").write_bytes(b"other")
+    fresh = tool.run(*TARGET, "--no-cache", "requirements.txt")
+    after = tool.run(*TARGET, "requirements.txt")
+    assert fresh.out != before.out
+    assert not after.hit and after.out == fresh.out and after.code == fresh.code

@@ -308,3 +308,28 @@ def test_a_find_links_folder_named_through_dotdot_after_a_symlink_is_watched(
     after = tool.run(*TARGET, "requirements.txt")
     assert fresh.out != before.out
     assert not after.hit and after.out == fresh.out and after.code == fresh.code
+
+
+def test_a_verdict_hard_linked_to_a_file_outside_is_never_written_through(tool: Tool) -> None:
+    """A restored cache whose verdict is a hard link to a file elsewhere: the miss stores a
+    new verdict in its place, and the file elsewhere keeps its bytes."""
+    before = tool.primed(*TARGET, "requirements.txt")
+    (path,) = tool.verdicts()
+    outside = tool.root / "outside.txt"
+    outside.write_bytes(b"keep me")
+    path.unlink()
+    os.link(outside, path)
+    after = tool.run(*TARGET, "requirements.txt")
+    assert not after.hit and same(after, before)
+    assert tool.run(*TARGET, "requirements.txt").hit
+    assert outside.read_bytes() == b"keep me"
+
+
+def test_a_non_utf8_file_name_on_the_command_line_is_never_a_crash(tool: Tool) -> None:
+    name = os.fsdecode(b"req-\xff.txt")
+    (tool.project / name).write_text(pins(requests=STALE))
+    results = [tool.run(*TARGET, name) for _ in range(3)]
+    assert results[2].code == 1 and same(results[1], results[2])
+    (tool.project / name).write_text(pins())
+    after = tool.run(*TARGET, name)
+    assert not after.hit and after.code == 0

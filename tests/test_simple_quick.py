@@ -25,7 +25,7 @@ SIMPLE = Path(__file__).parent / "data" / "simple"
 """Simple JSON pages recorded from PyPI (gzip'd): .egg/.exe/.msi/.zip/.tar.bz2 files,
 upper-case and non-normalised names, yanked reasons, escaped text."""
 
-PAGE_URL = "https://pypi.org/simple/demo/"
+PAGE_URL = "https://index.example/simple/demo/"
 SHA = "ab" * 32
 
 

@@ -22,7 +22,8 @@ import re
 import sys
 import time
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -323,6 +324,26 @@ NOT_ASKED_AGAIN = "(not asked again, the host failed earlier in this run)"
 _MAX_REDIRECTS = 5
 
 
+@contextmanager
+def _transport_problems(httpx: ModuleType, *, connect_timeout: str) -> Iterator[None]:
+    """httpx's errors for one request as this client's: `_Fatal` for a URL it cannot ask,
+    `_Transient` (with one line saying why) for what another attempt may get past."""
+    try:
+        yield
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        raise _Fatal("not a usable URL") from None
+    except httpx.ConnectTimeout:
+        raise _Transient(connect_timeout) from None
+    except httpx.TimeoutException:
+        raise _Transient("timed out") from None
+    except httpx.ConnectError as exc:
+        raise _Transient(_connect_problem(exc)) from None
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
+        raise _Transient("the connection broke") from None
+    except httpx.HTTPError:
+        raise _Transient("network error") from None
+
+
 class HttpClient:
     """The connections of a whole run, shared by every index client: one pool, or for
     plain http with more than a few requests in flight, several small ones (`_pool_for`)."""
@@ -551,7 +572,7 @@ class HttpClient:
                 request = pool.build_request("GET", url, headers=headers)
             except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
                 raise _Fatal("not a usable URL") from None
-            try:
+            with _transport_problems(httpx, connect_timeout="timed out connecting"):
                 response = await pool.send(request, stream=True, auth=self._auth)
                 try:
                     status = response.status_code
@@ -562,18 +583,6 @@ class HttpClient:
                     return HttpAnswer(str(response.url), status, raw, collected, encoding, limit)
                 finally:
                     await response.aclose()
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-                raise _Fatal("not a usable URL") from None
-            except httpx.ConnectTimeout:
-                raise _Transient("timed out connecting") from None
-            except httpx.TimeoutException:
-                raise _Transient("timed out") from None
-            except httpx.ConnectError as exc:
-                raise _Transient(_connect_problem(exc)) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-                raise _Transient("the connection broke") from None
-            except httpx.HTTPError:
-                raise _Transient("network error") from None
         finally:
             self._release(slot)
 
@@ -681,7 +690,7 @@ class HttpClient:
             except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError):
                 raise _Fatal("not a usable URL") from None
             hashers = {name: hashlib.new(name) for name in dict.fromkeys(("sha256", *algorithms))}
-            try:
+            with _transport_problems(httpx, connect_timeout="timed out"):
                 response = await pool.send(request, stream=True, auth=self._auth)
                 try:
                     status = response.status_code
@@ -712,16 +721,6 @@ class HttpClient:
                     )
                 finally:
                     await response.aclose()
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-                raise _Fatal("not a usable URL") from None
-            except httpx.TimeoutException:
-                raise _Transient("timed out") from None
-            except httpx.ConnectError as exc:
-                raise _Transient(_connect_problem(exc)) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError):
-                raise _Transient("the connection broke") from None
-            except httpx.HTTPError:
-                raise _Transient("network error") from None
         finally:
             self._release(slot)
 

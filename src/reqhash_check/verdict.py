@@ -50,8 +50,6 @@ MAX_PATHS = 20_000
 MAX_VERDICTS = 128
 LIFETIME = 600.0
 """The longest a verdict lives (the answers cache's freshness window)."""
-GENERATION_FILENAME = "index-cache.generation"
-CACHE_FILENAME = "index-cache.sqlite3"
 _MARKERS = (".git", "pyproject.toml")
 """Looked for in every folder above the current one and above each file (the repository's
 root, the nearest pyproject.toml)."""
@@ -262,7 +260,7 @@ def _key(argv: Sequence[str], cache_dir: str, secret: bytes) -> str:
 
 def _generation(cache_dir: str) -> str | None:
     """The answers cache's generation bytes (hex), or None when they cannot be read."""
-    path = os.path.join(cache_dir, GENERATION_FILENAME)
+    path = os.path.join(cache_dir, keys.GENERATION_FILENAME)
     try:
         descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC)
     except OSError:
@@ -282,7 +280,7 @@ def _generation(cache_dir: str) -> str | None:
 def _ensure_generation(cache_dir: str) -> None:
     """A cache written before generations existed has none: one is made, which changes
     nothing but lets this run's verdict be checked against later writes."""
-    path = os.path.join(cache_dir, GENERATION_FILENAME)
+    path = os.path.join(cache_dir, keys.GENERATION_FILENAME)
     try:
         descriptor = os.open(
             path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600
@@ -301,7 +299,7 @@ def _database(cache_dir: str) -> list[Any]:
     found: list[Any] = []
     for suffix in ("", "-wal"):
         try:
-            info = os.lstat(os.path.join(cache_dir, CACHE_FILENAME + suffix))
+            info = os.lstat(os.path.join(cache_dir, keys.CACHE_FILENAME + suffix))
             # The change time too: a file edited with its size and modification time put
             # back (by hand, or by a writer that knows nothing of the generation) moves it.
             found.append(

@@ -32,14 +32,17 @@ from pathlib import Path
 from typing import Any
 
 from reqhash_check import watch
-from reqhash_check.index.keys import cache_key_bytes, default_cache_dir
+from reqhash_check.index.keys import (
+    CACHE_FILENAME,
+    GENERATION_FILENAME,
+    cache_key_bytes,
+    default_cache_dir,
+)
 
 SCHEMA_VERSION = 4
 _APPLICATION_ID = 0x72686368  # "rhch"
 DEFAULT_FRESHNESS = 600.0
 _BUSY_TIMEOUT_MS = 10_000
-CACHE_FILENAME = "index-cache.sqlite3"
-GENERATION_FILENAME = "index-cache.generation"
 """Random bytes replaced by every write to the answers (before and after it): a verdict
 (`verdict.py`) holds the bytes it saw and is believed only while they are unchanged."""
 GENERATION_BYTES = 16

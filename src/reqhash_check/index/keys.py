@@ -19,6 +19,11 @@ KEY_ENV = "REQHASH_CHECK_CACHE_KEY"
 KEY_FILE_ENV = "REQHASH_CHECK_CACHE_KEY_FILE"
 KEY_FILENAME = "cache.key"
 MIN_SECRET_CHARS = 32
+CACHE_FILENAME = "index-cache.sqlite3"
+"""The answers cache in its folder (`cache.py`)."""
+GENERATION_FILENAME = "index-cache.generation"
+"""Beside it: bytes replaced at every write, so that a verdict (`verdict.py`) can tell the
+answers it used are still the cache's without opening it."""
 _KEY_HEX_CHARS = 64
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
